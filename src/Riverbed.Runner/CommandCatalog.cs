@@ -1,0 +1,12 @@
+using System.CommandLine;
+
+namespace Riverbed.Runner;
+
+/// <summary>Every top-level <c>riverbed</c> command, in the order <c>--help</c> lists them.</summary>
+internal static class CommandCatalog
+{
+    public static IEnumerable<Command> All()
+    {
+        yield return Commands.ModelsCommand.Create();
+    }
+}

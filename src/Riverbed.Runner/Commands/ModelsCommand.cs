@@ -1,0 +1,13 @@
+using System.CommandLine;
+
+namespace Riverbed.Runner.Commands;
+
+/// <summary><c>riverbed models …</c>: working with model folders.</summary>
+internal static class ModelsCommand
+{
+    public static Command Create()
+    {
+        var models = new Command("models", "Check, describe and generate model folders (model.onnx, tokenizer.json, config.json).");
+        return models;
+    }
+}

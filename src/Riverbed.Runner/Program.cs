@@ -1,0 +1,23 @@
+using System.CommandLine;
+using Riverbed.Runner;
+
+var root = new RootCommand(
+    "Riverbed: quality-filters instruction and chat datasets with masked-LM fills, NLI and replaced-token detection.");
+foreach (var command in CommandCatalog.All())
+{
+    root.Add(command);
+}
+
+var parsed = root.Parse(args);
+if (parsed.Errors.Count > 0)
+{
+    // Scripts must tell "you called it wrong" from "it ran and failed", so parse errors get their own exit code.
+    foreach (var error in parsed.Errors)
+    {
+        await Console.Error.WriteLineAsync($"riverbed: {error.Message}").ConfigureAwait(false);
+    }
+    await Console.Error.WriteLineAsync("Run 'riverbed --help' for usage.").ConfigureAwait(false);
+    return ExitCodes.Usage;
+}
+
+return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
