@@ -1,0 +1,198 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Unicode;
+
+namespace Riverbed.IO.Reading;
+
+/// <summary>Why a record's bytes are not an acceptable JSON object, as a reject kind and a message.</summary>
+internal readonly record struct RecordProblem(RejectKind Kind, string Message);
+
+/// <summary>
+/// Checks one record's bytes before they are parsed for their content: UTF-8 validity (never decoded with
+/// replacement), JSON syntax, nesting depth, duplicate keys and unpaired surrogate escapes, which System.Text.Json
+/// accepts while parsing but which would corrupt text later. One forward pass with <see cref="Utf8JsonReader"/>.
+/// </summary>
+internal sealed class JsonRecordValidator
+{
+    private readonly int _maxDepth;
+    private readonly List<(int Hash, int Start, int Length)> _names = [];
+    private readonly Stack<(int Names, int Arena)> _objects = new();
+    private byte[] _arena = new byte[1024];
+    private int _arenaLength;
+    private char[] _chars = new char[256];
+
+    public JsonRecordValidator(int maxDepth) => _maxDepth = maxDepth;
+
+    public RecordProblem? Validate(ReadOnlySpan<byte> json)
+    {
+        if (json.StartsWith("\xEF\xBB\xBF"u8))
+        {
+            return new RecordProblem(RejectKind.UnexpectedBom, "a UTF-8 byte order mark (EF BB BF) starts this record; only the start of a file may carry one");
+        }
+        if (!Utf8.IsValid(json))
+        {
+            var at = FirstInvalidUtf8(json);
+            return new RecordProblem(RejectKind.InvalidUtf8,
+                $"invalid UTF-8 at byte {at} of the record (bytes {Hex(json.Slice(at, Math.Min(4, json.Length - at)))})");
+        }
+        _names.Clear();
+        _objects.Clear();
+        _arenaLength = 0;
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = _maxDepth + 1 });
+        var first = true;
+        var isObject = false;
+        try
+        {
+            while (reader.Read())
+            {
+                if (first)
+                {
+                    isObject = reader.TokenType == JsonTokenType.StartObject;
+                    first = false;
+                }
+                switch (reader.TokenType)
+                {
+                    case JsonTokenType.StartObject:
+                    case JsonTokenType.StartArray:
+                        if (reader.CurrentDepth >= _maxDepth)
+                        {
+                            return new RecordProblem(RejectKind.TooDeep,
+                                $"nesting deeper than {_maxDepth} levels at byte {reader.TokenStartIndex} (limit: --max-depth)");
+                        }
+                        if (reader.TokenType == JsonTokenType.StartObject)
+                        {
+                            _objects.Push((_names.Count, _arenaLength));
+                        }
+                        break;
+                    case JsonTokenType.EndObject:
+                        var (names, arena) = _objects.Pop();
+                        _names.RemoveRange(names, _names.Count - names);
+                        _arenaLength = arena;
+                        break;
+                    case JsonTokenType.PropertyName:
+                        if (CheckEscapes(ref reader) is { } badName)
+                        {
+                            return badName;
+                        }
+                        if (IsDuplicate(ref reader, out var name))
+                        {
+                            return new RecordProblem(RejectKind.DuplicateKey,
+                                $"key \"{name}\" appears twice in one object (second at byte {reader.TokenStartIndex})");
+                        }
+                        break;
+                    case JsonTokenType.String:
+                        if (CheckEscapes(ref reader) is { } badString)
+                        {
+                            return badString;
+                        }
+                        break;
+                }
+            }
+        }
+        catch (JsonException error)
+        {
+            return new RecordProblem(RejectKind.InvalidJson, $"invalid JSON at byte {error.BytePositionInLine ?? 0} of the record: {TrimPosition(error.Message)}");
+        }
+        if (first)
+        {
+            return new RecordProblem(RejectKind.InvalidJson, "the record is empty");
+        }
+        return isObject ? null : new RecordProblem(RejectKind.NotAnObject, "the record is valid JSON but not an object");
+    }
+
+    /// <summary>Index of the first byte that does not start a valid UTF-8 sequence.</summary>
+    public static int FirstInvalidUtf8(ReadOnlySpan<byte> bytes)
+    {
+        var index = 0;
+        while (index < bytes.Length)
+        {
+            if (System.Text.Rune.DecodeFromUtf8(bytes[index..], out _, out var consumed) != OperationStatus.Done)
+            {
+                return index;
+            }
+            index += consumed;
+        }
+        return -1;
+    }
+
+    private static string Hex(ReadOnlySpan<byte> bytes) => Convert.ToHexString(bytes);
+
+    /// <summary>System.Text.Json appends "LineNumber: 0 | BytePositionInLine: n."; the message states the position itself.</summary>
+    private static string TrimPosition(string message)
+    {
+        var at = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        return at > 0 ? message[..at] : message;
+    }
+
+    private RecordProblem? CheckEscapes(ref Utf8JsonReader reader)
+    {
+        if (!reader.ValueIsEscaped)
+        {
+            return null;
+        }
+        var needed = reader.HasValueSequence ? checked((int)reader.ValueSequence.Length) : reader.ValueSpan.Length;
+        if (_chars.Length < needed)
+        {
+            _chars = new char[Math.Max(needed, _chars.Length * 2)];
+        }
+        try
+        {
+            reader.CopyString(_chars);
+            return null;
+        }
+        catch (InvalidOperationException error)
+        {
+            return new RecordProblem(RejectKind.InvalidJson, $"string at byte {reader.TokenStartIndex} has an invalid escape: {error.Message}");
+        }
+    }
+
+    private bool IsDuplicate(ref Utf8JsonReader reader, out string name)
+    {
+        name = string.Empty;
+        ReadOnlySpan<byte> bytes;
+        if (reader.ValueIsEscaped)
+        {
+            var needed = reader.ValueSpan.Length;
+            EnsureArena(needed);
+            var written = reader.CopyString(_arena.AsSpan(_arenaLength));
+            bytes = _arena.AsSpan(_arenaLength, written);
+        }
+        else
+        {
+            bytes = reader.ValueSpan;
+            EnsureArena(bytes.Length);
+            bytes.CopyTo(_arena.AsSpan(_arenaLength));
+            bytes = _arena.AsSpan(_arenaLength, bytes.Length);
+        }
+        var hash = Hash(bytes);
+        var (firstName, _) = _objects.Peek();
+        for (var i = firstName; i < _names.Count; i++)
+        {
+            var (otherHash, start, length) = _names[i];
+            if (otherHash == hash && _arena.AsSpan(start, length).SequenceEqual(bytes))
+            {
+                name = Encoding.UTF8.GetString(bytes);
+                return true;
+            }
+        }
+        _names.Add((hash, _arenaLength, bytes.Length));
+        _arenaLength += bytes.Length;
+        return false;
+    }
+
+    private void EnsureArena(int extra)
+    {
+        if (_arenaLength + extra > _arena.Length)
+        {
+            Array.Resize(ref _arena, Math.Max(_arena.Length * 2, _arenaLength + extra));
+        }
+    }
+
+    private static int Hash(ReadOnlySpan<byte> bytes)
+    {
+        var hash = new HashCode();
+        hash.AddBytes(bytes);
+        return hash.ToHashCode();
+    }
+}

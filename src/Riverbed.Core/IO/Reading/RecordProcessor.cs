@@ -1,0 +1,141 @@
+using System.Text;
+using System.Text.Json;
+using Riverbed.IO.Schemas;
+
+namespace Riverbed.IO.Reading;
+
+/// <summary>
+/// Turns one record's bytes into an <see cref="Example"/> or a <see cref="Reject"/>: validation, parsing, schema
+/// detection on the first valid record, mapping to turns, and the id. Rows are numbered in the order records arrive.
+/// </summary>
+internal sealed class RecordProcessor
+{
+    private readonly ShardInput _input;
+    private readonly ReaderOptions _options;
+    private readonly JsonRecordValidator _validator;
+    private readonly JsonDocumentOptions _documentOptions;
+    private readonly List<Turn> _turns = [];
+    private RecordSchema? _schema;
+    private long _nextRow;
+
+    public RecordProcessor(ShardInput input, ReaderOptions options)
+    {
+        _input = input;
+        _options = options;
+        _validator = new JsonRecordValidator(options.Limits.MaxDepth);
+        _documentOptions = new JsonDocumentOptions { MaxDepth = options.Limits.MaxDepth + 1 };
+        if (SchemaDetector.Forced(options.Schema) is var (schema, detection))
+        {
+            _schema = schema;
+            Detection = detection;
+        }
+    }
+
+    public SchemaDetection? Detection { get; private set; }
+
+    public ShardReadStatistics Statistics { get; } = new();
+
+    /// <summary>Maps a record. <paramref name="trusted"/> skips validation of JSON Riverbed rendered itself (Parquet rows).</summary>
+    public ShardRecord Process(ReadOnlySpan<byte> bytes, long? line, long offset, bool trusted = false, bool compact = false)
+    {
+        if (!trusted && _validator.Validate(bytes) is { } problem)
+        {
+            return Reject(problem.Kind, problem.Message, bytes, line, offset, bytes.Length);
+        }
+        var owned = compact && bytes.IndexOfAny((byte)'\n', (byte)'\r') >= 0 ? Minify(bytes) : bytes.ToArray();
+        var row = _nextRow;
+        using var document = JsonDocument.Parse(owned, _documentOptions);
+        var root = document.RootElement;
+        if (_schema is null)
+        {
+            if (SchemaDetector.Detect(root, _options.Schema) is not var (schema, detection))
+            {
+                var fields = string.Join(", ", root.EnumerateObject().Select(property => property.Name).Take(20));
+                var where = line is { } l ? $"{_input.DisplayPath}:{l}" : $"{_input.DisplayPath} row {row}";
+                throw new ShardReadException(
+                    $"{where}: cannot tell the dataset schema from the first valid record (fields: {fields}). " +
+                    $"Name it with --schema ({string.Join(", ", SchemaOptions.Names.Skip(1))}); for other field names use " +
+                    "--schema generic --prompt-field <field> --response-field <field>");
+            }
+            _schema = schema;
+            Detection = detection with { Reason = $"{detection.Reason}, in the first valid record ({(line is { } at ? $"line {at}" : $"row {row}")})" };
+        }
+        _turns.Clear();
+        if (_schema.Map(root, _turns) is { } mapProblem)
+        {
+            return Reject(mapProblem.Kind, mapProblem.Message, bytes, line, offset, bytes.Length);
+        }
+        string id;
+        if (_options.Schema.IdField is { } idField)
+        {
+            if (!root.TryGetProperty(idField, out var idValue) || idValue.ValueKind == JsonValueKind.Null)
+            {
+                return Reject(RejectKind.MissingField, $"id field '{idField}' is missing", bytes, line, offset, bytes.Length);
+            }
+            if (RecordSchema.IdText(idValue) is not { } fromField)
+            {
+                return Reject(RejectKind.WrongType, $"id field '{idField}' must be a string or an integer", bytes, line, offset, bytes.Length);
+            }
+            id = fromField;
+        }
+        else
+        {
+            id = _schema.DefaultId(root) ?? $"{_input.Name}#{row}";
+        }
+        _nextRow++;
+        var example = new Example(id, _turns.ToArray(), _input.Name, row, line, offset, owned);
+        Statistics.CountExample(example);
+        return new ShardRecord(example);
+    }
+
+    public ShardRecord Reject(RejectKind kind, string message, ReadOnlySpan<byte> raw, long? line, long offset, long rawLength)
+    {
+        var cap = _options.Limits.MaxRawBytesInReject;
+        var kept = raw.Length <= cap ? raw.ToArray() : raw[..cap].ToArray();
+        var reject = new Reject(_input.DisplayPath, _nextRow++, line, offset, kind, message, kept, rawLength);
+        Statistics.CountReject(kind);
+        return new ShardRecord(reject);
+    }
+
+    /// <summary>Drops whitespace outside strings, so a pretty-printed array element fits on one line byte-for-byte otherwise.</summary>
+    private static byte[] Minify(ReadOnlySpan<byte> json)
+    {
+        var output = new byte[json.Length];
+        var length = 0;
+        var inString = false;
+        var escaped = false;
+        foreach (var b in json)
+        {
+            if (inString)
+            {
+                if (escaped)
+                {
+                    escaped = false;
+                }
+                else if (b == (byte)'\\')
+                {
+                    escaped = true;
+                }
+                else if (b == (byte)'"')
+                {
+                    inString = false;
+                }
+            }
+            else if (b is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n')
+            {
+                continue;
+            }
+            else if (b == (byte)'"')
+            {
+                inString = true;
+            }
+            output[length++] = b;
+        }
+        return output.AsSpan(0, length).ToArray();
+    }
+
+    /// <summary>How a record is described in messages: "file:line" or "file row N".</summary>
+    public string Where(long? line, long row) => line is { } l ? $"{_input.DisplayPath}:{l}" : $"{_input.DisplayPath} row {row}";
+
+    public static string Preview(ReadOnlySpan<byte> bytes, int maxChars) => Encoding.UTF8.GetString(bytes[..Math.Min(bytes.Length, maxChars * 2)]);
+}

@@ -1,0 +1,372 @@
+using System.Buffers;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Unicode;
+using Riverbed.IO.DuckDb;
+
+namespace Riverbed.IO.Reading;
+
+/// <summary>Produces a shard's records in file order, one per call, through a <see cref="RecordProcessor"/>.</summary>
+internal interface IRecordSource : IDisposable
+{
+    /// <summary>How the shard is laid out, for messages (e.g. "JSON array", "JSON Lines (gzip)").</summary>
+    string Layout { get; }
+
+    bool TryNext(RecordProcessor processor, ShardReadStatistics statistics, out ShardRecord record);
+}
+
+/// <summary>JSON Lines: one record per non-blank line.</summary>
+internal sealed class JsonLinesSource : IRecordSource
+{
+    private readonly Stream _stream;
+    private readonly LineSplitter _lines;
+    private readonly int _maxLineBytes;
+
+    public JsonLinesSource(Stream stream, int maxLineBytes, string layout)
+    {
+        _stream = stream;
+        _maxLineBytes = maxLineBytes;
+        _lines = new LineSplitter(stream, maxLineBytes);
+        _lines.SkipLeadingByteOrderMark();
+        Layout = layout;
+    }
+
+    public string Layout { get; }
+
+    public bool TryNext(RecordProcessor processor, ShardReadStatistics statistics, out ShardRecord record)
+    {
+        while (_lines.TryReadLine(out var line))
+        {
+            if (line.TooLong)
+            {
+                record = processor.Reject(RejectKind.LineTooLong,
+                    $"the line is {line.Length:N0} bytes, over the limit of {_maxLineBytes:N0} bytes (--max-line-bytes)",
+                    line.Bytes, line.Number, line.ByteOffset, line.Length);
+                return true;
+            }
+            if (line.Bytes.IndexOfAnyExcept(" \t\r"u8) < 0)
+            {
+                statistics.BlankLines++;
+                continue;
+            }
+            record = processor.Process(line.Bytes, line.Number, line.ByteOffset);
+            return true;
+        }
+        record = default;
+        return false;
+    }
+
+    public void Dispose() => _stream.Dispose();
+}
+
+/// <summary>A JSON array of records, streamed element by element.</summary>
+internal sealed class JsonArraySource : IRecordSource
+{
+    private readonly Stream _stream;
+    private readonly JsonArraySplitter _elements;
+    private readonly int _maxElementBytes;
+    private long _index;
+
+    public JsonArraySource(Stream stream, int maxElementBytes, string layout)
+    {
+        _stream = stream;
+        _maxElementBytes = maxElementBytes;
+        _elements = new JsonArraySplitter(stream, maxElementBytes);
+        Layout = layout;
+    }
+
+    public string Layout { get; }
+
+    public bool TryNext(RecordProcessor processor, ShardReadStatistics statistics, out ShardRecord record)
+    {
+        if (!_elements.TryReadElement(out var element))
+        {
+            record = default;
+            return false;
+        }
+        var index = _index++;
+        var at = $"element {index} (byte {element.ByteOffset})";
+        record = element switch
+        {
+            { Problem: ElementProblem.Empty } => processor.Reject(RejectKind.InvalidJson,
+                $"{at} is empty: a stray or trailing comma", element.Bytes, element.Line, element.ByteOffset, 0),
+            { Problem: ElementProblem.Truncated } => processor.Reject(RejectKind.InvalidJson,
+                $"the file ends inside {at}: truncated?", element.Bytes, element.Line, element.ByteOffset, element.Length),
+            { Problem: ElementProblem.NotClosed } => processor.Reject(RejectKind.InvalidJson,
+                $"the file ends before the array's closing ']' (at byte {element.ByteOffset}): truncated?", element.Bytes, element.Line, element.ByteOffset, 0),
+            { Problem: ElementProblem.TrailingData } => processor.Reject(RejectKind.InvalidJson,
+                $"{element.Length:N0} bytes of data follow the array's closing ']' (at byte {element.ByteOffset})", element.Bytes, element.Line, element.ByteOffset, element.Length),
+            { TooLong: true } => processor.Reject(RejectKind.LineTooLong,
+                $"{at} is {element.Length:N0} bytes, over the limit of {_maxElementBytes:N0} bytes (--max-line-bytes)", element.Bytes, element.Line, element.ByteOffset, element.Length),
+            _ => processor.Process(element.Bytes, element.Line, element.ByteOffset, compact: true),
+        };
+        return true;
+    }
+
+    public void Dispose() => _stream.Dispose();
+}
+
+/// <summary>
+/// Parquet through DuckDB: a streaming scan, one chunk at a time, each row rendered as a JSON object from its typed
+/// vectors (strings, numbers, booleans, lists, structs). Columns of other types (dates, decimals, maps, blobs, …) are
+/// rendered by DuckDB's to_json. Strings are checked for valid UTF-8 (a row with invalid text is rejected).
+/// </summary>
+internal sealed unsafe class ParquetSource : IRecordSource
+{
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private readonly DuckDbDatabase _database;
+    private readonly DuckDbConnection _connection;
+    private readonly DuckDbQuery _query;
+    private readonly JsonEncodedText[] _names;
+    private readonly ArrayBufferWriter<byte> _buffer = new(4096);
+    private readonly Utf8JsonWriter _writer;
+    private DuckDbChunk? _chunk;
+    private VectorNode[]? _columns;
+    private int _row;
+
+    public ParquetSource(string path, int threads)
+    {
+        if (path.AsSpan().IndexOfAny("*?[") >= 0)
+        {
+            throw new ShardReadException(
+                $"{path}: Parquet file names containing '*', '?' or '[' cannot be read (DuckDB would treat them as a glob); rename the file");
+        }
+        _database = DuckDbDatabase.OpenInMemory(
+        [
+            new("threads", threads.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            new("autoinstall_known_extensions", "false"),
+            new("autoload_known_extensions", "false"),
+        ]);
+        try
+        {
+            _connection = _database.Connect();
+            var source = $"read_parquet({DuckDbSql.Literal(path)}, hive_partitioning = false)";
+            IReadOnlyList<DuckDbColumn> columns;
+            using (var probe = _connection.Stream($"SELECT * FROM {source} LIMIT 0"))
+            {
+                columns = probe.Columns;
+            }
+            var select = string.Join(", ", columns.Select(column => column.Type.IsDirectlyDecodable
+                ? DuckDbSql.Identifier(column.Name)
+                : $"to_json({DuckDbSql.Identifier(column.Name)}) AS {DuckDbSql.Identifier(column.Name)}"));
+            _query = _connection.Stream(columns.Count == 0 ? $"SELECT * FROM {source}" : $"SELECT {select} FROM {source}");
+            _names = _query.Columns.Select(column => JsonEncodedText.Encode(column.Name, JavaScriptEncoder.UnsafeRelaxedJsonEscaping)).ToArray();
+            Columns = columns;
+            _writer = new Utf8JsonWriter(_buffer, WriterOptions);
+        }
+        catch
+        {
+            _query?.Dispose();
+            _connection?.Dispose();
+            _database.Dispose();
+            throw;
+        }
+    }
+
+    public string Layout => "Parquet";
+
+    /// <summary>The file's own columns and DuckDB types, as stored.</summary>
+    public IReadOnlyList<DuckDbColumn> Columns { get; }
+
+    public bool TryNext(RecordProcessor processor, ShardReadStatistics statistics, out ShardRecord record)
+    {
+        while (_chunk is null || _row >= _chunk.RowCount)
+        {
+            _chunk?.Dispose();
+            _chunk = _query.FetchChunk();
+            _row = 0;
+            if (_chunk is null)
+            {
+                record = default;
+                return false;
+            }
+            _columns = new VectorNode[_query.Columns.Count];
+            for (var i = 0; i < _columns.Length; i++)
+            {
+                _columns[i] = VectorNode.Build(_chunk.GetVector(i), _query.Columns[i].Type);
+            }
+        }
+        var row = (ulong)_row++;
+        _buffer.ResetWrittenCount();
+        _writer.Reset();
+        _writer.WriteStartObject();
+        for (var i = 0; i < _columns!.Length; i++)
+        {
+            _writer.WritePropertyName(_names[i]);
+            if (!_columns[i].TryWrite(_writer, row, out var badPath))
+            {
+                record = processor.Reject(RejectKind.InvalidUtf8, $"column '{_query.Columns[i].Name}{badPath}' holds invalid UTF-8 text", [], null, 0, 0);
+                return true;
+            }
+        }
+        _writer.WriteEndObject();
+        _writer.Flush();
+        record = processor.Process(_buffer.WrittenSpan, null, 0, trusted: true);
+        return true;
+    }
+
+    public void Dispose()
+    {
+        _chunk?.Dispose();
+        _writer?.Dispose();
+        _query?.Dispose();
+        _connection?.Dispose();
+        _database.Dispose();
+    }
+
+    /// <summary>A vector and its children with their data pointers fetched once per chunk.</summary>
+    private sealed class VectorNode
+    {
+        private DuckDbTypeInfo _type = null!;
+        private void* _data;
+        private ulong* _validity;
+        private VectorNode? _element;
+        private VectorNode[] _fields = [];
+        private JsonEncodedText[] _fieldNames = [];
+
+        public static VectorNode Build(DuckDbVector vector, DuckDbTypeInfo type)
+        {
+            var node = new VectorNode { _type = type, _data = vector.Data, _validity = vector.Validity };
+            switch (type.Id)
+            {
+                case DuckDbType.List:
+                    node._element = Build(vector.ListChild, type.Element!);
+                    break;
+                case DuckDbType.Array:
+                    node._element = Build(vector.ArrayChild, type.Element!);
+                    break;
+                case DuckDbType.Struct:
+                    node._fields = new VectorNode[type.Fields.Count];
+                    node._fieldNames = new JsonEncodedText[type.Fields.Count];
+                    for (var i = 0; i < type.Fields.Count; i++)
+                    {
+                        node._fields[i] = Build(vector.StructChild(i), type.Fields[i].Type);
+                        node._fieldNames[i] = JsonEncodedText.Encode(type.Fields[i].Name, JavaScriptEncoder.UnsafeRelaxedJsonEscaping);
+                    }
+                    break;
+            }
+            return node;
+        }
+
+        /// <summary>Writes one value; false (with the nested path) when a string is not valid UTF-8.</summary>
+        public bool TryWrite(Utf8JsonWriter writer, ulong row, out string badPath)
+        {
+            badPath = string.Empty;
+            if (!DuckDbVector.IsValid(_validity, row))
+            {
+                writer.WriteNullValue();
+                return true;
+            }
+            switch (_type.Id)
+            {
+                case DuckDbType.Boolean:
+                    writer.WriteBooleanValue(((byte*)_data)[row] != 0);
+                    return true;
+                case DuckDbType.TinyInt:
+                    writer.WriteNumberValue(((sbyte*)_data)[row]);
+                    return true;
+                case DuckDbType.SmallInt:
+                    writer.WriteNumberValue(((short*)_data)[row]);
+                    return true;
+                case DuckDbType.Integer:
+                    writer.WriteNumberValue(((int*)_data)[row]);
+                    return true;
+                case DuckDbType.BigInt:
+                    writer.WriteNumberValue(((long*)_data)[row]);
+                    return true;
+                case DuckDbType.UTinyInt:
+                    writer.WriteNumberValue(((byte*)_data)[row]);
+                    return true;
+                case DuckDbType.USmallInt:
+                    writer.WriteNumberValue(((ushort*)_data)[row]);
+                    return true;
+                case DuckDbType.UInteger:
+                    writer.WriteNumberValue(((uint*)_data)[row]);
+                    return true;
+                case DuckDbType.UBigInt:
+                    writer.WriteNumberValue(((ulong*)_data)[row]);
+                    return true;
+                case DuckDbType.Float:
+                    var single = ((float*)_data)[row];
+                    if (float.IsFinite(single))
+                    {
+                        writer.WriteNumberValue(single);
+                    }
+                    else
+                    {
+                        WriteFloatingPoint(writer, single);
+                    }
+                    return true;
+                case DuckDbType.Double:
+                    WriteFloatingPoint(writer, ((double*)_data)[row]);
+                    return true;
+                case DuckDbType.Varchar:
+                    var bytes = DuckDbStringT.Bytes((DuckDbStringT*)_data + row);
+                    if (!Utf8.IsValid(bytes))
+                    {
+                        return false;
+                    }
+                    if (_type.IsJson)
+                    {
+                        writer.WriteRawValue(bytes);
+                    }
+                    else
+                    {
+                        writer.WriteStringValue(bytes);
+                    }
+                    return true;
+                case DuckDbType.List:
+                    var entry = ((DuckDbListEntry*)_data)[row];
+                    return WriteItems(writer, entry.Offset, entry.Length, out badPath);
+                case DuckDbType.Array:
+                    var size = (ulong)_type.ArraySize;
+                    return WriteItems(writer, row * size, size, out badPath);
+                case DuckDbType.Struct:
+                    writer.WriteStartObject();
+                    for (var i = 0; i < _fields.Length; i++)
+                    {
+                        writer.WritePropertyName(_fieldNames[i]);
+                        if (!_fields[i].TryWrite(writer, row, out var inner))
+                        {
+                            badPath = "." + _type.Fields[i].Name + inner;
+                            return false;
+                        }
+                    }
+                    writer.WriteEndObject();
+                    return true;
+                default:
+                    throw new DuckDbException($"Riverbed cannot render DuckDB type {_type} (the scan should have converted it with to_json)");
+            }
+        }
+
+        private bool WriteItems(Utf8JsonWriter writer, ulong first, ulong count, out string badPath)
+        {
+            badPath = string.Empty;
+            writer.WriteStartArray();
+            for (var i = first; i < first + count; i++)
+            {
+                if (!_element!.TryWrite(writer, i, out var inner))
+                {
+                    badPath = $"[{i - first}]{inner}";
+                    return false;
+                }
+            }
+            writer.WriteEndArray();
+            return true;
+        }
+
+        /// <summary>JSON has no NaN or infinities; they are written as the strings "NaN", "Infinity", "-Infinity".</summary>
+        private static void WriteFloatingPoint(Utf8JsonWriter writer, double value)
+        {
+            if (double.IsFinite(value))
+            {
+                writer.WriteNumberValue(value);
+            }
+            else
+            {
+                writer.WriteStringValue(double.IsNaN(value) ? "NaN" : value > 0 ? "Infinity" : "-Infinity");
+            }
+        }
+    }
+}

@@ -1,0 +1,66 @@
+namespace Riverbed.IO;
+
+/// <summary>Which schema maps records to turns, and the fields some schemas need.</summary>
+public sealed class SchemaOptions
+{
+    public const string Auto = "auto";
+
+    /// <summary>The schemas <see cref="Schema"/> accepts.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["auto", "oig", "alpaca", "sharegpt", "messages", "dolly", "oasst", "generic"];
+
+    /// <summary>OIG bot labels recognised at the start of a line besides <c>&lt;bot&gt;:</c> (the OIG joke set uses "Rosey:").</summary>
+    public static IReadOnlyList<string> DefaultBotLabels { get; } = ["Rosey"];
+
+    /// <summary>One of <see cref="Names"/>; "auto" detects it from the first valid record of each file.</summary>
+    public string Schema { get; init; } = Auto;
+
+    /// <summary>generic: the field holding the user's turn.</summary>
+    public string? PromptField { get; init; }
+
+    /// <summary>generic: the field holding the assistant's turn.</summary>
+    public string? ResponseField { get; init; }
+
+    /// <summary>generic: an optional field holding a system prompt.</summary>
+    public string? SystemField { get; init; }
+
+    /// <summary>
+    /// The field that holds each record's id. When unset, the schema's usual id field is used if present (id, ID,
+    /// message_tree_id, …) and the id is derived from the shard name and row otherwise. When set, a record without it
+    /// is rejected.
+    /// </summary>
+    public string? IdField { get; init; }
+
+    /// <summary>OIG: labels (without the colon) that start a bot turn when they begin a line.</summary>
+    public IReadOnlyList<string> BotLabels { get; init; } = DefaultBotLabels;
+
+    /// <summary>Throws when the options contradict each other (e.g. generic without its fields).</summary>
+    public void Validate()
+    {
+        if (!Names.Contains(Schema, StringComparer.Ordinal))
+        {
+            throw new RiverbedException($"unknown schema '{Schema}'; choose one of: {string.Join(", ", Names)}");
+        }
+        if (Schema == "generic" && (string.IsNullOrEmpty(PromptField) || string.IsNullOrEmpty(ResponseField)))
+        {
+            throw new RiverbedException("--schema generic needs --prompt-field and --response-field naming the columns to read");
+        }
+        if ((PromptField is null) != (ResponseField is null))
+        {
+            throw new RiverbedException("--prompt-field and --response-field go together; name both");
+        }
+        if (PromptField is not null && Schema is not ("generic" or Auto))
+        {
+            throw new RiverbedException($"--prompt-field/--response-field only apply to --schema generic, not {Schema}");
+        }
+        foreach (var label in BotLabels)
+        {
+            if (string.IsNullOrWhiteSpace(label) || label.Contains(':', StringComparison.Ordinal) || label.Contains('\n', StringComparison.Ordinal))
+            {
+                throw new RiverbedException($"bot label '{label}' must be a non-empty name without ':' or newlines");
+            }
+        }
+    }
+}
+
+/// <summary>The schema a shard is read with, and why: "forced" or the fields that decided it.</summary>
+public sealed record SchemaDetection(string Schema, string Reason, bool Forced);

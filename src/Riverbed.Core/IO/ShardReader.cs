@@ -1,0 +1,162 @@
+using Riverbed.IO.DuckDb;
+using Riverbed.IO.Reading;
+
+namespace Riverbed.IO;
+
+/// <summary>
+/// Reads one shard as a stream of <see cref="ShardRecord"/>s in input order: every record becomes either an
+/// <see cref="Example"/> or a <see cref="Reject"/>, so counts always reconcile. Nothing is held beyond the record being
+/// read (JSON Lines line by line, JSON arrays element by element, Parquet chunk by chunk). Problems with the file as a
+/// whole (corrupt Parquet, truncated gzip, a schema that cannot be detected) throw <see cref="ShardReadException"/>
+/// naming the file.
+/// </summary>
+public sealed class ShardReader : IDisposable
+{
+    private readonly IRecordSource _source;
+    private readonly RecordProcessor _processor;
+    private bool _started;
+
+    private ShardReader(ShardInput input, IRecordSource source, RecordProcessor processor)
+    {
+        Input = input;
+        _source = source;
+        _processor = processor;
+    }
+
+    public ShardInput Input { get; }
+
+    /// <summary>How the file is laid out, e.g. "JSON array", "JSON Lines (gzip)", "Parquet".</summary>
+    public string Layout => _source.Layout;
+
+    /// <summary>The schema and why; null until the first valid record has been read (when it is detected).</summary>
+    public SchemaDetection? Schema => _processor.Detection;
+
+    /// <summary>Counts so far; final once <see cref="ReadRecords"/> has been enumerated to the end.</summary>
+    public ShardReadStatistics Statistics => _processor.Statistics;
+
+    /// <summary>For Parquet shards, the file's columns and their DuckDB types (the writer keeps them as they are).</summary>
+    internal IReadOnlyList<DuckDbColumn>? ParquetColumns => (_source as ParquetSource)?.Columns;
+
+    public static ShardReader Open(ShardInput input, ReaderOptions? options = null)
+    {
+        options ??= new ReaderOptions();
+        options.Validate();
+        var processor = new RecordProcessor(input, options);
+        try
+        {
+            return new ShardReader(input, OpenSource(input, options), processor);
+        }
+        catch (Exception error) when (IsReadFailure(error))
+        {
+            throw Wrap(input, error, "cannot open");
+        }
+    }
+
+    /// <summary>The records, once; each is produced as the enumeration reaches it.</summary>
+    public IEnumerable<ShardRecord> ReadRecords(CancellationToken cancellationToken = default)
+    {
+        if (_started)
+        {
+            throw new InvalidOperationException("a shard's records can be read only once");
+        }
+        _started = true;
+        return Enumerate(cancellationToken);
+    }
+
+    private IEnumerable<ShardRecord> Enumerate(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            ShardRecord record;
+            try
+            {
+                if (!_source.TryNext(_processor, _processor.Statistics, out record))
+                {
+                    yield break;
+                }
+            }
+            catch (Exception error) when (IsReadFailure(error))
+            {
+                throw Wrap(Input, error, $"failed after {_processor.Statistics.Records:N0} records");
+            }
+            yield return record;
+        }
+    }
+
+    public void Dispose() => _source.Dispose();
+
+    private static IRecordSource OpenSource(ShardInput input, ReaderOptions options)
+    {
+        if (input.Format == InputFormat.Parquet)
+        {
+            return new ParquetSource(input.Path, options.ParquetThreads);
+        }
+        Stream stream = input.Gzip
+            ? new VerifiedGzipStream(input.Path, options.Limits.MaxDecompressedBytes)
+            : new FileStream(input.Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        try
+        {
+            var (prefix, first) = Sniff(stream);
+            var sniffed = new PrefixedStream(prefix, stream);
+            var suffix = input.Gzip ? " (gzip)" : string.Empty;
+            if (first == (byte)'[')
+            {
+                return new JsonArraySource(sniffed, options.Limits.MaxLineBytes, "JSON array" + suffix);
+            }
+            var layout = input.Format == InputFormat.Json && first is not null ? "JSON Lines (detected from content)" : "JSON Lines";
+            return new JsonLinesSource(sniffed, options.Limits.MaxLineBytes, layout + suffix);
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Reads up to the first byte that is not whitespace or a byte order mark; returns what was read and that byte.</summary>
+    private static (byte[] Prefix, byte? First) Sniff(Stream stream)
+    {
+        var prefix = new List<byte>();
+        var buffer = new byte[4096];
+        while (true)
+        {
+            var read = stream.Read(buffer);
+            if (read == 0)
+            {
+                return (prefix.ToArray(), null);
+            }
+            var start = prefix.Count;
+            prefix.AddRange(buffer.AsSpan(0, read));
+            for (var i = start; i < prefix.Count; i++)
+            {
+                var b = prefix[i];
+                var inBom = i < 3 && prefix.Count >= 3 && prefix[0] == 0xEF && prefix[1] == 0xBB && prefix[2] == 0xBF;
+                if (!inBom && b is not ((byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n'))
+                {
+                    return (prefix.ToArray(), b);
+                }
+            }
+            if (prefix.Count > 1 << 20)
+            {
+                // A megabyte of whitespace: read it as lines (blank lines are counted, not rejected).
+                return (prefix.ToArray(), null);
+            }
+        }
+    }
+
+    private static bool IsReadFailure(Exception error) =>
+        error is IOException or InvalidDataException or DuckDbException or UnauthorizedAccessException;
+
+    private static ShardReadException Wrap(ShardInput input, Exception error, string context)
+    {
+        var what = error switch
+        {
+            DecompressedSizeLimitException => "the shard is refused: " + error.Message,
+            DuckDbException => "cannot read it as Parquet: " + error.Message,
+            InvalidDataException when input.Gzip => "corrupt or truncated gzip data: " + error.Message,
+            _ => error.Message,
+        };
+        return new ShardReadException($"{input.DisplayPath}: {context}: {what}", error);
+    }
+}
