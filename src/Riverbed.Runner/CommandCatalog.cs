@@ -8,5 +8,7 @@ internal static class CommandCatalog
     public static IEnumerable<Command> All()
     {
         yield return Commands.ModelsCommand.Create();
+        yield return Commands.InspectCommand.Create();
+        yield return Commands.ConvertCommand.Create();
     }
 }

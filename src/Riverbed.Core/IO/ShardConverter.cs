@@ -1,0 +1,213 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Riverbed.IO;
+
+/// <summary>What to do with a record that cannot be read.</summary>
+public enum BadRecordPolicy
+{
+    /// <summary>Write it to the shard's rejects file and go on (within the reject budget).</summary>
+    Quarantine,
+
+    /// <summary>Stop the whole run at the first one, naming file:line.</summary>
+    Fail,
+}
+
+/// <summary>How many rejects a shard may have before it fails: a count, a share of its records, or unlimited.</summary>
+public sealed record RejectBudget(long? MaxCount, double? MaxRatio)
+{
+    public static RejectBudget Unlimited { get; } = new(null, null);
+
+    /// <summary>"100" (at most 100 rejects) or "0.5%" (at most 0.5% of the shard's records).</summary>
+    public static RejectBudget Parse(string text)
+    {
+        var trimmed = text.Trim();
+        if (trimmed.EndsWith('%')
+            && double.TryParse(trimmed[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var percent)
+            && percent is >= 0 and <= 100)
+        {
+            return new RejectBudget(null, percent / 100);
+        }
+        if (long.TryParse(trimmed, NumberStyles.None, CultureInfo.InvariantCulture, out var count))
+        {
+            return new RejectBudget(count, null);
+        }
+        throw new RiverbedException($"--max-rejects '{text}' is neither a count (e.g. 100) nor a percentage (e.g. 0.5%)");
+    }
+
+    /// <summary>Null when within budget, else why not.</summary>
+    public string? Exceeded(long rejected, long records)
+    {
+        if (MaxCount is { } max && rejected > max)
+        {
+            return $"{rejected:N0} rejects, over the budget of {max:N0} (--max-rejects)";
+        }
+        if (MaxRatio is { } ratio && records > 0 && rejected > ratio * records)
+        {
+            return $"{rejected:N0} rejects of {records:N0} records ({100.0 * rejected / records:0.###}%), over the budget of {ratio * 100:0.###}% (--max-rejects)";
+        }
+        return null;
+    }
+
+    public override string ToString() =>
+        MaxCount is { } max ? max.ToString(CultureInfo.InvariantCulture)
+        : MaxRatio is { } ratio ? (ratio * 100).ToString("0.###", CultureInfo.InvariantCulture) + "%"
+        : "unlimited";
+}
+
+/// <summary>Options for normalizing shards without models (<c>riverbed convert</c>).</summary>
+public sealed class ConvertOptions
+{
+    public required string OutputFolder { get; init; }
+
+    public OutputFormat Format { get; init; } = OutputFormat.Parquet;
+
+    public ReaderOptions Reader { get; init; } = new();
+
+    public BadRecordPolicy OnBadRecord { get; init; } = BadRecordPolicy.Quarantine;
+
+    public RejectBudget MaxRejects { get; init; } = RejectBudget.Unlimited;
+
+    /// <summary>
+    /// A hash of every option that changes what convert writes, so a rerun with other options is not mistaken for the
+    /// same job (the budget and the bad-record policy only decide whether a shard commits, not its contents).
+    /// </summary>
+    public string ConfigHash()
+    {
+        var schema = Reader.Schema;
+        var limits = Reader.Limits;
+        var text = string.Join('\n',
+            "riverbed-convert/1",
+            $"format={Format}",
+            $"schema={schema.Schema}",
+            $"prompt={schema.PromptField}",
+            $"response={schema.ResponseField}",
+            $"system={schema.SystemField}",
+            $"id={schema.IdField}",
+            $"bot-labels={string.Join(',', schema.BotLabels)}",
+            $"max-line-bytes={limits.MaxLineBytes}",
+            $"max-depth={limits.MaxDepth}",
+            $"max-decompressed-bytes={limits.MaxDecompressedBytes}",
+            $"raw-cap={limits.MaxRawBytesInReject}",
+            $"columns={string.Join(',', ShardWriterOptions.StandardColumns.Select(column => column.Name + ":" + column.Type))}");
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..16];
+    }
+
+    public ShardWriterOptions WriterOptions() => new()
+    {
+        OutputFolder = OutputFolder,
+        Format = Format,
+        ConfigHash = ConfigHash(),
+        MaxRawBytes = Reader.Limits.MaxRawBytesInReject,
+    };
+}
+
+public enum ShardOutcomeKind
+{
+    Committed,
+    Skipped,
+    Failed,
+}
+
+/// <summary>What happened to one shard.</summary>
+public sealed record ShardOutcome(ShardInput Input, ShardOutcomeKind Kind, string Message, ShardManifest? Manifest, string? Layout, IReadOnlyList<Reject> FirstRejects);
+
+/// <summary>A bad record under <see cref="BadRecordPolicy.Fail"/>: the run stops here.</summary>
+public sealed class BadRecordException : RiverbedException
+{
+    public BadRecordException()
+    {
+    }
+
+    public BadRecordException(string message)
+        : base(message)
+    {
+    }
+
+    public BadRecordException(string message, Exception? innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>
+/// Normalizes shards into output shards with the commit protocol: complete shards are skipped, the rest are (re)done.
+/// A shard that cannot be read or written, or goes over its reject budget, fails on its own; the others go on.
+/// </summary>
+public static class ShardConverter
+{
+    private const int RejectsToReport = 5;
+
+    public static async Task<IReadOnlyList<ShardOutcome>> RunAsync(IReadOnlyList<ShardInput> inputs, ConvertOptions options,
+        Action<ShardOutcome>? progress = null, CancellationToken cancellationToken = default)
+    {
+        options.Reader.Validate();
+        InputResolver.CheckDistinctOutputNames(inputs);
+        var writerOptions = options.WriterOptions();
+        writerOptions.Validate();
+        var outcomes = new List<ShardOutcome>();
+        foreach (var input in inputs)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var outcome = await ConvertShardAsync(input, options, writerOptions, cancellationToken).ConfigureAwait(false);
+            outcomes.Add(outcome);
+            progress?.Invoke(outcome);
+        }
+        return outcomes;
+    }
+
+    private static async Task<ShardOutcome> ConvertShardAsync(ShardInput input, ConvertOptions options, ShardWriterOptions writerOptions, CancellationToken cancellationToken)
+    {
+        var firstRejects = new List<Reject>();
+        string? layout = null;
+        try
+        {
+            var state = ShardCompletion.Check(writerOptions.LayoutFor(input), input, writerOptions.ConfigHash);
+            switch (state.Status)
+            {
+                case ShardStatus.Complete:
+                    return new ShardOutcome(input, ShardOutcomeKind.Skipped, "already complete", state.Manifest, null, firstRejects);
+                case ShardStatus.ConfigMismatch:
+                    return new ShardOutcome(input, ShardOutcomeKind.Failed,
+                        $"its output exists but {state.Reason}; use a new output folder or delete that shard's files", state.Manifest, null, firstRejects);
+            }
+            using var reader = ShardReader.Open(input, options.Reader);
+            layout = reader.Layout;
+            using var writer = ShardWriter.Create(input, writerOptions);
+            foreach (var record in reader.ReadRecords(cancellationToken))
+            {
+                if (record.Example is { } example)
+                {
+                    writer.WriteRow(example);
+                    continue;
+                }
+                var reject = record.Reject!;
+                if (options.OnBadRecord == BadRecordPolicy.Fail)
+                {
+                    throw new BadRecordException($"{reject.Location}: {RejectKinds.Name(reject.Kind)}: {reject.Message} (--on-bad-record fail)");
+                }
+                writer.WriteReject(reject);
+                if (firstRejects.Count < RejectsToReport)
+                {
+                    firstRejects.Add(reject);
+                }
+                if (options.MaxRejects.MaxCount is not null && options.MaxRejects.Exceeded(writer.RowsRejected, reader.Statistics.Records) is { } early)
+                {
+                    return new ShardOutcome(input, ShardOutcomeKind.Failed, early + "; the shard was not written", null, layout, firstRejects);
+                }
+            }
+            if (options.MaxRejects.Exceeded(writer.RowsRejected, reader.Statistics.Records) is { } over)
+            {
+                return new ShardOutcome(input, ShardOutcomeKind.Failed, over + "; the shard was not written", null, layout, firstRejects);
+            }
+            var manifest = await writer.CommitAsync(reader.Statistics, reader.Schema, cancellationToken).ConfigureAwait(false);
+            var message = state.Status == ShardStatus.Incomplete ? $"redone ({state.Reason})" : "written";
+            return new ShardOutcome(input, ShardOutcomeKind.Committed, message, manifest, layout, firstRejects);
+        }
+        catch (Exception error) when (error is ShardReadException or ShardWriteException or OutputPathException or IO.DuckDb.DuckDbException)
+        {
+            return new ShardOutcome(input, ShardOutcomeKind.Failed, error.Message, null, layout, firstRejects);
+        }
+    }
+}

@@ -1,0 +1,138 @@
+using System.Text.Json;
+using Riverbed.IO.DuckDb;
+
+namespace Riverbed.IO.Writing;
+
+/// <summary>
+/// The column type inferred for JSON values when JSON records are written to Parquet, so original fields keep real
+/// types: booleans, BIGINT (integers that fit), DOUBLE (other numbers, or integers mixed with them), VARCHAR, lists
+/// and structs, merged over every row of the shard. Anything that cannot share one type — a string in one row and an
+/// object in another, an empty object, numbers beyond double range, struct keys that differ only in case (DuckDB names
+/// are case-insensitive) — becomes a JSON column holding the value's exact JSON text, so nothing is lost or coerced.
+/// Values that are null in every row are also JSON (null).
+/// </summary>
+internal sealed class JsonShape
+{
+    private readonly Dictionary<string, JsonShape> _fieldsByName = new(StringComparer.Ordinal);
+    private readonly List<string> _fieldOrder = [];
+
+    public ShapeKind Kind { get; private set; } = ShapeKind.Unknown;
+
+    public JsonShape? Element { get; private set; }
+
+    public IReadOnlyList<string> FieldOrder => _fieldOrder;
+
+    public JsonShape Field(string name) => _fieldsByName[name];
+
+    public void Observe(JsonElement value)
+    {
+        if (Kind == ShapeKind.Json)
+        {
+            return;
+        }
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Null:
+                return;
+            case JsonValueKind.True or JsonValueKind.False:
+                Become(ShapeKind.Boolean);
+                return;
+            case JsonValueKind.String:
+                Become(ShapeKind.String);
+                return;
+            case JsonValueKind.Number:
+                if (value.TryGetInt64(out _))
+                {
+                    if (Kind != ShapeKind.Double)
+                    {
+                        Become(ShapeKind.Int64);
+                    }
+                }
+                else if (value.TryGetDouble(out var number) && double.IsFinite(number))
+                {
+                    Kind = Kind is ShapeKind.Unknown or ShapeKind.Int64 or ShapeKind.Double ? ShapeKind.Double : ShapeKind.Json;
+                }
+                else
+                {
+                    Kind = ShapeKind.Json;
+                }
+                return;
+            case JsonValueKind.Array:
+                Become(ShapeKind.List);
+                if (Kind == ShapeKind.List)
+                {
+                    Element ??= new JsonShape();
+                    foreach (var item in value.EnumerateArray())
+                    {
+                        Element.Observe(item);
+                    }
+                }
+                return;
+            case JsonValueKind.Object:
+                Become(ShapeKind.Struct);
+                if (Kind == ShapeKind.Struct)
+                {
+                    foreach (var property in value.EnumerateObject())
+                    {
+                        if (!_fieldsByName.TryGetValue(property.Name, out var field))
+                        {
+                            field = new JsonShape();
+                            _fieldsByName.Add(property.Name, field);
+                            _fieldOrder.Add(property.Name);
+                        }
+                        field.Observe(property.Value);
+                    }
+                }
+                return;
+        }
+    }
+
+    /// <summary>The shape as it will be written: structs with no fields or case-clashing names fall back to JSON.</summary>
+    public ShapeKind EffectiveKind => Kind switch
+    {
+        ShapeKind.Unknown => ShapeKind.Json,
+        ShapeKind.Struct when _fieldOrder.Count == 0 || HasCaseClash(_fieldOrder) => ShapeKind.Json,
+        _ => Kind,
+    };
+
+    public string ToSql() => EffectiveKind switch
+    {
+        ShapeKind.Boolean => "BOOLEAN",
+        ShapeKind.Int64 => "BIGINT",
+        ShapeKind.Double => "DOUBLE",
+        ShapeKind.String => "VARCHAR",
+        ShapeKind.List => Element!.ToSql() + "[]",
+        ShapeKind.Struct => "STRUCT(" + string.Join(", ", _fieldOrder.Select(name => DuckDbSql.Identifier(name) + " " + _fieldsByName[name].ToSql())) + ")",
+        _ => "JSON",
+    };
+
+    public static bool HasCaseClash(IEnumerable<string> names)
+    {
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        return names.Any(name => !seen.Add(name));
+    }
+
+    private void Become(ShapeKind kind)
+    {
+        if (Kind == ShapeKind.Unknown)
+        {
+            Kind = kind;
+        }
+        else if (Kind != kind)
+        {
+            Kind = ShapeKind.Json;
+        }
+    }
+}
+
+internal enum ShapeKind
+{
+    Unknown,
+    Boolean,
+    Int64,
+    Double,
+    String,
+    List,
+    Struct,
+    Json,
+}

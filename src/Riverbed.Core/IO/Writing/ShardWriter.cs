@@ -1,0 +1,349 @@
+using Riverbed.IO.Writing;
+
+namespace Riverbed.IO;
+
+/// <summary>
+/// Writes one output shard with the commit protocol. Rows, rejects and failures arrive in input order; nothing gets a
+/// final name until <see cref="CommitAsync"/>:
+/// <list type="number">
+/// <item>output files are written under temporary names in their final folders, then flushed and fsynced;</item>
+/// <item>they are renamed to their final names and the folders fsynced;</item>
+/// <item>the manifest (counts, SHA-256 of every file, input path + size + mtime, config hash) is written last, the same
+///   way: temporary name, fsync, rename, folder fsync.</item>
+/// </list>
+/// A shard counts as complete only when its manifest exists and matches its files (<see cref="ShardCompletion"/>), so a
+/// crash at any point leaves a shard that the next run redoes. Disposing without committing aborts: temporary files
+/// are deleted and nothing final-named remains. A lock file keeps two writers off one shard. Creating a writer for a
+/// shard discards what an earlier attempt left (its manifest first, then its files).
+/// </summary>
+public sealed class ShardWriter : IDisposable
+{
+    private readonly ShardInput _input;
+    private readonly ShardWriterOptions _options;
+    private readonly FileStream _lock;
+    private readonly IRowSink _sink;
+    private readonly SortedSet<string> _routes = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _rejectsByKind = new(StringComparer.Ordinal);
+    private readonly List<string> _finalNamed = [];
+    private SideFile? _rejects;
+    private SideFile? _failures;
+    private long _lastRow = -1;
+    private long _rowsOut;
+    private long _rowsRejected;
+    private long _rowsFailed;
+    private bool _committed;
+    private bool _disposed;
+
+    private ShardWriter(ShardInput input, ShardWriterOptions options, ShardLayout layout, FileStream shardLock)
+    {
+        _input = input;
+        _options = options;
+        Layout = layout;
+        _lock = shardLock;
+        _routes.Add(options.SplitByDecision ? "kept" : string.Empty);
+        _sink = options.Format == OutputFormat.Parquet
+            ? new ParquetSink(layout, input, options)
+            : new JsonLinesSink(layout, options.AllColumns);
+    }
+
+    public ShardLayout Layout { get; }
+
+    public static ShardWriter Create(ShardInput input, ShardWriterOptions options)
+    {
+        options.Validate();
+        var layout = options.LayoutFor(input);
+        var single = layout.Full(layout.RelativeDataPath(options.SplitByDecision ? "kept" : string.Empty));
+        if (string.Equals(single, input.Path, StringComparison.Ordinal))
+        {
+            throw new ShardWriteException($"{input.DisplayPath}: the output shard would overwrite the input; choose another output folder");
+        }
+        layout.CreateFolderFor(layout.ManifestPath);
+        FileStream shardLock;
+        try
+        {
+            shardLock = new FileStream(layout.LockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException error)
+        {
+            throw new ShardWriteException($"shard {layout.BaseName} is being written by another process (lock {layout.LockPath} is held)", error);
+        }
+        try
+        {
+            DiscardPreviousAttempt(layout);
+            return new ShardWriter(input, options, layout, shardLock);
+        }
+        catch
+        {
+            shardLock.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Adds an example's row. <paramref name="extraValues"/> follow <see cref="ShardWriterOptions.ExtraColumns"/>.</summary>
+    public void WriteRow(Example example, ReadOnlySpan<ColumnValue> extraValues = default, RowDecision? decision = null)
+    {
+        ArgumentNullException.ThrowIfNull(example);
+        CheckOpen();
+        var columns = _options.ExtraColumns;
+        if (extraValues.Length != columns.Count)
+        {
+            throw new ArgumentException($"{columns.Count} extra column values expected, {extraValues.Length} given", nameof(extraValues));
+        }
+        for (var i = 0; i < columns.Count; i++)
+        {
+            extraValues[i].CheckFits(columns[i].Type, columns[i].Name);
+        }
+        TakeRow(example.Row);
+        var route = _options.SplitByDecision ? (decision ?? RowDecision.Keep).Route : string.Empty;
+        _routes.Add(route);
+        _sink.Write(example, extraValues, route);
+        _rowsOut++;
+        if (_rowsOut == 1000)
+        {
+            FaultInjection.At("mid-write");
+        }
+    }
+
+    /// <summary>Adds a record the reader rejected (it goes to {base}.rejects.jsonl).</summary>
+    public void WriteReject(Reject reject)
+    {
+        ArgumentNullException.ThrowIfNull(reject);
+        CheckOpen();
+        TakeRow(reject.Row);
+        _rejects ??= new SideFile(Temporary(Layout.RelativeRejectsPath), _options.MaxRawBytes);
+        _rejects.WriteReject(reject);
+        _rowsRejected++;
+        var kind = RejectKinds.Name(reject.Kind);
+        _rejectsByKind[kind] = _rejectsByKind.GetValueOrDefault(kind) + 1;
+    }
+
+    /// <summary>Adds an example that could not be processed (e.g. an inference fault); it goes to {base}.failures.jsonl.</summary>
+    public void WriteFailed(Example example, string kind, string message)
+    {
+        ArgumentNullException.ThrowIfNull(example);
+        CheckOpen();
+        TakeRow(example.Row);
+        _failures ??= new SideFile(Temporary(Layout.RelativeFailuresPath), _options.MaxRawBytes);
+        _failures.WriteFailure(_input.DisplayPath, example, kind, message);
+        _rowsFailed++;
+    }
+
+    public long RowsOut => _rowsOut;
+
+    public long RowsRejected => _rowsRejected;
+
+    public long RowsFailed => _rowsFailed;
+
+    /// <summary>
+    /// Commits the shard. <paramref name="read"/> is the reader's final statistics: every record it produced must have
+    /// been written as a row, a reject or a failure, or the commit is refused.
+    /// </summary>
+    public Task<ShardManifest> CommitAsync(ShardReadStatistics read, SchemaDetection? schema = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        CheckOpen();
+        var accounted = _rowsOut + _rowsRejected + _rowsFailed;
+        if (read.Records != accounted)
+        {
+            throw new ShardWriteException(
+                $"{_input.DisplayPath}: {read.Records:N0} records were read but {accounted:N0} were written, rejected or failed; refusing to commit a shard that loses rows");
+        }
+        return Task.Run(() => Commit(read, schema, cancellationToken), cancellationToken);
+    }
+
+    private ShardManifest Commit(ShardReadStatistics read, SchemaDetection? schema, CancellationToken cancellationToken)
+    {
+        var staged = _sink.Stage(_routes.ToList(), cancellationToken);
+        var sideFiles = new List<(SideFile File, string Relative)>();
+        if (_rejects is not null)
+        {
+            _rejects.Complete();
+            sideFiles.Add((_rejects, Layout.RelativeRejectsPath));
+        }
+        if (_failures is not null)
+        {
+            _failures.Complete();
+            sideFiles.Add((_failures, Layout.RelativeFailuresPath));
+        }
+        FaultInjection.At("before-fsync");
+        foreach (var output in staged)
+        {
+            DurableFiles.SyncFile(output.TemporaryPath);
+        }
+        FaultInjection.At("before-rename");
+        cancellationToken.ThrowIfCancellationRequested();
+
+        var outputs = new List<(string Route, ManifestFile File)>();
+        var folders = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var output in staged)
+        {
+            var relative = Layout.RelativeDataPath(output.Route);
+            outputs.Add((output.Route, Publish(output.TemporaryPath, relative, output.Rows, folders)));
+        }
+        ManifestFile? rejects = null;
+        ManifestFile? failures = null;
+        foreach (var (file, relative) in sideFiles)
+        {
+            var published = Publish(file.TemporaryPath, relative, file.Rows, folders);
+            if (ReferenceEquals(file, _rejects))
+            {
+                rejects = published;
+            }
+            else
+            {
+                failures = published;
+            }
+        }
+        foreach (var folder in folders)
+        {
+            DurableFiles.SyncDirectory(folder);
+        }
+        FaultInjection.At("before-manifest");
+
+        var manifest = new ShardManifest
+        {
+            Shard = Layout.BaseName,
+            InputPath = _input.Path,
+            InputBytes = _input.Size,
+            InputLastWriteUtc = _input.LastWriteUtc,
+            ConfigHash = _options.ConfigHash,
+            Format = _options.Format == OutputFormat.Parquet ? "parquet" : "jsonl",
+            Schema = schema,
+            RowsIn = read.Records,
+            RowsOut = _rowsOut,
+            RowsRejected = _rowsRejected,
+            RowsFailed = _rowsFailed,
+            BlankLines = read.BlankLines,
+            RejectsByKind = _rejectsByKind,
+            Outputs = outputs,
+            Rejects = rejects,
+            Failures = failures,
+            CommittedUtc = DateTime.UtcNow,
+        };
+        WriteManifest(manifest.ToJson());
+        _committed = true;
+        Release();
+        return manifest;
+    }
+
+    /// <summary>Measures a staged file and renames it to its final name.</summary>
+    private ManifestFile Publish(string temporary, string relative, long rows, HashSet<string> folders)
+    {
+        var final = Layout.Full(relative);
+        var (bytes, sha256) = DurableFiles.Measure(temporary);
+        DurableFiles.Rename(temporary, final);
+        _finalNamed.Add(final);
+        folders.Add(Path.GetDirectoryName(final)!);
+        return new ManifestFile(relative, rows, bytes, sha256);
+    }
+
+    private void WriteManifest(byte[] json)
+    {
+        var final = Layout.ManifestPath;
+        var temporary = ShardLayout.TemporaryPath(final);
+        using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+        {
+            stream.Write(json.AsSpan(0, json.Length / 2));
+            stream.Flush();
+            FaultInjection.At("mid-manifest");
+            stream.Write(json.AsSpan(json.Length / 2));
+            stream.Flush(flushToDisk: true);
+        }
+        DurableFiles.Rename(temporary, final);
+        DurableFiles.SyncDirectory(Path.GetDirectoryName(final)!);
+    }
+
+    /// <summary>Aborts unless committed: deletes temporary files (and any file renamed by a commit that then failed).</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
+        var temporaries = _sink.TemporaryPaths.ToList();
+        _sink.Dispose();
+        _rejects?.Dispose();
+        _failures?.Dispose();
+        if (!_committed)
+        {
+            foreach (var path in temporaries.Concat(new[] { _rejects?.TemporaryPath, _failures?.TemporaryPath }.OfType<string>()).Concat(_finalNamed))
+            {
+                DurableFiles.DeleteIfExists(path);
+            }
+        }
+        Release();
+    }
+
+    private void Release() => _lock.Dispose();
+
+    private string Temporary(string relative)
+    {
+        var final = Layout.Full(relative);
+        Layout.CreateFolderFor(final);
+        return ShardLayout.TemporaryPath(final);
+    }
+
+    private void TakeRow(long row)
+    {
+        if (row <= _lastRow)
+        {
+            throw new InvalidOperationException($"rows must be written in input order: row {row} came after row {_lastRow}");
+        }
+        _lastRow = row;
+    }
+
+    private void CheckOpen()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_committed)
+        {
+            throw new InvalidOperationException("the shard is already committed");
+        }
+    }
+
+    /// <summary>Removes an earlier attempt's manifest (first, so the shard reads as incomplete), files and temporaries.</summary>
+    private static void DiscardPreviousAttempt(ShardLayout layout)
+    {
+        var old = ShardManifest.TryLoad(layout.ManifestPath);
+        DurableFiles.DeleteIfExists(layout.ManifestPath);
+        var finals = new List<string>
+        {
+            layout.Full(layout.RelativeDataPath(string.Empty)),
+            layout.Full(layout.RelativeDataPath("kept")),
+            layout.Full(layout.RelativeRejectsPath),
+            layout.Full(layout.RelativeFailuresPath),
+            layout.ManifestPath,
+        };
+        var removed = Path.Combine(layout.Root, "removed");
+        if (Directory.Exists(removed))
+        {
+            foreach (var reason in Directory.EnumerateDirectories(removed))
+            {
+                finals.Add(layout.Full(layout.RelativeDataPath("removed/" + Path.GetFileName(reason))));
+            }
+        }
+        if (old is not null)
+        {
+            foreach (var file in old.Files)
+            {
+                try
+                {
+                    finals.Add(layout.Full(file.Path));
+                }
+                catch (OutputPathException)
+                {
+                    // A tampered manifest naming a path outside the folder: never delete there.
+                }
+            }
+        }
+        foreach (var final in finals.Distinct(StringComparer.Ordinal))
+        {
+            DurableFiles.DeleteIfExists(final);
+            foreach (var leftover in ShardLayout.LeftoverTemporaries(final))
+            {
+                DurableFiles.DeleteIfExists(leftover);
+            }
+        }
+    }
+}

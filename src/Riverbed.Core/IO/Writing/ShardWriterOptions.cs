@@ -1,0 +1,85 @@
+namespace Riverbed.IO;
+
+/// <summary>How shards are written: where, in which format, with which extra columns, under which configuration.</summary>
+public sealed class ShardWriterOptions
+{
+    /// <summary>Riverbed's own columns, written after the original ones in every output shard.</summary>
+    public static IReadOnlyList<ColumnDefinition> StandardColumns { get; } =
+    [
+        new("riverbed_id", ColumnType.String),
+        new("riverbed_source", ColumnType.String),
+        new("riverbed_row", ColumnType.Int64),
+    ];
+
+    public required string OutputFolder { get; init; }
+
+    public OutputFormat Format { get; init; } = OutputFormat.Parquet;
+
+    /// <summary>Write kept rows under kept/ and removed rows under removed/&lt;reason&gt;/, by each row's decision.</summary>
+    public bool SplitByDecision { get; init; }
+
+    /// <summary>Typed columns the caller supplies a value for with every row (scores, spans, …), after the standard ones.</summary>
+    public IReadOnlyList<ColumnDefinition> ExtraColumns { get; init; } = [];
+
+    /// <summary>
+    /// A hash of everything that determines the outputs (models, thresholds, format, schema options): recorded in each
+    /// manifest, so a rerun with another configuration never mixes its shards with this one's.
+    /// </summary>
+    public required string ConfigHash { get; init; }
+
+    /// <summary>How much of a rejected or failed record's raw bytes is kept in the rejects and failures files.</summary>
+    public int MaxRawBytes { get; init; } = 4096;
+
+    /// <summary>DuckDB threads used to write Parquet (1 keeps output bytes reproducible run to run).</summary>
+    public int DuckDbThreads { get; init; } = 1;
+
+    /// <summary>DuckDB's memory limit while a shard is staged for Parquet output; beyond it DuckDB spills to disk.</summary>
+    public string DuckDbMemoryLimit { get; init; } = "2GB";
+
+    /// <summary>The columns every row carries after its original ones.</summary>
+    public IReadOnlyList<ColumnDefinition> AllColumns => [.. StandardColumns, .. ExtraColumns];
+
+    public ShardLayout LayoutFor(ShardInput input) => new(OutputFolder, input.BaseName, Format, SplitByDecision);
+
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(OutputFolder))
+        {
+            throw new RiverbedException("an output folder is required");
+        }
+        if (string.IsNullOrWhiteSpace(ConfigHash))
+        {
+            throw new RiverbedException("a configuration hash is required");
+        }
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var column in AllColumns)
+        {
+            if (!names.Add(column.Name))
+            {
+                throw new RiverbedException($"output column '{column.Name}' is declared twice (or clashes with a standard column)");
+            }
+        }
+        if (DuckDbThreads < 1)
+        {
+            throw new RiverbedException("DuckDB threads must be at least 1");
+        }
+    }
+}
+
+/// <summary>A shard that could not be written or committed; nothing final-named is left behind for it.</summary>
+public sealed class ShardWriteException : RiverbedException
+{
+    public ShardWriteException()
+    {
+    }
+
+    public ShardWriteException(string message)
+        : base(message)
+    {
+    }
+
+    public ShardWriteException(string message, Exception? innerException)
+        : base(message, innerException)
+    {
+    }
+}
