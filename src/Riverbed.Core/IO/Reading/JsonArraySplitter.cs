@@ -169,6 +169,7 @@ internal sealed class JsonArraySplitter
                 if (depth > 0 || inString)
                 {
                     problem = ElementProblem.Truncated;
+                    _finished = true;
                 }
                 break;
             }

@@ -15,6 +15,8 @@ internal readonly record struct RecordProblem(RejectKind Kind, string Message);
 /// </summary>
 internal sealed class JsonRecordValidator
 {
+    private static readonly byte[] ByteOrderMark = [0xEF, 0xBB, 0xBF];
+
     private readonly int _maxDepth;
     private readonly List<(int Hash, int Start, int Length)> _names = [];
     private readonly Stack<(int Names, int Arena)> _objects = new();
@@ -26,7 +28,7 @@ internal sealed class JsonRecordValidator
 
     public RecordProblem? Validate(ReadOnlySpan<byte> json)
     {
-        if (json.StartsWith("\xEF\xBB\xBF"u8))
+        if (json.StartsWith(ByteOrderMark))
         {
             return new RecordProblem(RejectKind.UnexpectedBom, "a UTF-8 byte order mark (EF BB BF) starts this record; only the start of a file may carry one");
         }

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using Riverbed.IO.Schemas;
 
@@ -36,11 +35,13 @@ internal sealed class RecordProcessor
     public ShardReadStatistics Statistics { get; } = new();
 
     /// <summary>Maps a record. <paramref name="trusted"/> skips validation of JSON Riverbed rendered itself (Parquet rows).</summary>
-    public ShardRecord Process(ReadOnlySpan<byte> bytes, long? line, long offset, bool trusted = false, bool compact = false)
+    /// <param name="context">Prefixed to reject messages, e.g. "element 7" for JSON array elements.</param>
+    public ShardRecord Process(ReadOnlySpan<byte> bytes, long? line, long offset, bool trusted = false, bool compact = false, string? context = null)
     {
+        var prefix = context is null ? string.Empty : context + ": ";
         if (!trusted && _validator.Validate(bytes) is { } problem)
         {
-            return Reject(problem.Kind, problem.Message, bytes, line, offset, bytes.Length);
+            return Reject(problem.Kind, prefix + problem.Message, bytes, line, offset, bytes.Length);
         }
         var owned = compact && bytes.IndexOfAny((byte)'\n', (byte)'\r') >= 0 ? Minify(bytes) : bytes.ToArray();
         var row = _nextRow;
@@ -63,18 +64,18 @@ internal sealed class RecordProcessor
         _turns.Clear();
         if (_schema.Map(root, _turns) is { } mapProblem)
         {
-            return Reject(mapProblem.Kind, mapProblem.Message, bytes, line, offset, bytes.Length);
+            return Reject(mapProblem.Kind, prefix + mapProblem.Message, bytes, line, offset, bytes.Length);
         }
         string id;
         if (_options.Schema.IdField is { } idField)
         {
             if (!root.TryGetProperty(idField, out var idValue) || idValue.ValueKind == JsonValueKind.Null)
             {
-                return Reject(RejectKind.MissingField, $"id field '{idField}' is missing", bytes, line, offset, bytes.Length);
+                return Reject(RejectKind.MissingField, $"{prefix}id field '{idField}' is missing", bytes, line, offset, bytes.Length);
             }
             if (RecordSchema.IdText(idValue) is not { } fromField)
             {
-                return Reject(RejectKind.WrongType, $"id field '{idField}' must be a string or an integer", bytes, line, offset, bytes.Length);
+                return Reject(RejectKind.WrongType, $"{prefix}id field '{idField}' must be a string or an integer", bytes, line, offset, bytes.Length);
             }
             id = fromField;
         }
@@ -133,9 +134,4 @@ internal sealed class RecordProcessor
         }
         return output.AsSpan(0, length).ToArray();
     }
-
-    /// <summary>How a record is described in messages: "file:line" or "file row N".</summary>
-    public string Where(long? line, long row) => line is { } l ? $"{_input.DisplayPath}:{l}" : $"{_input.DisplayPath} row {row}";
-
-    public static string Preview(ReadOnlySpan<byte> bytes, int maxChars) => Encoding.UTF8.GetString(bytes[..Math.Min(bytes.Length, maxChars * 2)]);
 }

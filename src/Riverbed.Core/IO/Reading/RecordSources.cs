@@ -98,7 +98,7 @@ internal sealed class JsonArraySource : IRecordSource
                 $"{element.Length:N0} bytes of data follow the array's closing ']' (at byte {element.ByteOffset})", element.Bytes, element.Line, element.ByteOffset, element.Length),
             { TooLong: true } => processor.Reject(RejectKind.LineTooLong,
                 $"{at} is {element.Length:N0} bytes, over the limit of {_maxElementBytes:N0} bytes (--max-line-bytes)", element.Bytes, element.Line, element.ByteOffset, element.Length),
-            _ => processor.Process(element.Bytes, element.Line, element.ByteOffset, compact: true),
+            _ => processor.Process(element.Bytes, element.Line, element.ByteOffset, compact: true, context: $"element {index}"),
         };
         return true;
     }

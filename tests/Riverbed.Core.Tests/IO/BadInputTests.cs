@@ -1,0 +1,217 @@
+using System.IO.Compression;
+using System.Text;
+using Riverbed.IO;
+
+namespace Riverbed.Core.Tests.IO;
+
+/// <summary>Malformed records become rejects with exact kinds and positions; a bad record never costs its neighbours.</summary>
+public sealed class BadInputTests
+{
+    private static readonly ReaderOptions Options = new() { Limits = new ReaderLimits { MaxLineBytes = MalformedDataset.MaxLineBytes } };
+
+    [Fact]
+    public void Each_kind_of_malformed_line_is_rejected_with_its_line_and_kind()
+    {
+        using var scratch = new ScratchFolder("bad");
+        var path = scratch.File("bad.jsonl");
+        var bytes = MalformedDataset.Bytes();
+        File.WriteAllBytes(path, bytes);
+        using var reader = ShardReader.Open(ShardInput.FromFile(path), Options);
+        var records = reader.ReadRecords().ToList();
+
+        var rejects = records.Where(r => r.IsReject).Select(r => r.Reject!).ToList();
+        Assert.Equal(MalformedDataset.Rejects, rejects.Select(r => ((int)r.Line!.Value, RejectKinds.Name(r.Kind))).ToList());
+        Assert.Equal(MalformedDataset.GoodLines, records.Where(r => !r.IsReject).Select(r => (int)r.Example!.Line!.Value).ToList());
+        Assert.Equal(Enumerable.Range(0, records.Count).Select(i => (long)i), records.Select(r => r.Row));
+        Assert.Equal(MalformedDataset.BlankLines, reader.Statistics.BlankLines);
+        Assert.Equal(records.Count, reader.Statistics.Records);
+
+        var lineStarts = LineStarts(bytes);
+        foreach (var reject in rejects)
+        {
+            Assert.Equal(lineStarts[(int)reject.Line!.Value - 1], reject.ByteOffset);
+            Assert.Equal(path, reject.File);
+            Assert.True(reject.Raw.Length <= 4096);
+        }
+        Assert.Equal(lineStarts[15] - lineStarts[14] - 1, rejects.Single(r => r.Kind == RejectKind.LineTooLong).RawLength);
+        Assert.Contains("byte order mark", rejects.Single(r => r.Line == 9).Message, StringComparison.Ordinal);
+        Assert.Contains("FF", rejects.Single(r => r.Line == 10).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void One_invalid_byte_in_the_middle_costs_exactly_its_own_line()
+    {
+        using var scratch = new ScratchFolder("bad");
+        var path = scratch.File("big.jsonl");
+        using (var file = File.Create(path))
+        {
+            for (var i = 1; i <= 2000; i++)
+            {
+                file.Write(Encoding.UTF8.GetBytes($"{{\"instruction\":\"q{i}\",\"output\":\"a{i} é\""));
+                if (i == 1000)
+                {
+                    file.WriteByte(0xFF);
+                }
+                file.Write("}\n"u8);
+            }
+        }
+        using var reader = ShardReader.Open(ShardInput.FromFile(path));
+        var records = reader.ReadRecords().ToList();
+        Assert.Equal(1999, records.Count(r => !r.IsReject));
+        Assert.Equal(1000, records.Single(r => r.IsReject).Reject!.Line);
+        Assert.Equal("a2000 é", records[^1].Example!.Turns[1].Text);
+    }
+
+    [Fact]
+    public void Array_elements_that_are_malformed_are_rejected_one_by_one_with_their_positions()
+    {
+        using var scratch = new ScratchFolder("bad");
+        var path = scratch.File("array.json");
+        File.WriteAllText(path, """
+            [
+              {"instruction": "a", "output": "b"},
+              {"instruction": "c", "output": },
+              {"instruction": "d", "output": "e", "instruction": "f"},
+              {"instruction": "g", "output": "h"},
+              {"instruction": ["x", "output": "i"},
+              {"instruction": "j", "output": "k"},
+            ]
+            """);
+        using var reader = ShardReader.Open(ShardInput.FromFile(path));
+        var records = reader.ReadRecords().ToList();
+        Assert.Equal(["a", "g", "j"], records.Where(r => !r.IsReject).Select(r => r.Example!.Turns[0].Text));
+        var rejects = records.Where(r => r.IsReject).Select(r => r.Reject!).ToList();
+        Assert.Equal([(3L, RejectKind.InvalidJson), (4L, RejectKind.DuplicateKey), (6L, RejectKind.InvalidJson), (8L, RejectKind.InvalidJson)],
+            rejects.Select(r => (r.Line!.Value, r.Kind)));
+        Assert.Contains("element 1", rejects[0].Message, StringComparison.Ordinal);
+        Assert.Contains("trailing comma", rejects[3].Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_json_array_cut_short_keeps_its_complete_elements_and_rejects_the_cut_one()
+    {
+        using var scratch = new ScratchFolder("bad");
+        var path = scratch.File("cut.json");
+        File.WriteAllText(path, "[{\"instruction\": \"a\", \"output\": \"b\"}, {\"instruction\": \"c\", \"outp");
+        using var reader = ShardReader.Open(ShardInput.FromFile(path));
+        var records = reader.ReadRecords().ToList();
+        Assert.Equal(2, records.Count);
+        Assert.False(records[0].IsReject);
+        Assert.Contains("ends inside element 1", records[1].Reject!.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_truncated_gzip_file_is_an_error_not_a_clean_end()
+    {
+        using var scratch = new ScratchFolder("gz");
+        var full = scratch.File("full.jsonl.gz");
+        WriteGzip(full, string.Concat(Enumerable.Range(0, 5000).Select(i => $"{{\"instruction\":\"q{i}\",\"output\":\"a\"}}\n")));
+        var bytes = File.ReadAllBytes(full);
+        using (var reader = ShardReader.Open(ShardInput.FromFile(full)))
+        {
+            Assert.Equal(5000, reader.ReadRecords().Count());
+        }
+        foreach (var cut in new[] { bytes.Length - 4, bytes.Length - 8, bytes.Length / 2 })
+        {
+            var path = scratch.File($"cut{cut}.jsonl.gz");
+            File.WriteAllBytes(path, bytes[..cut]);
+            using var reader = ShardReader.Open(ShardInput.FromFile(path));
+            var error = Assert.Throws<ShardReadException>(() => reader.ReadRecords().Count());
+            Assert.Contains(path, error.Message, StringComparison.Ordinal);
+            Assert.Contains("truncated", error.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void A_gzip_file_over_the_decompression_limit_fails_the_shard()
+    {
+        using var scratch = new ScratchFolder("gz");
+        var path = scratch.File("bomb.jsonl.gz");
+        WriteGzip(path, new string(' ', 1 << 20));
+        var options = new ReaderOptions { Limits = new ReaderLimits { MaxDecompressedBytes = 100_000 } };
+        var error = Assert.Throws<ShardReadException>(() =>
+        {
+            using var reader = ShardReader.Open(ShardInput.FromFile(path), options);
+            return reader.ReadRecords().Count();
+        });
+        Assert.Contains(path, error.Message, StringComparison.Ordinal);
+        Assert.Contains("--max-decompressed-bytes", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("empty.jsonl", "")]
+    [InlineData("blank.jsonl", "\n  \n\r\n")]
+    [InlineData("empty.json", "[]")]
+    public void Empty_inputs_have_no_records(string name, string content)
+    {
+        using var scratch = new ScratchFolder("empty");
+        var path = scratch.File(name);
+        File.WriteAllText(path, content);
+        using var reader = ShardReader.Open(ShardInput.FromFile(path));
+        Assert.Empty(reader.ReadRecords());
+        Assert.Null(reader.Schema);
+    }
+
+    [Fact]
+    public void Empty_and_zero_byte_gzip_files_have_no_records()
+    {
+        using var scratch = new ScratchFolder("empty");
+        WriteGzip(scratch.File("empty.jsonl.gz"), string.Empty);
+        File.WriteAllBytes(scratch.File("zero.jsonl.gz"), []);
+        foreach (var name in new[] { "empty.jsonl.gz", "zero.jsonl.gz" })
+        {
+            using var reader = ShardReader.Open(ShardInput.FromFile(scratch.File(name)));
+            Assert.Empty(reader.ReadRecords());
+        }
+    }
+
+    [Theory]
+    [InlineData("truncated_footer.parquet")]
+    [InlineData("truncated_midfile.parquet")]
+    [InlineData("zero_bytes.parquet")]
+    [InlineData("footer_body_cut_tail_intact.parquet")]
+    public void A_broken_parquet_file_is_a_clear_error_naming_the_file(string name)
+    {
+        var path = TestPaths.Fixture("parquet", "broken", name);
+        var error = Assert.ThrowsAny<ShardReadException>(() =>
+        {
+            using var reader = ShardReader.Open(ShardInput.FromFile(path));
+            return reader.ReadRecords().Count();
+        });
+        Assert.Contains(path, error.Message, StringComparison.Ordinal);
+        Assert.Contains("Parquet", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_file_with_no_recognisable_schema_is_an_error_naming_its_fields()
+    {
+        using var scratch = new ScratchFolder("schema");
+        var path = scratch.File("odd.jsonl");
+        File.WriteAllText(path, "not json\n{\"alpha\": 1, \"beta\": 2}\n");
+        using var reader = ShardReader.Open(ShardInput.FromFile(path));
+        var error = Assert.Throws<ShardReadException>(() => reader.ReadRecords().Count());
+        Assert.Contains($"{path}:2", error.Message, StringComparison.Ordinal);
+        Assert.Contains("alpha, beta", error.Message, StringComparison.Ordinal);
+        Assert.Contains("--schema", error.Message, StringComparison.Ordinal);
+    }
+
+    private static void WriteGzip(string path, string text)
+    {
+        using var file = File.Create(path);
+        using var gzip = new GZipStream(file, CompressionLevel.Fastest);
+        gzip.Write(Encoding.UTF8.GetBytes(text));
+    }
+
+    private static List<long> LineStarts(byte[] bytes)
+    {
+        var starts = new List<long> { 0 };
+        for (var i = 0; i < bytes.Length; i++)
+        {
+            if (bytes[i] == (byte)'\n')
+            {
+                starts.Add(i + 1);
+            }
+        }
+        return starts;
+    }
+}
