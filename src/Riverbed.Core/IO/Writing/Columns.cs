@@ -150,7 +150,7 @@ public readonly struct ColumnValue
 
     public static ColumnValue List(IReadOnlyList<ColumnValue> items) => new(ColumnKind.List, items ?? throw new ArgumentNullException(nameof(items)), 0);
 
-    public static ColumnValue List(IEnumerable<string> items) => List(items.Select(From).ToArray());
+    public static ColumnValue Strings(IEnumerable<string> items) => List(items.Select(From).ToArray());
 
     public static ColumnValue Struct(params ColumnValue[] fieldValues) => new(ColumnKind.Struct, fieldValues, 0);
 

@@ -20,6 +20,7 @@ internal sealed class SideFile : IDisposable
     private readonly FileStream _stream;
     private readonly Utf8JsonWriter _writer;
     private readonly int _rawCap;
+    private bool _completed;
 
     public SideFile(string temporaryPath, int rawCap)
     {
@@ -67,14 +68,18 @@ internal sealed class SideFile : IDisposable
     /// <summary>Flushes and fsyncs; the file is then ready to be renamed to its final name.</summary>
     public void Complete()
     {
-        _writer.Flush();
+        _writer.Dispose();
         _stream.Flush(flushToDisk: true);
         _stream.Dispose();
+        _completed = true;
     }
 
     public void Dispose()
     {
-        _writer.Dispose();
+        if (!_completed)
+        {
+            _writer.Dispose();
+        }
         _stream.Dispose();
     }
 
