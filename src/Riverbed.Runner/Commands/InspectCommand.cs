@@ -189,7 +189,7 @@ internal static class InspectCommand
                         writer.WriteEndObject();
                     }
                     writer.WriteEndArray();
-                    writer.WriteStartArray("examples");
+                    writer.WriteStartArray("sample_examples");
                     foreach (var example in Examples)
                     {
                         writer.WriteStartObject();

@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Riverbed.Runner.Tests.IO;
+
+/// <summary>
+/// The commit protocol under crashes (checklist A1, A2, A9): a writer killed at any phase leaves no final-named partial
+/// output and no manifest, and the next run completes the shard with the same bytes as an uninterrupted run.
+/// </summary>
+public sealed class CommitProtocolTests
+{
+    private const int KilledBySigkill = 137;
+
+    [Theory]
+    [InlineData("mid-write", "parquet")]
+    [InlineData("before-fsync", "parquet")]
+    [InlineData("before-rename", "parquet")]
+    [InlineData("before-manifest", "parquet")]
+    [InlineData("mid-manifest", "parquet")]
+    [InlineData("mid-write", "jsonl")]
+    [InlineData("before-rename", "jsonl")]
+    [InlineData("mid-manifest", "jsonl")]
+    public void A_writer_killed_at_any_commit_phase_leaves_an_incomplete_shard_that_the_next_run_completes(string phase, string format)
+    {
+        using var scratch = new ScratchFolder("kill");
+        var input = scratch.File("shard.jsonl");
+        WriteRows(input, 3000);
+        var reference = Cli.Run("convert", input, "--output", scratch.File("reference"), "--format", format);
+        Assert.True(reference.ExitCode == ExitCodes.Success, reference.ToString());
+
+        var output = scratch.File("out");
+        var killed = Cli.Run(["convert", input, "--output", output, "--format", format], environment: new Dictionary<string, string?> { ["RIVERBED_FAULT_KILL_AT"] = phase });
+        Assert.True(killed.ExitCode == KilledBySigkill, killed.ToString());
+        Assert.False(File.Exists(Path.Combine(output, "shard.manifest.json")));
+        var finalData = Path.Combine(output, $"shard.{format}");
+        if (phase is "before-manifest" or "mid-manifest")
+        {
+            // Renamed but never vouched for: it is complete data, yet without its manifest it does not count.
+            Assert.True(File.Exists(finalData));
+        }
+        else
+        {
+            Assert.False(File.Exists(finalData));
+        }
+
+        var rerun = Cli.Run("convert", input, "--output", output, "--format", format);
+        Assert.True(rerun.ExitCode == ExitCodes.Success, rerun.ToString());
+        Assert.Contains("3,000 in, 3,000 out", rerun.StandardOutput, StringComparison.Ordinal);
+        Assert.Equal(Hash(Path.Combine(scratch.File("reference"), $"shard.{format}")), Hash(finalData));
+        Assert.Empty(Directory.EnumerateFiles(output, "*.tmp", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public void A_writer_killed_from_outside_mid_shard_leaves_no_final_named_file_and_a_rerun_completes()
+    {
+        using var scratch = new ScratchFolder("kill");
+        var input = scratch.File("big.jsonl");
+        WriteRows(input, 400_000);
+        var output = scratch.File("out");
+        Directory.CreateDirectory(output);
+        using (var process = Process.Start(Cli.StartInfo(["convert", input, "--output", output]))!)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (!Directory.EnumerateFiles(output, "*.tmp").Any() && !process.HasExited && DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(10);
+            }
+            Assert.False(process.HasExited, "the conversion finished before it could be killed; use a bigger input");
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit();
+        }
+        Assert.False(File.Exists(Path.Combine(output, "big.parquet")));
+        Assert.False(File.Exists(Path.Combine(output, "big.manifest.json")));
+
+        var rerun = Cli.Run("convert", input, "--output", output);
+        Assert.True(rerun.ExitCode == ExitCodes.Success, rerun.ToString());
+        Assert.Contains("400,000 in, 400,000 out", rerun.StandardOutput, StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFiles(output, "*.tmp", SearchOption.AllDirectories));
+    }
+
+    private static void WriteRows(string path, int rows)
+    {
+        using var writer = new StreamWriter(path, false, new UTF8Encoding(false), 1 << 16);
+        for (var i = 0; i < rows; i++)
+        {
+            writer.Write("{\"id\":\"row-");
+            writer.Write(i);
+            writer.Write("\",\"instruction\":\"Explain item ");
+            writer.Write(i);
+            writer.Write(" in a sentence, with é and 𝄞.\",\"input\":\"\",\"output\":\"Item ");
+            writer.Write(i);
+            writer.Write(" is an example of a record that Riverbed converts.\",\"score\":");
+            writer.Write(i % 7);
+            writer.Write("}\n");
+        }
+    }
+
+    private static string Hash(string path) => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(path)));
+}
