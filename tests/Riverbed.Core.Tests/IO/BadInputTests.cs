@@ -39,6 +39,29 @@ public sealed class BadInputTests
     }
 
     [Fact]
+    public void Depth_limit_and_surrogate_escapes_are_judged_exactly()
+    {
+        using var scratch = new ScratchFolder("bad");
+        var path = scratch.File("edge.jsonl");
+        File.WriteAllLines(path,
+        [
+            """{"instruction":"q","output":"a","d":[[[{"x":[]}]]]}""",
+            """{"instruction":"q","output":"a","d":[[[{"x":[[]]}]]]}""",
+            """{"instruction":"q \ud83d\ude00","output":"a \\ud800 is text"}""",
+            """{"instruction":"q","output":"a \udc00"}""",
+        ]);
+        var options = new ReaderOptions { Limits = new ReaderLimits { MaxDepth = 6 } };
+        using var reader = ShardReader.Open(ShardInput.FromFile(path), options);
+        var records = reader.ReadRecords().ToList();
+        Assert.False(records[0].IsReject);
+        Assert.Equal(RejectKind.TooDeep, records[1].Reject!.Kind);
+        Assert.Equal("q 😀", records[2].Example!.Turns[0].Text);
+        Assert.Equal("a \\ud800 is text", records[2].Example!.Turns[1].Text);
+        Assert.Equal(RejectKind.InvalidJson, records[3].Reject!.Kind);
+        Assert.Contains("surrogate", records[3].Reject!.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void One_invalid_byte_in_the_middle_costs_exactly_its_own_line()
     {
         using var scratch = new ScratchFolder("bad");

@@ -8,9 +8,41 @@ namespace Riverbed.Runner.Tests.IO;
 /// The commit protocol under crashes (checklist A1, A2, A9): a writer killed at any phase leaves no final-named partial
 /// output and no manifest, and the next run completes the shard with the same bytes as an uninterrupted run.
 /// </summary>
-public sealed class CommitProtocolTests
+public sealed class CommitProtocolTests(CommitProtocolTests.Reference reference) : IClassFixture<CommitProtocolTests.Reference>
 {
     private const int KilledBySigkill = 137;
+
+    /// <summary>One input and its uninterrupted conversion in each format, shared by the kill tests.</summary>
+    public sealed class Reference : IDisposable
+    {
+        private readonly ScratchFolder _scratch = new("kill-reference");
+        private readonly Dictionary<string, string> _hashes = [];
+
+        public Reference()
+        {
+            Input = _scratch.File("shard.jsonl");
+            WriteRows(Input, 1500);
+        }
+
+        public string Input { get; }
+
+        public string HashOf(string format)
+        {
+            lock (_hashes)
+            {
+                if (!_hashes.TryGetValue(format, out var hash))
+                {
+                    var result = Cli.Run("convert", Input, "--output", _scratch.File(format), "--format", format);
+                    Assert.True(result.ExitCode == ExitCodes.Success, result.ToString());
+                    hash = Hash(Path.Combine(_scratch.File(format), $"shard.{format}"));
+                    _hashes[format] = hash;
+                }
+                return hash;
+            }
+        }
+
+        public void Dispose() => _scratch.Dispose();
+    }
 
     [Theory]
     [InlineData("mid-write", "parquet")]
@@ -24,11 +56,7 @@ public sealed class CommitProtocolTests
     public void A_writer_killed_at_any_commit_phase_leaves_an_incomplete_shard_that_the_next_run_completes(string phase, string format)
     {
         using var scratch = new ScratchFolder("kill");
-        var input = scratch.File("shard.jsonl");
-        WriteRows(input, 3000);
-        var reference = Cli.Run("convert", input, "--output", scratch.File("reference"), "--format", format);
-        Assert.True(reference.ExitCode == ExitCodes.Success, reference.ToString());
-
+        var input = reference.Input;
         var output = scratch.File("out");
         var killed = Cli.Run(["convert", input, "--output", output, "--format", format], environment: new Dictionary<string, string?> { ["RIVERBED_FAULT_KILL_AT"] = phase });
         Assert.True(killed.ExitCode == KilledBySigkill, killed.ToString());
@@ -46,8 +74,8 @@ public sealed class CommitProtocolTests
 
         var rerun = Cli.Run("convert", input, "--output", output, "--format", format);
         Assert.True(rerun.ExitCode == ExitCodes.Success, rerun.ToString());
-        Assert.Contains("3,000 in, 3,000 out", rerun.StandardOutput, StringComparison.Ordinal);
-        Assert.Equal(Hash(Path.Combine(scratch.File("reference"), $"shard.{format}")), Hash(finalData));
+        Assert.Contains("1,500 in, 1,500 out", rerun.StandardOutput, StringComparison.Ordinal);
+        Assert.Equal(reference.HashOf(format), Hash(finalData));
         Assert.Empty(Directory.EnumerateFiles(output, "*.tmp", SearchOption.AllDirectories));
     }
 
@@ -56,7 +84,7 @@ public sealed class CommitProtocolTests
     {
         using var scratch = new ScratchFolder("kill");
         var input = scratch.File("big.jsonl");
-        WriteRows(input, 400_000);
+        WriteRows(input, 150_000);
         var output = scratch.File("out");
         Directory.CreateDirectory(output);
         using (var process = Process.Start(Cli.StartInfo(["convert", input, "--output", output]))!)
@@ -75,7 +103,7 @@ public sealed class CommitProtocolTests
 
         var rerun = Cli.Run("convert", input, "--output", output);
         Assert.True(rerun.ExitCode == ExitCodes.Success, rerun.ToString());
-        Assert.Contains("400,000 in, 400,000 out", rerun.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("150,000 in, 150,000 out", rerun.StandardOutput, StringComparison.Ordinal);
         Assert.Empty(Directory.EnumerateFiles(output, "*.tmp", SearchOption.AllDirectories));
     }
 

@@ -3,9 +3,39 @@ namespace Riverbed.IO.DuckDb;
 /// <summary>An in-memory DuckDB instance with its own settings (threads, memory limit, spill folder).</summary>
 internal sealed unsafe class DuckDbDatabase : IDisposable
 {
-    private readonly DuckDbDatabaseHandle _handle;
+    private static readonly Dictionary<int, DuckDbDatabase> SharedByThreads = [];
 
-    private DuckDbDatabase(DuckDbDatabaseHandle handle) => _handle = handle;
+    private readonly DuckDbDatabaseHandle _handle;
+    private readonly bool _shared;
+
+    private DuckDbDatabase(DuckDbDatabaseHandle handle, bool shared = false)
+    {
+        _handle = handle;
+        _shared = shared;
+    }
+
+    /// <summary>
+    /// A process-wide in-memory instance for scans (opening one costs tens of milliseconds, a connection almost
+    /// nothing). Each reader takes its own connection; instances live until the process ends.
+    /// </summary>
+    public static DuckDbDatabase SharedForScans(int threads)
+    {
+        lock (SharedByThreads)
+        {
+            if (!SharedByThreads.TryGetValue(threads, out var database))
+            {
+                var opened = OpenInMemory(
+                [
+                    new("threads", threads.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                    new("autoinstall_known_extensions", "false"),
+                    new("autoload_known_extensions", "false"),
+                ]);
+                database = new DuckDbDatabase(opened._handle, shared: true);
+                SharedByThreads[threads] = database;
+            }
+            return database;
+        }
+    }
 
     /// <summary>Opens an in-memory database. Settings are DuckDB configuration options, e.g. threads=1.</summary>
     public static DuckDbDatabase OpenInMemory(IEnumerable<KeyValuePair<string, string>> settings)
@@ -61,5 +91,11 @@ internal sealed unsafe class DuckDbDatabase : IDisposable
         return new DuckDbConnection(connection);
     }
 
-    public void Dispose() => _handle.Dispose();
+    public void Dispose()
+    {
+        if (!_shared)
+        {
+            _handle.Dispose();
+        }
+    }
 }

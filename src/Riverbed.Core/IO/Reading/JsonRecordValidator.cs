@@ -15,7 +15,7 @@ internal readonly record struct RecordProblem(RejectKind Kind, string Message);
 /// </summary>
 internal sealed class JsonRecordValidator
 {
-    private static readonly byte[] ByteOrderMark = [0xEF, 0xBB, 0xBF];
+    public static readonly byte[] ByteOrderMark = [0xEF, 0xBB, 0xBF];
 
     private readonly int _maxDepth;
     private readonly List<(int Hash, int Start, int Length)> _names = [];
@@ -101,6 +101,60 @@ internal sealed class JsonRecordValidator
             return new RecordProblem(RejectKind.InvalidJson, "the record is empty");
         }
         return isObject ? null : new RecordProblem(RejectKind.NotAnObject, "the record is valid JSON but not an object");
+    }
+
+    /// <summary>
+    /// In JSON that parsed, the offset of the first \u escape that is an unpaired UTF-16 surrogate, or null. After a
+    /// successful parse every backslash belongs to an escape inside a string, so a scan from backslash to backslash is exact.
+    /// </summary>
+    public static int? FindUnpairedSurrogateEscape(ReadOnlySpan<byte> json)
+    {
+        var at = 0;
+        while (true)
+        {
+            var found = json[at..].IndexOf((byte)'\\');
+            if (found < 0 || at + found + 1 >= json.Length)
+            {
+                return null;
+            }
+            at += found;
+            if (json[at + 1] != (byte)'u' || at + 6 > json.Length)
+            {
+                at += 2;
+                continue;
+            }
+            var unit = Hex4(json.Slice(at + 2, 4));
+            if (unit is >= 0xD800 and <= 0xDBFF)
+            {
+                if (at + 12 <= json.Length && json[at + 6] == (byte)'\\' && json[at + 7] == (byte)'u' && Hex4(json.Slice(at + 8, 4)) is >= 0xDC00 and <= 0xDFFF)
+                {
+                    at += 12;
+                    continue;
+                }
+                return at;
+            }
+            if (unit is >= 0xDC00 and <= 0xDFFF)
+            {
+                return at;
+            }
+            at += 6;
+        }
+    }
+
+    private static int Hex4(ReadOnlySpan<byte> digits)
+    {
+        var value = 0;
+        foreach (var digit in digits)
+        {
+            value = (value << 4) | digit switch
+            {
+                >= (byte)'0' and <= (byte)'9' => digit - '0',
+                >= (byte)'a' and <= (byte)'f' => digit - 'a' + 10,
+                >= (byte)'A' and <= (byte)'F' => digit - 'A' + 10,
+                _ => 0,
+            };
+        }
+        return value;
     }
 
     /// <summary>Index of the first byte that does not start a valid UTF-8 sequence.</summary>

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Unicode;
 using Riverbed.IO.Schemas;
 
 namespace Riverbed.IO.Reading;
@@ -13,6 +14,7 @@ internal sealed class RecordProcessor
     private readonly ReaderOptions _options;
     private readonly JsonRecordValidator _validator;
     private readonly JsonDocumentOptions _documentOptions;
+    private readonly JsonDocumentOptions _trustedOptions;
     private readonly List<Turn> _turns = [];
     private RecordSchema? _schema;
     private long _nextRow;
@@ -22,7 +24,8 @@ internal sealed class RecordProcessor
         _input = input;
         _options = options;
         _validator = new JsonRecordValidator(options.Limits.MaxDepth);
-        _documentOptions = new JsonDocumentOptions { MaxDepth = options.Limits.MaxDepth + 1 };
+        _documentOptions = new JsonDocumentOptions { MaxDepth = options.Limits.MaxDepth, AllowDuplicateProperties = false };
+        _trustedOptions = new JsonDocumentOptions { MaxDepth = 1000 };
         if (SchemaDetector.Forced(options.Schema) is var (schema, detection))
         {
             _schema = schema;
@@ -39,13 +42,37 @@ internal sealed class RecordProcessor
     public ShardRecord Process(ReadOnlySpan<byte> bytes, long? line, long offset, bool trusted = false, bool compact = false, string? context = null)
     {
         var prefix = context is null ? string.Empty : context + ": ";
-        if (!trusted && _validator.Validate(bytes) is { } problem)
-        {
-            return Reject(problem.Kind, prefix + problem.Message, bytes, line, offset, bytes.Length);
-        }
         var owned = compact && bytes.IndexOfAny((byte)'\n', (byte)'\r') >= 0 ? Minify(bytes) : bytes.ToArray();
         var row = _nextRow;
-        using var document = JsonDocument.Parse(owned, _documentOptions);
+        JsonDocument document;
+        try
+        {
+            // The fast path: System.Text.Json enforces syntax, depth and unique keys while parsing. The validator runs
+            // only on failure, to say exactly what is wrong, and for what parsing lets through (bad UTF-8, a BOM,
+            // unpaired surrogate escapes).
+            if (!trusted && (bytes.StartsWith(JsonRecordValidator.ByteOrderMark) || !Utf8.IsValid(bytes)))
+            {
+                throw new JsonException();
+            }
+            document = JsonDocument.Parse(owned, trusted ? _trustedOptions : _documentOptions);
+        }
+        catch (JsonException error)
+        {
+            var problem = _validator.Validate(bytes) ?? new RecordProblem(RejectKind.InvalidJson, error.Message);
+            return Reject(problem.Kind, prefix + problem.Message, bytes, line, offset, bytes.Length);
+        }
+        using var _ = document;
+        if (!trusted)
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                return Reject(RejectKind.NotAnObject, prefix + "the record is valid JSON but not an object", bytes, line, offset, bytes.Length);
+            }
+            if (JsonRecordValidator.FindUnpairedSurrogateEscape(bytes) is { } at)
+            {
+                return Reject(RejectKind.InvalidJson, $"{prefix}string escape at byte {at} is an unpaired UTF-16 surrogate", bytes, line, offset, bytes.Length);
+            }
+        }
         var root = document.RootElement;
         if (_schema is null)
         {

@@ -132,12 +132,7 @@ internal sealed unsafe class ParquetSource : IRecordSource
             throw new ShardReadException(
                 $"{path}: Parquet file names containing '*', '?' or '[' cannot be read (DuckDB would treat them as a glob); rename the file");
         }
-        _database = DuckDbDatabase.OpenInMemory(
-        [
-            new("threads", threads.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-            new("autoinstall_known_extensions", "false"),
-            new("autoload_known_extensions", "false"),
-        ]);
+        _database = DuckDbDatabase.SharedForScans(threads);
         try
         {
             _connection = _database.Connect();
