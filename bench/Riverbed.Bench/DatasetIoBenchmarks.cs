@@ -150,6 +150,7 @@ public sealed class DatasetIoConfig : ManualConfig
         AddJob(Job.Default.WithWarmupCount(2).WithIterationCount(8).WithLaunchCount(1));
         AddColumn(new ThroughputColumn("MB/s", (bytes, _) => bytes / 1e6), new ThroughputColumn("rows/s", (_, rows) => rows));
         WithOption(ConfigOptions.JoinSummary, true);
+        WithSummaryStyle(SummaryStyle.Default.WithMaxParameterColumnWidth(70));
     }
 
     public static string Fixtures

@@ -253,6 +253,37 @@ public sealed class ShardWriterTests
     }
 
     [Fact]
+    public async Task Parquet_columns_of_other_types_are_rendered_by_duckdb_and_kept_exactly_in_parquet_output()
+    {
+        using var scratch = new ScratchFolder("writer");
+        var path = scratch.File("typed.parquet");
+        DuckDbProbe.Query(
+            "COPY (SELECT 'q' || i AS prompt, 'a' || i AS response, DATE '2024-02-29' + i::INTEGER AS day, (i * 1.25)::DECIMAL(10,2) AS price, " +
+            "MAP {'k': i::INTEGER} AS counts, '\\xAA\\x00'::BLOB AS bytes, [i, i + 1, i + 2]::INTEGER[3] AS triple, " +
+            "TIMESTAMP '2024-01-01 12:00:00' AS at, 12345678901234567890123456789::DECIMAL(38,0) AS huge, i::UTINYINT AS small " +
+            $"FROM range(3) t(i)) TO {DuckDbProbe.Literal(path)} (FORMAT parquet)");
+        var input = ShardInput.FromFile(path);
+        using (var reader = ShardReader.Open(input))
+        {
+            var first = reader.ReadRecords().First().Example!;
+            using var record = JsonDocument.Parse(first.Record);
+            var root = record.RootElement;
+            Assert.Equal("2024-02-29", root.GetProperty("day").GetString());
+            Assert.Equal(0.0, root.GetProperty("price").GetDouble());
+            Assert.Equal(0, root.GetProperty("counts").GetProperty("k").GetInt32());
+            Assert.Equal([0, 1, 2], root.GetProperty("triple").EnumerateArray().Select(e => e.GetInt32()));
+            Assert.Equal("12345678901234567890123456789", root.GetProperty("huge").GetRawText());
+            Assert.Equal(JsonValueKind.String, root.GetProperty("bytes").ValueKind);
+        }
+        var manifest = await Convert(input, Options(scratch, OutputFormat.Parquet, []), (e, w) => w.WriteRow(e));
+        var output = scratch.File("out", manifest.Outputs.Single().File.Path);
+        Assert.Equal(0L, DuckDbProbe.Scalar(
+            $"SELECT count(*) FROM (SELECT * FROM read_parquet({DuckDbProbe.Literal(path)}) EXCEPT ALL " +
+            $"SELECT * EXCLUDE (riverbed_id, riverbed_source, riverbed_row) FROM read_parquet({DuckDbProbe.Literal(output)}))"));
+        Assert.Equal("MAP(VARCHAR, INTEGER)", DuckDbProbe.Scalar($"SELECT typeof(counts) FROM read_parquet({DuckDbProbe.Literal(output)}) LIMIT 1"));
+    }
+
+    [Fact]
     public async Task A_complete_shard_is_recognised_and_tampering_or_a_changed_input_is_not()
     {
         using var scratch = new ScratchFolder("writer");

@@ -20,6 +20,7 @@ internal sealed class ParquetSink : IRowSink
 {
     private const string RowColumn = "__rb_row";
     private const string RouteColumn = "__rb_route";
+    private const string SpillPrefix = ".riverbed-spill-";
 
     private readonly ShardLayout _layout;
     private readonly ShardInput _input;
@@ -40,7 +41,8 @@ internal sealed class ParquetSink : IRowSink
         _layout = layout;
         _input = input;
         _columns = options.AllColumns;
-        _spillFolder = Path.Combine(layout.Root, $".riverbed-spill-{Environment.ProcessId}-{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4))}");
+        RemoveAbandonedSpillFolders(layout.Root);
+        _spillFolder = Path.Combine(layout.Root, $"{SpillPrefix}{Environment.ProcessId}-{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4))}");
         _database = DuckDbDatabase.OpenInMemory(
         [
             new("threads", options.DuckDbThreads.ToString(CultureInfo.InvariantCulture)),
@@ -234,6 +236,44 @@ internal sealed class ParquetSink : IRowSink
             }
         }
         return fields;
+    }
+
+    /// <summary>Spill folders of writers that were killed (their process is gone) would otherwise stay forever.</summary>
+    private static void RemoveAbandonedSpillFolders(string root)
+    {
+        if (!Directory.Exists(root))
+        {
+            return;
+        }
+        foreach (var folder in Directory.EnumerateDirectories(root, SpillPrefix + "*"))
+        {
+            var name = Path.GetFileName(folder)[SpillPrefix.Length..];
+            var dash = name.IndexOf('-', StringComparison.Ordinal);
+            if (dash > 0 && int.TryParse(name[..dash], CultureInfo.InvariantCulture, out var pid) && !IsAlive(pid))
+            {
+                try
+                {
+                    Directory.Delete(folder, recursive: true);
+                }
+                catch (IOException)
+                {
+                    // Another writer may be cleaning the same folder; it is only scratch space.
+                }
+            }
+        }
+    }
+
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 
     public void Dispose()
