@@ -85,6 +85,19 @@ public sealed class ShardReadStatistics
 
     public IReadOnlyDictionary<RejectKind, long> RejectsByKind => _rejectsByKind;
 
+    /// <summary>Counts one record as a reader would (for readers that are not files, e.g. in tests of the pipeline).</summary>
+    public void Add(ShardRecord record)
+    {
+        if (record.Example is { } example)
+        {
+            CountExample(example);
+        }
+        else
+        {
+            CountReject(record.Reject!.Kind);
+        }
+    }
+
     internal void CountReject(RejectKind kind)
     {
         Rejected++;

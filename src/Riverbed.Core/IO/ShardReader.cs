@@ -4,13 +4,30 @@ using Riverbed.IO.Reading;
 namespace Riverbed.IO;
 
 /// <summary>
+/// What the pipeline needs from a shard reader (the interface lets tests feed it records without files).
+/// </summary>
+public interface IShardReader : IDisposable
+{
+    ShardInput Input { get; }
+
+    /// <summary>The schema and why; null until the first valid record has been read.</summary>
+    SchemaDetection? Schema { get; }
+
+    /// <summary>Counts so far; final once <see cref="ReadRecords"/> has been enumerated to the end.</summary>
+    ShardReadStatistics Statistics { get; }
+
+    /// <summary>Every record of the shard, once, in input order: an example or a reject for each.</summary>
+    IEnumerable<ShardRecord> ReadRecords(CancellationToken cancellationToken = default);
+}
+
+/// <summary>
 /// Reads one shard as a stream of <see cref="ShardRecord"/>s in input order: every record becomes either an
 /// <see cref="Example"/> or a <see cref="Reject"/>, so counts always reconcile. Nothing is held beyond the record being
 /// read (JSON Lines line by line, JSON arrays element by element, Parquet chunk by chunk). Problems with the file as a
 /// whole (corrupt Parquet, truncated gzip, a schema that cannot be detected) throw <see cref="ShardReadException"/>
 /// naming the file.
 /// </summary>
-public sealed class ShardReader : IDisposable
+public sealed class ShardReader : IShardReader
 {
     private readonly IRecordSource _source;
     private readonly RecordProcessor _processor;

@@ -213,6 +213,13 @@ internal sealed unsafe class ParquetSource : IRecordSource
     /// <summary>A vector and its children with their data pointers fetched once per chunk.</summary>
     private sealed class VectorNode
     {
+        /// <summary>Bytes that JSON strings must escape: control characters, the quote and the backslash.</summary>
+        private static readonly SearchValues<byte> NeedsEscaping = SearchValues.Create(
+            [.. Enumerable.Range(0, 0x20).Select(b => (byte)b), (byte)'"', (byte)'\\']);
+
+        [ThreadStatic]
+        private static byte[]? _quotedBuffer;
+
         private DuckDbTypeInfo _type = null!;
         private void* _data;
         private ulong* _validity;
@@ -306,6 +313,11 @@ internal sealed unsafe class ParquetSource : IRecordSource
                     {
                         writer.WriteRawValue(bytes);
                     }
+                    else if (bytes.IndexOfAny(NeedsEscaping) < 0)
+                    {
+                        // Most text needs no escaping: quote it directly rather than run the encoder over every character.
+                        WriteQuoted(writer, bytes);
+                    }
                     else
                     {
                         writer.WriteStringValue(bytes);
@@ -349,6 +361,19 @@ internal sealed unsafe class ParquetSource : IRecordSource
             }
             writer.WriteEndArray();
             return true;
+        }
+
+        private static void WriteQuoted(Utf8JsonWriter writer, ReadOnlySpan<byte> text)
+        {
+            var quoted = _quotedBuffer ??= new byte[4096];
+            if (quoted.Length < text.Length + 2)
+            {
+                quoted = _quotedBuffer = new byte[Math.Max(text.Length + 2, quoted.Length * 2)];
+            }
+            quoted[0] = (byte)'"';
+            text.CopyTo(quoted.AsSpan(1));
+            quoted[text.Length + 1] = (byte)'"';
+            writer.WriteRawValue(quoted.AsSpan(0, text.Length + 2), skipInputValidation: true);
         }
 
         /// <summary>JSON has no NaN or infinities; they are written as the strings "NaN", "Infinity", "-Infinity".</summary>
