@@ -144,6 +144,12 @@ public static class ShardConverter
     {
         options.Reader.Validate();
         InputResolver.CheckDistinctOutputNames(inputs);
+        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(options.OutputFolder)) + Path.DirectorySeparatorChar;
+        if (inputs.FirstOrDefault(input => input.Path.StartsWith(root, StringComparison.Ordinal)) is { } inside)
+        {
+            // A rerun would read the previous run's outputs as new inputs.
+            throw new InputException($"input {inside.DisplayPath} lies inside the output folder {root}; choose an output folder outside the inputs");
+        }
         var writerOptions = options.WriterOptions();
         writerOptions.Validate();
         var outcomes = new List<ShardOutcome>();

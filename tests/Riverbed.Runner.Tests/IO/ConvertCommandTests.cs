@@ -141,6 +141,17 @@ public sealed class ConvertCommandTests
         Assert.Equal(["ok.manifest.json", "ok.parquet"], Directory.EnumerateFiles(scratch.File("in", "out")).Select(Path.GetFileName).Where(n => !n!.StartsWith('.')).Order(StringComparer.Ordinal));
     }
 
+    [Fact]
+    public void An_output_folder_inside_an_input_folder_is_refused_before_anything_is_written()
+    {
+        using var scratch = new ScratchFolder("convert");
+        File.WriteAllText(scratch.File("data.jsonl"), "{\"instruction\":\"q\",\"output\":\"a\"}\n");
+        var result = Cli.Run("convert", scratch.Path, "--output", scratch.File("out"));
+        Assert.Equal(ExitCodes.Failure, result.ExitCode);
+        Assert.Contains("is inside the input folder", result.StandardError, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(scratch.File("out")));
+    }
+
     private static readonly string MaxLine = MalformedDataset.MaxLineBytes.ToString(CultureInfo.InvariantCulture);
 
     internal static JsonElement ReadManifest(string output, string shard) =>

@@ -77,7 +77,7 @@ public sealed class ShardLayout
     }
 
     /// <summary>A fresh temporary name beside <paramref name="finalPath"/> (same folder, so the rename is atomic).</summary>
-    public static string TemporaryPath(string finalPath)
+    internal static string TemporaryPath(string finalPath)
     {
         var folder = Path.GetDirectoryName(finalPath)!;
         var random = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6));
@@ -85,7 +85,7 @@ public sealed class ShardLayout
     }
 
     /// <summary>Temporary files a killed writer left beside <paramref name="finalPath"/>.</summary>
-    public static IEnumerable<string> LeftoverTemporaries(string finalPath)
+    internal static IEnumerable<string> LeftoverTemporaries(string finalPath)
     {
         var folder = Path.GetDirectoryName(finalPath)!;
         return Directory.Exists(folder)
@@ -94,7 +94,7 @@ public sealed class ShardLayout
     }
 
     /// <summary>Creates the folders for <paramref name="path"/>, refusing symbolic links between the root and it.</summary>
-    public void CreateFolderFor(string path)
+    internal void CreateFolderFor(string path)
     {
         var folder = Path.GetDirectoryName(path)!;
         var relative = Path.GetRelativePath(Root, folder);
