@@ -178,6 +178,11 @@ internal static unsafe partial class CudaProvider
             "export LD_LIBRARY_PATH=$(find /path/to/venv -type d -path '*nvidia*' -name lib | tr '\\n' ':')$LD_LIBRARY_PATH. " +
             "Without a GPU, run on the CPU (--device cpu).";
         var missing = MissingLibrary().Match(message);
+        message = message.TrimEnd();
+        if (!message.EndsWith('.'))
+        {
+            message += ".";
+        }
         if (missing.Success)
         {
             var name = missing.Groups["name"].Value;
