@@ -117,6 +117,19 @@ public sealed class ModelsCheckCommandTests : IDisposable
         Assert.DoesNotContain("   at ", result.StandardError, StringComparison.Ordinal); // no stack trace
     }
 
+    [Fact]
+    public void A_missing_onnx_runtime_library_says_how_to_install_it()
+    {
+        var folder = Folder("no-runtime", new EncoderSpec());
+        var missing = _scratch.File("lib", "libonnxruntime.so");
+
+        var result = Cli.Run(["models", "check", folder], environment: new Dictionary<string, string?> { ["RIVERBED_ORT_LIB"] = missing });
+
+        Assert.Equal(ExitCodes.Failure, result.ExitCode);
+        Assert.Contains($"RIVERBED_ORT_LIB points at '{missing}', which does not exist.", result.StandardError, StringComparison.Ordinal);
+        Assert.Contains("Run ./setup.sh at the repository root", result.StandardError, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("--role", "classifier")]
     [InlineData("--device", "tpu")]

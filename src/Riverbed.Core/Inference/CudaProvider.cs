@@ -19,6 +19,9 @@ internal static unsafe partial class CudaProvider
     private const int DeviceAllocator = 0;  // OrtDeviceAllocator
     private const int DefaultMemory = 0;    // OrtMemTypeDefault, and OrtDeviceMemoryType_DEFAULT
 
+    // ONNX Runtime keeps one environment per process, so registration is serialised per process, not per wrapper.
+    private static readonly Lock RegistrationGate = new();
+
     public static ExecutionDevice Append(SessionOptionsHandle options, InferenceEnvironment environment, int deviceId) =>
         environment.Runtime.HasBuiltInCuda
             ? AppendBuiltIn(options, environment.Runtime, deviceId)
@@ -63,7 +66,7 @@ internal static unsafe partial class CudaProvider
         return environment.Use(env =>
         {
             nint device;
-            lock (environment.RegistrationGate)
+            lock (RegistrationGate)
             {
                 var devices = CudaDevices(env);
                 if (devices.Count == 0)

@@ -9,8 +9,6 @@ namespace Riverbed.Inference;
 /// </summary>
 public sealed unsafe class InferenceEnvironment : IDisposable
 {
-    private readonly Lock _gate = new();
-
     private InferenceEnvironment(OrtRuntime runtime, EnvHandle handle, OrtLogLevel logLevel)
     {
         Runtime = runtime;
@@ -57,9 +55,6 @@ public sealed unsafe class InferenceEnvironment : IDisposable
             }
         }
     }
-
-    /// <summary>Serialises execution-provider registration, which must happen once per library per environment.</summary>
-    internal Lock RegistrationGate => _gate;
 
     public void Dispose() => Handle.Dispose();
 }

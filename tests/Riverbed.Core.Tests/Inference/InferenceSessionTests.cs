@@ -83,6 +83,29 @@ public sealed class InferenceSessionTests : IClassFixture<EnvironmentFixture>
     }
 
     [Fact]
+    public void Every_session_option_reaches_the_runtime_and_the_model_still_computes_the_same()
+    {
+        using var scratch = new ScratchFolder("ort");
+        var options = new SessionOptions
+        {
+            IntraOpThreads = 1,
+            InterOpThreads = 2,
+            ExecutionMode = ExecutionMode.Parallel,
+            OptimizationLevel = GraphOptimizationLevel.None,
+            MemoryPattern = false,
+            CpuArena = false,
+            LogLevel = OrtLogLevel.Error,
+            ConfigEntries = new Dictionary<string, string> { ["session.intra_op.allow_spinning"] = "0" },
+        };
+        using var session = InferenceSession.Create(_environment, TestModels.Affine().Save(scratch), options);
+        using var x = OrtTensor.Create([1, 3], new[] { 1f, 0f, -1f });
+
+        using var result = session.Run([("x", x)]);
+
+        Assert.Equal([-3.5f, -5f], result["y"].GetData<float>().ToArray());
+    }
+
+    [Fact]
     public void A_token_cancelled_before_the_run_throws_without_running()
     {
         using var scratch = new ScratchFolder("ort");
