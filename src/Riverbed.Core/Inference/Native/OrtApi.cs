@@ -16,8 +16,6 @@ internal static unsafe class OrtApi
     /// <summary>Called once by <see cref="OrtLibrary"/> with the table <c>GetApi(29)</c> returned.</summary>
     internal static void Attach(void* table) => _table = (void**)table;
 
-    internal static bool IsAttached => _table != null;
-
     private static void* Slot(int index) => _table[index];
 
     // --- status -------------------------------------------------------------------------------------------------
