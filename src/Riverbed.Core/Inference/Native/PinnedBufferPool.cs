@@ -16,6 +16,7 @@ internal sealed unsafe class PinnedBufferPool
     private const int SmallestBucketShift = 8;   // 256 bytes
     private const int LargestBucketShift = 30;   // 1 GiB; larger buffers are allocated and dropped
     private const int BuffersPerBucket = 16;
+    private const long BytesPerBucket = 256L << 20; // so a few huge one-off tensors do not pin gigabytes for ever
 
     private readonly ConcurrentQueue<byte[]>[] _buckets;
 
@@ -65,7 +66,8 @@ internal sealed unsafe class PinnedBufferPool
             return;
         }
         var bucket = _buckets[shift - SmallestBucketShift];
-        if (bucket.Count < BuffersPerBucket)
+        var keep = (int)Math.Clamp(BytesPerBucket >> shift, 1, BuffersPerBucket);
+        if (bucket.Count < keep)
         {
             bucket.Enqueue(array);
         }
