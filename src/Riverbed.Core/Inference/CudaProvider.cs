@@ -27,24 +27,19 @@ internal static unsafe partial class CudaProvider
             ? AppendBuiltIn(options, environment.Runtime, deviceId)
             : AppendPlugin(options, environment, deviceId);
 
-    private static ExecutionDevice AppendBuiltIn(SessionOptionsHandle options, OrtRuntime runtime, int deviceId)
+    internal static ExecutionDevice AppendBuiltIn(SessionOptionsHandle options, OrtRuntime runtime, int deviceId)
     {
         var context = $"attaching CUDA device {deviceId} (CUDA built into {runtime.LibraryPath})";
         nint cudaOptions;
-        OrtStatus.Check(OrtApi.CreateCudaProviderOptions(&cudaOptions), context);
+        CheckWithAdvice(OrtApi.CreateCudaProviderOptions(&cudaOptions), context, runtime.LibraryPath);
         try
         {
             using var key = new Utf8String("device_id");
             using var value = new Utf8String(deviceId.ToString(CultureInfo.InvariantCulture));
             var keys = key.Pointer;
             var values = value.Pointer;
-            OrtStatus.Check(OrtApi.UpdateCudaProviderOptions(cudaOptions, &keys, &values, 1), context);
-            var status = OrtApi.SessionOptionsAppendExecutionProviderCudaV2(options.DangerousGetHandle(), cudaOptions);
-            if (status != 0)
-            {
-                var error = OrtStatus.ToException(status, context);
-                throw new RiverbedException(WithAdvice(error.Message, runtime.LibraryPath), error);
-            }
+            CheckWithAdvice(OrtApi.UpdateCudaProviderOptions(cudaOptions, &keys, &values, 1), context, runtime.LibraryPath);
+            CheckWithAdvice(OrtApi.SessionOptionsAppendExecutionProviderCudaV2(options.DangerousGetHandle(), cudaOptions), context, runtime.LibraryPath);
         }
         finally
         {
@@ -119,10 +114,16 @@ internal static unsafe partial class CudaProvider
     {
         using var name = new Utf8String(RegistrationName);
         using var path = new Utf8String(library);
-        var status = OrtApi.RegisterExecutionProviderLibrary(env, name.Pointer, path.Pointer);
+        CheckWithAdvice(OrtApi.RegisterExecutionProviderLibrary(env, name.Pointer, path.Pointer),
+            $"loading the CUDA execution provider '{library}'", library);
+    }
+
+    /// <summary>Like <see cref="OrtStatus.Check"/>, but the error also says what to do about CUDA.</summary>
+    private static void CheckWithAdvice(nint status, string context, string library)
+    {
         if (status != 0)
         {
-            var error = OrtStatus.ToException(status, $"loading the CUDA execution provider '{library}'");
+            var error = OrtStatus.ToException(status, context);
             throw new RiverbedException(WithAdvice(error.Message, library), error);
         }
     }
@@ -193,6 +194,11 @@ internal static unsafe partial class CudaProvider
                 : name.StartsWith("libcudnn", StringComparison.Ordinal) ? "cuDNN 9 for CUDA 13"
                 : "the CUDA 13 runtime (the CUDA toolkit, or the nvidia-* pip wheels)";
             return $"{message} {name} is missing; it comes with {owner}.{needs}";
+        }
+        if (message.Contains("not enabled in this build", StringComparison.Ordinal))
+        {
+            return $"{message} '{library}' is an ONNX Runtime without CUDA. Point {OrtLibrary.EnvironmentVariable} at the libonnxruntime.so " +
+                $"of an onnxruntime-linux-x64-gpu release, or leave it unset and install the CUDA provider plugin with ./setup.sh --with-cuda.{needs}";
         }
         if (message.Contains("CreateEpFactories", StringComparison.Ordinal) || message.Contains("undefined symbol", StringComparison.Ordinal))
         {

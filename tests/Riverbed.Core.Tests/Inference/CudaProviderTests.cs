@@ -92,6 +92,23 @@ public sealed class CudaProviderTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// The classic options API (used when the core library is a CUDA build) goes through four real slots; on this CPU
+    /// build the runtime answers that CUDA is not compiled in, and that answer reaches the caller with advice.
+    /// </summary>
+    [Fact]
+    public void The_classic_cuda_options_api_reports_a_cpu_build_clearly()
+    {
+        using var options = SessionOptions.Default.CreateHandle();
+
+        var error = Assert.ThrowsAny<RiverbedException>(() => CudaProvider.AppendBuiltIn(options, _environment.Runtime, 0).Dispose());
+
+        Assert.StartsWith($"attaching CUDA device 0 (CUDA built into {_environment.Runtime.LibraryPath})", error.Message, StringComparison.Ordinal);
+        Assert.Contains("CUDA execution provider is not enabled in this build", error.Message, StringComparison.Ordinal);
+        Assert.Contains("is an ONNX Runtime without CUDA", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Without a GPU, run on the CPU", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Device_names_parse_as_the_cli_takes_them()
     {
