@@ -64,15 +64,17 @@ internal static unsafe partial class CudaProvider
             lock (RegistrationGate)
             {
                 var devices = CudaDevices(env);
+                var seen = new List<string>();
                 if (devices.Count == 0)
                 {
                     Register(env, library);
-                    devices = CudaDevices(env);
+                    devices = CudaDevices(env, seen);
                 }
                 if (devices.Count == 0)
                 {
                     throw new RiverbedException(
-                        $"The CUDA execution provider '{library}' loaded, but it found no CUDA device. " +
+                        $"The CUDA execution provider '{library}' loaded, but it found no CUDA device " +
+                        $"(devices listed: {(seen.Count == 0 ? "none" : string.Join(", ", seen))}). " +
                         "Check that `nvidia-smi` lists a GPU, that the NVIDIA driver supports CUDA 13, and that CUDA_VISIBLE_DEVICES does not hide it.");
                 }
                 device = SelectDevice(devices, deviceId);
@@ -128,7 +130,8 @@ internal static unsafe partial class CudaProvider
         }
     }
 
-    private static List<nint> CudaDevices(nint env)
+    /// <summary>The CUDA provider's devices, in its order; <paramref name="seen"/> gets every provider name listed.</summary>
+    private static List<nint> CudaDevices(nint env, List<string>? seen = null)
     {
         nint* devices;
         nuint count;
@@ -136,7 +139,10 @@ internal static unsafe partial class CudaProvider
         var found = new List<nint>();
         for (nuint i = 0; i < count; i++)
         {
-            if (Utf8.ToString(OrtApi.EpDeviceEpName(devices[i])) == ProviderName)
+            var name = Utf8.ToString(OrtApi.EpDeviceEpName(devices[i])) ?? string.Empty;
+            seen?.Add(name);
+            // The plugin names itself CUDAExecutionProvider; accept a renamed build rather than miss its devices.
+            if (name == ProviderName || name.Contains("cuda", StringComparison.OrdinalIgnoreCase))
             {
                 found.Add(devices[i]);
             }
