@@ -274,7 +274,8 @@ internal sealed class OracleGraph
         }
         else
         {
-            positions = Ops.Op("Range", Ops.Int64(0), Ops.Dimension(ids, 1), Ops.Int64(1));
+            // 0…T−1 per row. Not Gather(Range(T)): ORT rewrites that into a Slice, which clamps instead of failing.
+            positions = Ops.CumSum(Ops.Add(Ops.Mul(ids, Ops.Int64(0)), Ops.Int64(1)), 1, exclusive: true);
         }
         var zeros = Ops.Floats([_spec.EffectiveMaxPositions], new float[_spec.EffectiveMaxPositions]);
         return Ops.Op("ReduceMax", [Ops.Gather(zeros, positions)], OnnxAttribute.Int("keepdims", 0));
