@@ -2,6 +2,8 @@ using System.Text.Json.Nodes;
 using Riverbed.Inference;
 using Riverbed.Inference.Generation;
 using Riverbed.Inference.Onnx;
+// tests/Shared has a contract-test EncoderSpec of its own; this file means the generator's.
+using EncoderSpec = Riverbed.Inference.Generation.EncoderSpec;
 
 namespace Riverbed.Core.Tests.Inference.Generation;
 
