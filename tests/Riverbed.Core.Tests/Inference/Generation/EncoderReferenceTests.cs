@@ -1,24 +1,59 @@
 using Riverbed.Inference.Generation;
+using Xunit.Abstractions;
 // tests/Shared has a contract-test EncoderSpec of its own; this file means the generator's.
 using EncoderSpec = Riverbed.Inference.Generation.EncoderSpec;
 
 namespace Riverbed.Core.Tests.Inference.Generation;
 
 /// <summary>Generated encoders through the real runtime equal the independent reference forward pass.</summary>
-public sealed class EncoderReferenceTests
+public sealed class EncoderReferenceTests(ITestOutputHelper output)
 {
     private const double Tolerance = 1e-4;
 
-    // Two sequences of different length, the shorter one padded: the mask must keep the pads out of attention.
+    // Two sequences of different length in real ids of the tokenizer the model is sized to, the shorter one padded:
+    // the mask must keep the pads out of attention.
     private static (long[][] Ids, long[][] Mask, long[][] Types) Batch(EncoderSpec spec)
     {
-        var pad = spec.PadTokenId;
-        long[][] ids = spec.Family == EncoderFamily.Roberta
-            ? [[0, 40, 77, 123, 2, 2, 250, 9, 2], [0, 31, 280, 2, pad, pad, pad, pad, pad]]
-            : [[101, 40, 77, 123, 102, 250, 9, 13, 102], [101, 31, 280, 102, pad, pad, pad, pad, pad]];
+        long pad = spec.PadTokenId;
+        long[][] ids;
+        if (spec.Family == EncoderFamily.Roberta)
+        {
+            var v = FixtureVocabulary.Roberta;
+            ids =
+            [
+                [0, v["Ġthe"], v["Ġcat"], v["Ġsat"], 2, 2, v["Ġon"], v["Ġmat"], 2],
+                [0, v["Ġdog"], v["Ġran"], 2, pad, pad, pad, pad, pad],
+            ];
+        }
+        else
+        {
+            var v = FixtureVocabulary.Bert;
+            ids =
+            [
+                [101, v["the"], v["cat"], v["sat"], 102, v["on"], v["the"], v["mat"], 102],
+                [101, v["dog"], v["ran"], 102, pad, pad, pad, pad, pad],
+            ];
+        }
         long[][] mask = [[1, 1, 1, 1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 0, 0, 0, 0, 0]];
         long[][] types = [[0, 0, 0, 0, 0, 1, 1, 1, 1], [0, 0, 0, 0, 0, 0, 0, 0, 0]];
         return (ids, mask, types);
+    }
+
+    // Vocabulary sized to the real tokenizer of the family; small everywhere else. Larger-than-HF weights make
+    // attention far from uniform, so a wrong mask or head split shows.
+    private static EncoderSpec Spec(EncoderFamily family, EncoderHead head, int layers)
+    {
+        var tokenizer = family == EncoderFamily.Roberta ? TokenizerProfile.RobertaBase : TokenizerProfile.BertBaseUncased;
+        return EncoderSpec.Create(family, head, tokenizer.VocabSize) with
+        {
+            PadTokenId = tokenizer.PadId,
+            LayerCount = layers,
+            HiddenSize = 16,
+            HeadCount = 4,
+            IntermediateSize = 24,
+            InitializerRange = 0.3f,
+            Seed = 7,
+        };
     }
 
     public static TheoryData<EncoderFamily, EncoderHead, int> Cases => new()
@@ -36,16 +71,7 @@ public sealed class EncoderReferenceTests
     [MemberData(nameof(Cases))]
     public void The_runtime_computes_what_the_reference_computes(EncoderFamily family, EncoderHead head, int layers)
     {
-        // Larger-than-HF weights make attention far from uniform, so a wrong mask or head split shows.
-        var spec = EncoderSpec.Create(family, head, vocabSize: 300) with
-        {
-            LayerCount = layers,
-            HiddenSize = 16,
-            HeadCount = 4,
-            IntermediateSize = 24,
-            InitializerRange = 0.3f,
-            Seed = 7,
-        };
+        var spec = Spec(family, head, layers);
         var (ids, mask, types) = Batch(spec);
         var expected = ReferenceEncoder.Forward(EncoderWeights.Generate(spec), ids, mask, spec.HasTokenTypeIds ? types : null);
         using var scratch = new ScratchFolder("reference");
@@ -56,6 +82,7 @@ public sealed class EncoderReferenceTests
 
         Assert.Equal(expected.Length, actual.Values.Length);
         var maxDifference = expected.Zip(actual.Values, (e, a) => Math.Abs(e - a)).Max();
+        output.WriteLine($"{family} {head}, {layers} layer(s): max |runtime − reference| = {maxDifference:E3}");
         Assert.True(maxDifference <= Tolerance, $"max |runtime − reference| = {maxDifference:E3}");
         // Logits must actually vary, or the comparison proves nothing.
         Assert.True(expected.Max() - expected.Min() > 0.5, $"logits span only {expected.Max() - expected.Min():F3}");
@@ -68,13 +95,8 @@ public sealed class EncoderReferenceTests
     [Fact]
     public void Float16_weights_int32_inputs_and_float16_logits_still_follow_the_reference()
     {
-        var spec = EncoderSpec.Create(EncoderFamily.Roberta, EncoderHead.Mlm, vocabSize: 300) with
+        var spec = Spec(EncoderFamily.Roberta, EncoderHead.Mlm, layers: 1) with
         {
-            LayerCount = 1,
-            HiddenSize = 16,
-            HeadCount = 4,
-            IntermediateSize = 24,
-            InitializerRange = 0.3f,
             Weights = WeightPrecision.Float16,
             InputElementType = Riverbed.Inference.TensorElementType.Int32,
             OutputElementType = Riverbed.Inference.TensorElementType.Float16,
