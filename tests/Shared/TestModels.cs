@@ -104,7 +104,7 @@ internal sealed record EncoderSpec
 
     public string OutputName { get; init; } = "logits";
 
-    /// <summary>Declare the logits' last axis symbolically (so only a probe Run shows its size).</summary>
+    /// <summary>Declare the logits' last axis symbolically; for ner, also make its size follow the sequence length.</summary>
     public bool SymbolicClasses { get; init; }
 
     /// <summary>rtd: keep the trailing axis of size 1 ([B,T,1] instead of [B,T]).</summary>
@@ -158,7 +158,10 @@ internal sealed record EncoderSpec
                 }
                 break;
             case "ner":
-                logits = b.Node("MatMul", [hidden, b.Weight("tagger", [Hidden, Labels], Ramp(Hidden * Labels, 0.2f))]);
+                // SymbolicClasses: a class axis as long as the sequence (h·hᵀ), which no static shape can reveal.
+                logits = SymbolicClasses
+                    ? b.Node("MatMul", [hidden, b.Node("Transpose", [hidden], OnnxAttribute.Ints("perm", 0, 2, 1))])
+                    : b.Node("MatMul", [hidden, b.Weight("tagger", [Hidden, Labels], Ramp(Hidden * Labels, 0.2f))]);
                 classes = SymbolicClasses ? "labels" : Labels;
                 b.Output(logits, OutputName, TensorElementType.Float, "batch", "sequence", classes);
                 break;

@@ -170,17 +170,33 @@ internal static unsafe partial class CudaProvider
             $"CUDA device {deviceId} does not exist: the CUDA execution provider sees {devices.Count} device(s), numbered 0 to {devices.Count - 1}.");
     }
 
-    /// <summary>Adds what to do to the loader's message, naming the library that is missing.</summary>
+    /// <summary>Adds to the loader's message which package the missing library belongs to, and what to do.</summary>
     internal static string WithAdvice(string message, string library)
     {
+        const string needs = " CUDA needs an NVIDIA GPU and driver, and the CUDA 13 libraries (cudart, cublas, cublasLt, curand, cuDNN 9) " +
+            "on the loader's path, e.g. from a torch cu130 environment: " +
+            "export LD_LIBRARY_PATH=$(find /path/to/venv -type d -path '*nvidia*' -name lib | tr '\\n' ':')$LD_LIBRARY_PATH. " +
+            "Without a GPU, run on the CPU (--device cpu).";
         var missing = MissingLibrary().Match(message);
-        var what = missing.Success
-            ? $" The shared library {missing.Groups["name"].Value} is missing: it belongs to the NVIDIA driver (libcuda.so.1) or the CUDA 13 runtime."
-            : string.Empty;
-        return message + what +
-            " CUDA needs an NVIDIA GPU with its driver, and the CUDA 13 user-space libraries (cudart, cublas, cublasLt, curand, cuDNN 9) " +
-            "on the loader's path, e.g. `export LD_LIBRARY_PATH=$(find /path/to/venv -type d -path '*nvidia*' -name lib | tr '\\n' ':')$LD_LIBRARY_PATH` " +
-            $"for the nvidia-* wheels of a torch cu130 environment. The provider library in use is '{library}'. Without a GPU, run on the CPU (--device cpu).";
+        message = message.TrimEnd();
+        if (!message.EndsWith('.'))
+        {
+            message += ".";
+        }
+        if (missing.Success)
+        {
+            var name = missing.Groups["name"].Value;
+            var owner = name.StartsWith("libcuda.so", StringComparison.Ordinal) ? "the NVIDIA driver"
+                : name.StartsWith("libcudnn", StringComparison.Ordinal) ? "cuDNN 9 for CUDA 13"
+                : "the CUDA 13 runtime (the CUDA toolkit, or the nvidia-* pip wheels)";
+            return $"{message} {name} is missing; it comes with {owner}.{needs}";
+        }
+        if (message.Contains("CreateEpFactories", StringComparison.Ordinal) || message.Contains("undefined symbol", StringComparison.Ordinal))
+        {
+            return $"{message} '{library}' is not a CUDA execution provider built for this ONNX Runtime; use the one " +
+                $"./setup.sh --with-cuda installs (ONNX Runtime 1.{OrtApi.Version}, CUDA 13) or set {LibraryVariable} to it.";
+        }
+        return message + needs;
     }
 
     [GeneratedRegex(@"(?<name>lib[\w.+-]+\.so(\.\d+)*): cannot open shared object file")]

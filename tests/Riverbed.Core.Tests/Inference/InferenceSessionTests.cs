@@ -81,6 +81,129 @@ public sealed class InferenceSessionTests : IClassFixture<EnvironmentFixture>
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"cancellation took {clock.Elapsed}");
         Assert.IsType<OrtException>(error.InnerException);
     }
+
+    [Fact]
+    public void A_token_cancelled_before_the_run_throws_without_running()
+    {
+        using var scratch = new ScratchFolder("ort");
+        using var session = InferenceSession.Create(_environment, TestModels.Affine().Save(scratch));
+        using var x = OrtTensor.Create<float>(1, 3);
+
+        Assert.Throws<OperationCanceledException>(() => session.Run([new NamedTensor("x", x)], new CancellationToken(canceled: true)));
+    }
+
+    [Fact]
+    public void Outputs_can_be_written_into_tensors_the_caller_owns()
+    {
+        using var scratch = new ScratchFolder("ort");
+        using var session = InferenceSession.Create(_environment, TestModels.Affine().Save(scratch));
+        using var x = OrtTensor.Create([1, 3], new float[] { 1, 1, 1 });
+        using var y = OrtTensor.Create<float>(1, 2);
+
+        session.Run([new NamedTensor("x", x)], [new NamedTensor("y", y)]);
+
+        Assert.Equal([9.5f, 11f], y.Span.ToArray());
+    }
+
+    [Fact]
+    public void Many_threads_can_run_one_session_at_once()
+    {
+        using var scratch = new ScratchFolder("ort");
+        using var session = InferenceSession.Create(_environment, TestModels.Affine().Save(scratch));
+
+        Parallel.For(0, 32, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
+        {
+            using var x = OrtTensor.Create([1, 3], new float[] { i, 0, 0 });
+            using var result = session.Run([new NamedTensor("x", x)]);
+            Assert.Equal([i + 0.5f, (2 * i) - 1f], result["y"].GetData<float>().ToArray());
+        });
+    }
+
+    [Fact]
+    public void A_runtime_error_carries_the_runtime_code_and_names_the_model()
+    {
+        using var scratch = new ScratchFolder("ort");
+        var path = TestModels.Affine().Save(scratch);
+        using var session = InferenceSession.Create(_environment, path);
+        using var wrongType = OrtTensor.Create<long>(1, 3);
+
+        var error = Assert.Throws<OrtException>(() => session.Run([new NamedTensor("x", wrongType)]));
+
+        Assert.Equal(OrtErrorCode.InvalidArgument, error.ErrorCode);
+        Assert.Contains(path, error.Message, StringComparison.Ordinal);
+        Assert.Contains("tensor(int64)", error.RuntimeMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_unknown_input_name_is_refused_with_the_names_the_model_has()
+    {
+        using var scratch = new ScratchFolder("ort");
+        using var session = InferenceSession.Create(_environment, TestModels.Affine().Save(scratch));
+        using var x = OrtTensor.Create<float>(1, 3);
+
+        var error = Assert.Throws<ArgumentException>(() => session.Run([new NamedTensor("input", x)]));
+
+        Assert.Contains("no input named 'input'; its inputs are 'x'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Output_data_is_checked_for_type_and_lifetime()
+    {
+        using var scratch = new ScratchFolder("ort");
+        using var session = InferenceSession.Create(_environment, TestModels.Affine().Save(scratch));
+        using var x = OrtTensor.Create<float>(1, 3);
+        var result = session.Run([new NamedTensor("x", x)]);
+        var y = result["y"];
+
+        Assert.Throws<InvalidOperationException>(() => y.GetData<Half>());
+        result.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => y.GetData<float>());
+    }
+
+    [Fact]
+    public void Disposing_twice_is_safe_for_every_owner_of_native_memory()
+    {
+        using var scratch = new ScratchFolder("ort");
+        var session = InferenceSession.Create(_environment, TestModels.Affine().Save(scratch));
+        var x = OrtTensor.Create<float>(1, 3);
+        var result = session.Run([new NamedTensor("x", x)]);
+        var binding = session.CreateIoBinding();
+        binding.BindInput("x", x);
+        var environment = InferenceEnvironment.Create();
+
+        foreach (var owner in new IDisposable[] { result, binding, x, session, environment })
+        {
+            owner.Dispose();
+            owner.Dispose();
+        }
+
+        Assert.True(x.IsDisposed);
+        Assert.Throws<ObjectDisposedException>(() => x.Span.Length);
+        Assert.Throws<ObjectDisposedException>(() => session.Run([new NamedTensor("x", OrtTensor.Create<float>(1, 3))]));
+    }
+
+    [Fact]
+    public void The_injected_allocation_failure_looks_like_the_real_one()
+    {
+        using var scratch = new ScratchFolder("ort");
+        using var session = InferenceSession.Create(_environment, TestModels.Expander().Save(scratch));
+        using var x = OrtTensor.Create([1], new[] { 1f });
+        // 2^50 floats: beyond any address space, so the arena fails at once whatever the overcommit policy.
+        using var huge = OrtTensor.Create([2], new[] { 1L << 22, 1L << 28 });
+        using var small = OrtTensor.Create([2], new[] { 1L, 1L });
+        var real = Assert.Throws<OrtException>(() => session.Run([new NamedTensor("x", x), new NamedTensor("shape", huge)]));
+
+        session.InjectFault = () => true;
+        var injected = Assert.Throws<OrtException>(() => session.Run([new NamedTensor("x", x), new NamedTensor("shape", small)]));
+        session.InjectFault = null;
+        using var fine = session.Run([new NamedTensor("x", x), new NamedTensor("shape", small)]);
+
+        Assert.True(real.IsAllocationFailure, real.Message);
+        Assert.True(injected.IsAllocationFailure, injected.Message);
+        Assert.Equal(real.ErrorCode, injected.ErrorCode);
+        Assert.StartsWith($"running '{session.ModelPath}': ONNX Runtime (Fail): Non-zero status code", injected.Message, StringComparison.Ordinal);
+        Assert.Equal([1f], fine["y"].GetData<float>().ToArray());
+    }
 }
 
 /// <summary>One environment for a test class (ONNX Runtime keeps one per process anyway).</summary>

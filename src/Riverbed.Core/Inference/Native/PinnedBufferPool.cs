@@ -95,6 +95,9 @@ internal sealed unsafe class PinnedBuffer : IDisposable
 
     public byte* Pointer { get; }
 
+    /// <summary>The start address as a number (for code and tests that do not use pointers).</summary>
+    public nint Address => (nint)Pointer;
+
     public long Length { get; }
 
     public void Dispose()
