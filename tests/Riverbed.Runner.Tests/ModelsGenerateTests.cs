@@ -36,6 +36,10 @@ public sealed class ModelsGenerateTests
         var third = Cli.Run("models", "generate", "demo", "--output", output, "--vocab", Vocabulary);
         Assert.True(third.ExitCode == 0, third.ToString());
         Assert.True(File.Exists(Path.Combine(output, "nli", "config.json")));
+
+        // And what was generated is a valid model folder for its role.
+        var check = Cli.Run("models", "check", Path.Combine(output, "mlm"), Path.Combine(output, "nli"), Path.Combine(output, "rtd"));
+        Assert.True(check.ExitCode == 0, check.ToString());
     }
 
     [Fact]
