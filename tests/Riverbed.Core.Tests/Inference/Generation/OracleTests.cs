@@ -21,6 +21,21 @@ public sealed class OracleTests
     }
 
     [Fact]
+    public void A_tokenizer_without_a_mask_token_or_not_a_tokenizer_at_all_is_refused_with_its_path()
+    {
+        using var scratch = new ScratchFolder("profile");
+        var path = scratch.File("tokenizer.json");
+        File.WriteAllText(path, """{"model": {"type": "WordPiece", "vocab": {"[PAD]": 0, "[CLS]": 1, "[SEP]": 2, "a": 3}}}""");
+        var error = Assert.Throws<RiverbedException>(() => TokenizerProfile.FromTokenizerJson(path));
+        Assert.Contains(path, error.Message, StringComparison.Ordinal);
+        Assert.Contains("[MASK]", error.Message, StringComparison.Ordinal);
+
+        File.WriteAllText(path, "[1, 2, 3]");
+        error = Assert.Throws<RiverbedException>(() => TokenizerProfile.FromTokenizerJson(path));
+        Assert.Contains("not a HF tokenizer.json", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_mlm_oracle_predicts_by_context_at_masks_and_the_input_elsewhere()
     {
         int cls = 101, sep = 102, mask = 103, pad = 0;
