@@ -150,3 +150,12 @@ sdk_major="$(dotnet --version 2>/dev/null | cut -d. -f1)"
 
 say "building (Release)"
 dotnet build "$root/Riverbed.sln" -c Release -nologo -v quiet -clp:ErrorsOnly
+
+# The demo models are generated, not downloaded (no pretrained weights are reachable here); the command skips the work
+# when models/demo is complete and stamped by the same generator version.
+say "demo models (models/demo)"
+if [ "$quiet" = 1 ]; then
+  "$root/riverbed" models generate demo --output "$root/models/demo" --vocab "$native/vocab/bert-base-uncased.vocab.json" >/dev/null
+else
+  "$root/riverbed" models generate demo --output "$root/models/demo" --vocab "$native/vocab/bert-base-uncased.vocab.json"
+fi

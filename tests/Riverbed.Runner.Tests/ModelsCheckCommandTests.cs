@@ -8,13 +8,13 @@ public sealed class ModelsCheckCommandTests : IDisposable
 
     public void Dispose() => _scratch.Dispose();
 
-    private string Folder(string name, EncoderSpec spec, int? tokenizer = null, Action<Dictionary<string, object?>>? config = null) =>
+    private string Folder(string name, ContractModelSpec spec, int? tokenizer = null, Action<Dictionary<string, object?>>? config = null) =>
         ModelFolders.Write(_scratch.File(name), spec, tokenizer, config);
 
     [Fact]
     public void A_folder_that_keeps_the_contract_gets_a_report_and_exit_zero()
     {
-        var folder = Folder("mlm", new EncoderSpec { Head = "mlm" });
+        var folder = Folder("mlm", new ContractModelSpec { Head = "mlm" });
 
         var result = Cli.Run("models", "check", folder);
 
@@ -38,8 +38,8 @@ public sealed class ModelsCheckCommandTests : IDisposable
     [Fact]
     public void Nli_labels_are_reported_as_resolved_and_every_folder_is_checked()
     {
-        var nli = Folder("nli", new EncoderSpec { Head = "nli", TokenTypes = true });
-        var broken = Folder("broken", new EncoderSpec { Head = "rtd", MaskName = "mask" });
+        var nli = Folder("nli", new ContractModelSpec { Head = "nli", TokenTypes = true });
+        var broken = Folder("broken", new ContractModelSpec { Head = "rtd", MaskName = "mask" });
 
         var result = Cli.Run("models", "check", broken, nli);
 
@@ -53,7 +53,7 @@ public sealed class ModelsCheckCommandTests : IDisposable
     [Fact]
     public void The_role_can_be_given_and_a_wrong_role_breaks_the_contract()
     {
-        var folder = Folder("rtd", new EncoderSpec { Head = "rtd", TrailingAxis = true });
+        var folder = Folder("rtd", new ContractModelSpec { Head = "rtd", TrailingAxis = true });
 
         var asRtd = Cli.Run("models", "check", folder, "--role", "rtd");
         var asNli = Cli.Run("models", "check", folder, "--role", "nli");
@@ -68,7 +68,7 @@ public sealed class ModelsCheckCommandTests : IDisposable
     [Fact]
     public void A_missing_file_and_an_unparsable_config_each_get_their_own_message()
     {
-        var folder = Folder("two-problems", new EncoderSpec());
+        var folder = Folder("two-problems", new ContractModelSpec());
         File.Delete(Path.Combine(folder, "model.onnx"));
         File.WriteAllText(Path.Combine(folder, "config.json"), "{\"model_type\": \"roberta\"\n\"vocab_size\": 40}");
 
@@ -83,7 +83,7 @@ public sealed class ModelsCheckCommandTests : IDisposable
     [Fact]
     public void A_tokenizer_larger_than_the_model_vocabulary_is_refused()
     {
-        var folder = Folder("small-vocab", new EncoderSpec { Head = "mlm" }, tokenizer: 64);
+        var folder = Folder("small-vocab", new ContractModelSpec { Head = "mlm" }, tokenizer: 64);
 
         var result = Cli.Run("models", "check", folder);
 
@@ -94,7 +94,7 @@ public sealed class ModelsCheckCommandTests : IDisposable
     [Fact]
     public void An_unreadable_tokenizer_is_named_with_line_and_position()
     {
-        var folder = Folder("bad-tokenizer", new EncoderSpec());
+        var folder = Folder("bad-tokenizer", new ContractModelSpec());
         File.WriteAllText(Path.Combine(folder, "tokenizer.json"), "{\"model\": {\"vocab\": {\"a\": 0,\n \"b\": one}}}");
 
         var result = Cli.Run("models", "check", folder);
@@ -106,7 +106,7 @@ public sealed class ModelsCheckCommandTests : IDisposable
     [Fact]
     public void Cuda_that_cannot_load_is_a_clear_error_not_a_crash()
     {
-        var folder = Folder("cuda", new EncoderSpec());
+        var folder = Folder("cuda", new ContractModelSpec());
         var missing = _scratch.File("no-provider", "libonnxruntime_providers_cuda.so");
 
         var result = Cli.Run(["models", "check", folder, "--device", "cuda:0"],
@@ -120,7 +120,7 @@ public sealed class ModelsCheckCommandTests : IDisposable
     [Fact]
     public void A_missing_onnx_runtime_library_says_how_to_install_it()
     {
-        var folder = Folder("no-runtime", new EncoderSpec());
+        var folder = Folder("no-runtime", new ContractModelSpec());
         var missing = _scratch.File("lib", "libonnxruntime.so");
 
         var result = Cli.Run(["models", "check", folder], environment: new Dictionary<string, string?> { ["RIVERBED_ORT_LIB"] = missing });

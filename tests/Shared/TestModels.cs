@@ -82,7 +82,7 @@ internal static class TestModels
 }
 
 /// <summary>How to build a contract-shaped model; every knob breaks (or bends) one part of the contract.</summary>
-internal sealed record EncoderSpec
+internal sealed record ContractModelSpec
 {
     public string Head { get; init; } = "mlm"; // mlm, nli, rtd, ner
 
@@ -189,7 +189,7 @@ internal static class ModelFolders
 
     public static readonly string[] NerLabels = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"];
 
-    public static string Write(string folder, EncoderSpec spec, int? tokenizerVocabulary = null, Action<Dictionary<string, object?>>? editConfig = null)
+    public static string Write(string folder, ContractModelSpec spec, int? tokenizerVocabulary = null, Action<Dictionary<string, object?>>? editConfig = null)
     {
         Directory.CreateDirectory(folder);
         spec.Build().Save(Path.Combine(folder, "model.onnx"));
@@ -200,7 +200,7 @@ internal static class ModelFolders
         return folder;
     }
 
-    public static Dictionary<string, object?> DefaultConfig(EncoderSpec spec)
+    public static Dictionary<string, object?> DefaultConfig(ContractModelSpec spec)
     {
         var config = new Dictionary<string, object?>
         {

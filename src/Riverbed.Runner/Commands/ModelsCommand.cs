@@ -9,6 +9,7 @@ internal static class ModelsCommand
     {
         var models = new Command("models", "Check, describe and generate model folders (model.onnx, tokenizer.json, config.json).");
         models.Add(ModelsCheckCommand.Create());
+        models.Subcommands.Add(ModelsGenerateCommand.Create());
         return models;
     }
 }
