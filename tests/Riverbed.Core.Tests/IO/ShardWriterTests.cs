@@ -237,6 +237,16 @@ public sealed class ShardWriterTests
     }
 
     [Fact]
+    public async Task A_field_named_like_a_staging_column_is_refused_for_parquet_rather_than_dropped()
+    {
+        using var scratch = new ScratchFolder("writer");
+        var path = scratch.File("staging.jsonl");
+        File.WriteAllLines(path, ["""{"prompt":"p","response":"r","__rb_row":5}"""]);
+        var error = await Assert.ThrowsAsync<ShardWriteException>(() => Convert(ShardInput.FromFile(path), Options(scratch, OutputFormat.Parquet, []), (e, w) => w.WriteRow(e)));
+        Assert.Contains("'__rb_row'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Parquet_inputs_keep_their_original_column_types_and_values()
     {
         using var scratch = new ScratchFolder("writer");

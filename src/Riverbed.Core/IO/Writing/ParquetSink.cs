@@ -170,16 +170,21 @@ internal sealed class ParquetSink : IRowSink
             }
             var source = $"read_parquet({DuckDbSql.Literal(_input.Path)}, file_row_number = true, hive_partitioning = false)";
             List<string> names;
-            using (var probe = _connection.Stream($"SELECT * EXCLUDE (file_row_number) FROM {source} LIMIT 0"))
+            using (var probe = _connection.Stream($"SELECT * FROM read_parquet({DuckDbSql.Literal(_input.Path)}, hive_partitioning = false) LIMIT 0"))
             {
                 names = probe.Columns.Select(column => column.Name).ToList();
             }
+            RefuseInternalNames(names.Append("file_row_number"));
             _connection.Execute($"CREATE VIEW o AS SELECT * EXCLUDE (file_row_number), file_row_number AS {DuckDbSql.Identifier(RowColumn)} FROM {source}");
             return names.Where(name => !reserved.Contains(name)).ToList();
         }
 
         _records!.Flush();
         var shape = _shape!;
+        if (shape.Kind == ShapeKind.Struct)
+        {
+            RefuseInternalNames(shape.FieldOrder);
+        }
         var fields = shape.Kind == ShapeKind.Struct ? shape.FieldOrder.Where(name => !reserved.Contains(name)).ToList() : [];
         if (JsonShape.HasCaseClash(fields))
         {
@@ -236,6 +241,22 @@ internal sealed class ParquetSink : IRowSink
             }
         }
         return fields;
+    }
+
+    /// <summary>Columns named like the staging columns cannot be told apart from them; refused rather than dropped.</summary>
+    private void RefuseInternalNames(IEnumerable<string> names)
+    {
+        var clashes = names.GroupBy(name => name, StringComparer.OrdinalIgnoreCase)
+            .Where(group => group.Key.StartsWith("__rb_", StringComparison.OrdinalIgnoreCase)
+                || (group.Key.Equals("file_row_number", StringComparison.OrdinalIgnoreCase) && group.Count() > 1))
+            .Select(group => group.First())
+            .ToList();
+        if (clashes.Count > 0)
+        {
+            throw new ShardWriteException(
+                $"{_input.DisplayPath}: column(s) {string.Join(", ", clashes.Select(name => $"'{name}'"))} clash with names Riverbed uses " +
+                "while staging Parquet output; rename them or use --format jsonl");
+        }
     }
 
     /// <summary>Spill folders of writers that were killed (their process is gone) would otherwise stay forever.</summary>
