@@ -56,6 +56,10 @@ internal sealed class AddedVocabulary
         {
             text.SplitEach(_normalized);
         }
+        else
+        {
+            text.Reslice();
+        }
     }
 
     private static string NormalizeContent(string content, Normalizer? normalizer)

@@ -139,14 +139,14 @@ internal sealed class PunctuationPreTokenizer(SplitBehavior behavior) : PreToken
 /// <summary>Splits digits (Unicode numbers) from the rest, each alone or in runs.</summary>
 internal sealed class DigitsPreTokenizer(bool individualDigits) : PreTokenizer, ISplitter
 {
-    private static readonly Func<int, bool> IsNumber = CharacterClasses.IsNumber;
+    private static readonly Func<int, bool> IsNumeric = CharacterClasses.IsNumeric;
 
     public override void PreTokenize(PreTokenizedText text) => text.SplitEach(this);
 
     public void Split(ReadOnlySpan<char> text, ref PreTokenizedText.SplitOutput output)
     {
         var pieces = PatternPieces.Rent();
-        pieces.FromPredicate(text, IsNumber);
+        pieces.FromPredicate(text, IsNumeric);
         pieces.Emit(individualDigits ? SplitBehavior.Isolated : SplitBehavior.Contiguous, ref output);
     }
 }

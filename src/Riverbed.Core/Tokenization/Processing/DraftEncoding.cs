@@ -81,8 +81,10 @@ internal sealed class DraftEncoding
     /// <summary>
     /// HF's byte-level <c>process_offsets</c>: offsets stop covering the leading and trailing spaces of a token (a
     /// space being 'Ġ' or whitespace), except the single space a prefix-space pre-tokenizer added to the first token.
+    /// HF counts in characters, so the offsets move by whole code points of the original text (a prefix space aligned
+    /// to an emoji moves the end past both of its UTF-16 units).
     /// </summary>
-    public void TrimOffsets(bool addPrefixSpace)
+    public void TrimOffsets(bool addPrefixSpace, ReadOnlySpan<char> first, ReadOnlySpan<char> second)
     {
         for (var i = 0; i < Count; i++)
         {
@@ -101,6 +103,7 @@ internal sealed class DraftEncoding
             {
                 continue;
             }
+            var text = SequenceIds[i] == 1 ? second : first;
             if (leading > 0)
             {
                 var isFirst = i == 0 || Starts[i] == 0;
@@ -108,11 +111,28 @@ internal sealed class DraftEncoding
                 {
                     leading = 0;
                 }
-                Starts[i] = Math.Min(Starts[i] + leading, Ends[i]);
+                var start = Starts[i];
+                for (var n = 0; n < leading && start < Ends[i]; n++)
+                {
+                    start += start < text.Length ? Text.CodePoints.LengthAt(text, start) : 1;
+                }
+                Starts[i] = Math.Min(start, Ends[i]);
             }
-            if (trailing > 0 && Ends[i] >= trailing)
+            if (trailing > 0)
             {
-                Ends[i] = Math.Max(Ends[i] - trailing, Starts[i]);
+                // HF: only when the end is at least `trailing` characters into the text.
+                var end = Ends[i];
+                var steps = 0;
+                while (steps < trailing && end > 0)
+                {
+                    end -= end >= 2 && end <= text.Length && char.IsLowSurrogate(text[end - 1])
+                        && char.IsHighSurrogate(text[end - 2]) ? 2 : 1;
+                    steps++;
+                }
+                if (steps == trailing)
+                {
+                    Ends[i] = Math.Max(end, Starts[i]);
+                }
             }
         }
     }

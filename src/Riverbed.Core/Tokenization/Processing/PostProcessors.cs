@@ -1,5 +1,19 @@
 namespace Riverbed.Tokenization.Processing;
 
+/// <summary>What post-processors need besides the encodings: the option, the draft pool and the original texts
+/// (offset trimming counts characters in them, as HF does).</summary>
+internal readonly ref struct ProcessingContext(bool addSpecialTokens, DraftPool pool, ReadOnlySpan<char> first,
+    ReadOnlySpan<char> second)
+{
+    public bool AddSpecialTokens { get; } = addSpecialTokens;
+
+    public DraftPool Pool { get; } = pool;
+
+    public ReadOnlySpan<char> First { get; } = first;
+
+    public ReadOnlySpan<char> Second { get; } = second;
+}
+
 /// <summary>
 /// A tokenizer.json post-processor: adds the model's special tokens around the sequences and sets type ids (HF's
 /// <c>process_encodings</c>, which maps a list of encodings to a list of encodings that are then concatenated).
@@ -9,7 +23,7 @@ internal abstract class PostProcessor
     /// <summary>How many tokens processing adds (truncation keeps room for them).</summary>
     public abstract int AddedTokens(bool isPair);
 
-    public abstract void ProcessEncodings(List<DraftEncoding> encodings, bool addSpecialTokens, DraftPool pool);
+    public abstract void ProcessEncodings(List<DraftEncoding> encodings, ProcessingContext context);
 
     /// <summary>The special tokens this processor inserts (for vocabulary facts such as the [CLS] id).</summary>
     public abstract IEnumerable<(string Token, int Id)> InsertedTokens();
@@ -32,8 +46,9 @@ internal sealed class TemplateProcessor(IReadOnlyList<TemplatePiece> single, IRe
     public override int AddedTokens(bool isPair) =>
         (isPair ? Pair : Single).Where(p => !p.IsSequence).Sum(p => p.Special!.Ids.Length);
 
-    public override void ProcessEncodings(List<DraftEncoding> encodings, bool addSpecialTokens, DraftPool pool)
+    public override void ProcessEncodings(List<DraftEncoding> encodings, ProcessingContext context)
     {
+        var pool = context.Pool;
         var template = encodings.Count switch
         {
             1 => Single,
@@ -58,7 +73,7 @@ internal sealed class TemplateProcessor(IReadOnlyList<TemplatePiece> single, IRe
                 copy.SetSequenceId(piece.Sequence);
                 output.Add(copy);
             }
-            else if (addSpecialTokens)
+            else if (context.AddSpecialTokens)
             {
                 var special = pool.Rent();
                 var token = piece.Special!;
@@ -83,16 +98,16 @@ internal sealed class BertProcessor((string Token, int Id) sep, (string Token, i
 {
     public override int AddedTokens(bool isPair) => isPair ? 3 : 2;
 
-    public override void ProcessEncodings(List<DraftEncoding> encodings, bool addSpecialTokens, DraftPool pool)
+    public override void ProcessEncodings(List<DraftEncoding> encodings, ProcessingContext context)
     {
-        if (!addSpecialTokens)
+        if (!context.AddSpecialTokens)
         {
             return;
         }
         for (var i = 0; i < encodings.Count; i++)
         {
             var inner = encodings[i];
-            var wrapped = pool.Rent();
+            var wrapped = context.Pool.Rent();
             wrapped.IsOverflow = inner.IsOverflow;
             if (i == 0)
             {
@@ -117,26 +132,31 @@ internal sealed class RobertaProcessor((string Token, int Id) sep, (string Token
 {
     public override int AddedTokens(bool isPair) => isPair ? 4 : 2;
 
-    public override void ProcessEncodings(List<DraftEncoding> encodings, bool addSpecialTokens, DraftPool pool)
+    public override void ProcessEncodings(List<DraftEncoding> encodings, ProcessingContext context)
     {
         foreach (var encoding in encodings)
         {
             if (trimOffsets)
             {
-                encoding.TrimOffsets(addPrefixSpace);
+                encoding.TrimOffsets(addPrefixSpace, context.First, context.Second);
             }
-            encoding.SetTypeIds(0);
+            // HF zeroes the type ids of the main encodings here; overflowing windows only when it wraps them below.
+            if (!encoding.IsOverflow)
+            {
+                encoding.SetTypeIds(0);
+            }
         }
-        if (!addSpecialTokens)
+        if (!context.AddSpecialTokens)
         {
             return;
         }
         for (var i = 0; i < encodings.Count; i++)
         {
             var inner = encodings[i];
-            var wrapped = pool.Rent();
+            var wrapped = context.Pool.Rent();
             wrapped.IsOverflow = inner.IsOverflow;
             wrapped.AppendSpecial(i == 0 ? cls.Id : sep.Id, i == 0 ? cls.Token : sep.Token, 0);
+            inner.SetTypeIds(0);
             inner.SetSequenceId(i == 0 ? 0 : 1);
             wrapped.Append(inner);
             wrapped.AppendSpecial(sep.Id, sep.Token, 0);
@@ -152,13 +172,13 @@ internal sealed class ByteLevelProcessor(bool trimOffsets, bool addPrefixSpace) 
 {
     public override int AddedTokens(bool isPair) => 0;
 
-    public override void ProcessEncodings(List<DraftEncoding> encodings, bool addSpecialTokens, DraftPool pool)
+    public override void ProcessEncodings(List<DraftEncoding> encodings, ProcessingContext context)
     {
         for (var i = 0; i < encodings.Count; i++)
         {
             if (trimOffsets)
             {
-                encodings[i].TrimOffsets(addPrefixSpace);
+                encodings[i].TrimOffsets(addPrefixSpace, context.First, context.Second);
             }
             encodings[i].SetSequenceId(i);
         }
@@ -174,11 +194,11 @@ internal sealed class SequenceProcessor(IReadOnlyList<PostProcessor> processors)
 
     public override int AddedTokens(bool isPair) => Processors.Sum(p => p.AddedTokens(isPair));
 
-    public override void ProcessEncodings(List<DraftEncoding> encodings, bool addSpecialTokens, DraftPool pool)
+    public override void ProcessEncodings(List<DraftEncoding> encodings, ProcessingContext context)
     {
         foreach (var processor in Processors)
         {
-            processor.ProcessEncodings(encodings, addSpecialTokens, pool);
+            processor.ProcessEncodings(encodings, context);
         }
     }
 

@@ -46,6 +46,7 @@ internal sealed class TokenizerPipeline(
         else if (Normalizer is not null)
         {
             pieces.NormalizeEach(Normalizer);
+            pieces.Reslice();
         }
         PreTokenizer?.PreTokenize(pieces);
 
@@ -89,7 +90,8 @@ internal sealed class TokenizerPipeline(
         var added = PostProcessor?.AddedTokens(hasPair) ?? 0;
         var (firstWindows, secondWindows) = Truncation.Plan(first.Count, second?.Count, options.Truncation, added,
             options.AddSpecialTokens);
-        var main = Process(first, firstWindows[0], false, second, secondWindows?[0], false, options, workspace);
+        var main = Process(text, pair, first, firstWindows[0], false, second, secondWindows?[0], false, options,
+            workspace);
         if (overflowing is null)
         {
             return main;
@@ -99,41 +101,48 @@ internal sealed class TokenizerPipeline(
         {
             for (var i = 1; i < firstWindows.Count; i++)
             {
-                overflowing.Add(new Overflow(Process(first, firstWindows[i], true, null, null, false, options, workspace), null));
+                overflowing.Add(new Overflow(
+                    Process(text, pair, first, firstWindows[i], true, null, null, false, options, workspace), null));
             }
             return main;
         }
-        // HF's Encoding::merge_with: each overflowing window of the first sequence with the second's main window
-        // (carrying, nested, its pairings with the second's overflowing windows), then with each of those; then the
-        // first's main window with each overflowing window of the second.
+        // HF's Encoding::merge_with, applied to [first, second]: each overflowing window of the first sequence with
+        // the second's main window (nesting its pairings with every overflowing window of the second), then with each
+        // of those windows; then the first's main window with each overflowing window of the second (nesting the
+        // pairings of that window with every overflowing window of the first).
         for (var i = 1; i < firstWindows.Count; i++)
         {
-            List<Overflow>? nested = null;
+            var nested = new List<Overflow>();
             for (var j = 1; j < secondWindows!.Count; j++)
             {
-                nested ??= [];
-                nested.Add(new Overflow(
-                    Process(first, firstWindows[i], true, second, secondWindows[j], true, options, workspace), null));
+                nested.Add(new Overflow(Process(text, pair, first, firstWindows[i], true, second, secondWindows[j], true,
+                    options, workspace), null));
             }
-            overflowing.Add(new Overflow(
-                Process(first, firstWindows[i], true, second, secondWindows[0], false, options, workspace), nested));
+            overflowing.Add(new Overflow(Process(text, pair, first, firstWindows[i], true, second, secondWindows[0], false,
+                options, workspace), nested));
             for (var j = 1; j < secondWindows.Count; j++)
             {
-                overflowing.Add(new Overflow(
-                    Process(first, firstWindows[i], true, second, secondWindows[j], true, options, workspace), null));
+                overflowing.Add(new Overflow(Process(text, pair, first, firstWindows[i], true, second, secondWindows[j],
+                    true, options, workspace), null));
             }
         }
         for (var j = 1; j < secondWindows!.Count; j++)
         {
-            overflowing.Add(new Overflow(
-                Process(first, firstWindows[0], false, second, secondWindows[j], true, options, workspace), null));
+            var nested = new List<Overflow>();
+            for (var i = 1; i < firstWindows.Count; i++)
+            {
+                nested.Add(new Overflow(Process(text, pair, first, firstWindows[i], true, second, secondWindows[j], true,
+                    options, workspace), null));
+            }
+            overflowing.Add(new Overflow(Process(text, pair, first, firstWindows[0], false, second, secondWindows[j], true,
+                options, workspace), nested));
         }
         return main;
     }
 
-    private DraftEncoding Process(DraftEncoding first, (int Start, int End) firstWindow, bool firstOverflow,
-        DraftEncoding? second, (int Start, int End)? secondWindow, bool secondOverflow, EncodeOptions options,
-        Workspace workspace)
+    private DraftEncoding Process(ReadOnlySpan<char> text, ReadOnlySpan<char> pair, DraftEncoding first,
+        (int Start, int End) firstWindow, bool firstOverflow, DraftEncoding? second, (int Start, int End)? secondWindow,
+        bool secondOverflow, EncodeOptions options, Workspace workspace)
     {
         var pool = workspace.Pool;
         var encodings = workspace.Encodings;
@@ -143,7 +152,7 @@ internal sealed class TokenizerPipeline(
         {
             encodings.Add(Slice(second, secondWindow!.Value, secondOverflow, pool));
         }
-        PostProcessor?.ProcessEncodings(encodings, options.AddSpecialTokens, pool);
+        PostProcessor?.ProcessEncodings(encodings, new ProcessingContext(options.AddSpecialTokens, pool, text, pair));
         if (encodings.Count == 1)
         {
             return encodings[0];

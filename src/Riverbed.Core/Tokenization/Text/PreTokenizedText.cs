@@ -85,6 +85,22 @@ internal sealed class PreTokenizedText
         }
     }
 
+    /// <summary>
+    /// Re-slices every piece that is not an added token, as HF's second added-token pass does (it always runs): the
+    /// piece's original start becomes where its first normalized character comes from (e.g. after stripped spaces).
+    /// </summary>
+    public void Reslice()
+    {
+        for (var i = 0; i < SplitCount; i++)
+        {
+            ref var split = ref _splits[i];
+            if (split.TokenId < 0 && split.Length > 0)
+            {
+                split.OriginalStart = _starts[split.Offset];
+            }
+        }
+    }
+
     /// <summary>Splits every piece that is not an added token; empty parts are dropped, as HF does.</summary>
     public void SplitEach<TSplitter>(TSplitter splitter)
         where TSplitter : ISplitter

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 
@@ -7,11 +8,19 @@ namespace Riverbed.Tokenization.Text;
 /// A Split/Replace pattern from tokenizer.json: a literal string or an Oniguruma regex. Regexes run on .NET's
 /// non-backtracking engine when the pattern allows it (linear time whatever the input), otherwise (lookarounds,
 /// backreferences) on the backtracking engine under a match timeout, so a hostile pattern cannot hang a worker.
+/// Oniguruma matches code points where .NET matches UTF-16 units, so text with characters beyond the BMP is matched
+/// through a projection that stands each such character in for one BMP character of the same general category
+/// (\p{L}, \p{N}, \w, . then see one character, as in HF); matches map back to the real offsets.
 /// </summary>
 internal sealed class TextPattern
 {
     [ThreadStatic]
     private static List<(int Start, int End)>? t_matches;
+
+    [ThreadStatic]
+    private static Projection? t_projection;
+
+    private static readonly char[] Representatives = FindRepresentatives();
 
     private readonly string? _literal;
     private readonly Regex? _regex;
@@ -77,9 +86,21 @@ internal sealed class TextPattern
         }
         try
         {
-            foreach (var match in _regex!.EnumerateMatches(text))
+            if (text.IndexOfAnyInRange('\uD800', '\uDFFF') < 0)
             {
-                matches.Add((match.Index, match.Index + match.Length));
+                foreach (var match in _regex!.EnumerateMatches(text))
+                {
+                    matches.Add((match.Index, match.Index + match.Length));
+                }
+            }
+            else
+            {
+                var projection = t_projection ??= new Projection();
+                var projected = projection.Project(text);
+                foreach (var match in _regex!.EnumerateMatches(projected))
+                {
+                    matches.Add((projection.ToOriginal(match.Index), projection.ToOriginal(match.Index + match.Length)));
+                }
             }
         }
         catch (RegexMatchTimeoutException error)
@@ -90,6 +111,60 @@ internal sealed class TextPattern
                 "Fix the pattern in tokenizer.json or raise TokenizerOptions.RegexTimeout.", error);
         }
         return matches;
+    }
+
+    // One BMP character (above Latin-1, so unlikely to be named in a pattern) per general category.
+    private static char[] FindRepresentatives()
+    {
+        var representatives = new char[32];
+        for (var cp = 0xFFFF; cp >= 0x100; cp--)
+        {
+            if (cp is < 0xD800 or > 0xDFFF)
+            {
+                representatives[(int)CharUnicodeInfo.GetUnicodeCategory(cp)] = (char)cp;
+            }
+        }
+        return representatives;
+    }
+
+    /// <summary>The text with every surrogate pair replaced by one representative character, and the way back.</summary>
+    private sealed class Projection
+    {
+        private char[] _chars = new char[256];
+        private int[] _original = new int[257];
+        private int _length;
+        private int _originalLength;
+
+        public ReadOnlySpan<char> Project(ReadOnlySpan<char> text)
+        {
+            if (_chars.Length < text.Length)
+            {
+                _chars = new char[text.Length * 2];
+                _original = new int[(text.Length * 2) + 1];
+            }
+            _length = 0;
+            _originalLength = text.Length;
+            for (var i = 0; i < text.Length;)
+            {
+                _original[_length] = i;
+                var c = text[i];
+                if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+                {
+                    var category = CharUnicodeInfo.GetUnicodeCategory(char.ConvertToUtf32(c, text[i + 1]));
+                    _chars[_length++] = Representatives[(int)category];
+                    i += 2;
+                }
+                else
+                {
+                    _chars[_length++] = c;
+                    i++;
+                }
+            }
+            _original[_length] = text.Length;
+            return _chars.AsSpan(0, _length);
+        }
+
+        public int ToOriginal(int index) => index >= _length ? _originalLength : _original[index];
     }
 
     // Oniguruma's \w is letters, marks, decimal digits and connectors; .NET's leaves out spacing and enclosing marks.

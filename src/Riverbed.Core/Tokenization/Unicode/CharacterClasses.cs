@@ -1,12 +1,14 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
-using System.Text;
 
 namespace Riverbed.Tokenization.Unicode;
 
 /// <summary>
-/// The character predicates HF tokenizers uses, each named after the Rust function or regex class it stands for,
-/// answered from .NET's Unicode data. Code points, not UTF-16 units: callers pass a whole scalar value.
+/// The character predicates HF tokenizers uses, each named after the Rust function or regex class it stands for.
+/// Each answers from the Unicode version its Rust counterpart uses: BERT's punctuation, control and accent tests from
+/// Unicode 8.0, numbers and lowercasing from Unicode 17.0 (both pinned in <see cref="UnicodePropertyData"/>); letters,
+/// numbers and word characters of the regex engines from .NET's data, which agrees with Oniguruma's on every code
+/// point. Code points, not UTF-16 units: callers pass a whole scalar value.
 /// </summary>
 internal static class CharacterClasses
 {
@@ -26,9 +28,13 @@ internal static class CharacterClasses
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool IsLetter(int cp) => cp < 0x100 ? (Latin1[cp] & Letter) != 0 : IsLetter(Category(cp));
 
-    /// <summary>onig's <c>\p{N}</c> and Rust's <c>char::is_numeric</c> (Nd, Nl, No).</summary>
+    /// <summary>onig's <c>\p{N}</c> (Nd, Nl, No).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool IsNumber(int cp) => cp < 0x100 ? (Latin1[cp] & Number) != 0 : IsNumber(Category(cp));
+
+    /// <summary>Rust's <c>char::is_numeric</c> (Nd, Nl, No of Unicode 17.0).</summary>
+    public static bool IsNumeric(int cp) =>
+        cp < 0x100 ? (Latin1[cp] & Number) != 0 : UnicodePropertyData.Numbers.Contains(cp);
 
     /// <summary>
     /// BERT's punctuation test: ASCII punctuation (which includes symbols such as <c>$</c>, <c>+</c>, <c>^</c>) or
@@ -36,14 +42,15 @@ internal static class CharacterClasses
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool IsBertPunctuation(int cp) =>
-        cp < 0x100 ? (Latin1[cp] & Punctuation) != 0 : IsPunctuation(Category(cp));
+        cp < 0x100 ? (Latin1[cp] & Punctuation) != 0 : UnicodePropertyData.Punctuation.Contains(cp);
 
     /// <summary>BERT's control test: Cc, Cf or Co, except tab, newline and carriage return.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool IsBertControl(int cp) => cp < 0x100 ? (Latin1[cp] & BertControl) != 0 : IsOther(Category(cp));
+    public static bool IsBertControl(int cp) =>
+        cp < 0x100 ? (Latin1[cp] & BertControl) != 0 : UnicodePropertyData.ControlsFormatsPrivateUse.Contains(cp);
 
-    /// <summary>Nonspacing mark (Mn), what BERT's accent stripping removes after NFD.</summary>
-    public static bool IsNonspacingMark(int cp) => cp >= 0x300 && Category(cp) == UnicodeCategory.NonSpacingMark;
+    /// <summary>Nonspacing mark (Mn, Unicode 8.0), what BERT's accent stripping removes after NFD.</summary>
+    public static bool IsNonspacingMark(int cp) => cp >= 0x300 && UnicodePropertyData.NonspacingMarks.Contains(cp);
 
     /// <summary>
     /// The Rust regex crate's Unicode <c>\w</c>: Alphabetic, marks, decimal digits, connector punctuation and the
@@ -67,8 +74,8 @@ internal static class CharacterClasses
     }
 
     /// <summary>
-    /// Rust's <c>char::to_lowercase</c>: the full lowercase mapping, which differs from the simple one only for
-    /// U+0130 (İ → i + U+0307). Writes one or two code points and returns how many.
+    /// Rust's <c>char::to_lowercase</c> (Unicode 17.0): the full lowercase mapping, which differs from the simple one
+    /// only for U+0130 (İ → i + U+0307, returned through <paramref name="second"/>); 0 there means one character.
     /// </summary>
     public static int ToLower(int cp, out int second)
     {
@@ -82,7 +89,7 @@ internal static class CharacterClasses
             second = 0x307;
             return 'i';
         }
-        return cp <= 0xFFFF ? char.ToLowerInvariant((char)cp) : Rune.ToLowerInvariant(new Rune(cp)).Value;
+        return UnicodePropertyData.Lowercase.TryGetValue(cp, out var lower) ? lower : cp;
     }
 
     /// <summary>The general category; surrogate code units (never whole scalars here) count as unassigned.</summary>
