@@ -63,8 +63,10 @@ internal sealed class WordPieceModel : TokenizerModel
             return;
         }
 
-        var scratch = t_pieces ??= new List<(int, int, int)>();
-        scratch.Clear();
+        // At most one piece per UTF-16 unit, and the word is at most max_input_chars_per_word characters long.
+        var capacity = Math.Min(word.Length, 256);
+        Span<int> pieces = word.Length <= 256 ? stackalloc int[capacity * 3] : new int[word.Length * 3];
+        var count = 0;
         var start = 0;
         while (start < word.Length)
         {
@@ -93,17 +95,18 @@ internal sealed class WordPieceModel : TokenizerModel
                 AddUnknown(word, sink);
                 return;
             }
-            scratch.Add((found, start, end));
+            pieces[count * 3] = found;
+            pieces[(count * 3) + 1] = start;
+            pieces[(count * 3) + 2] = end;
+            count++;
             start = end;
         }
-        foreach (var (id, pieceStart, pieceEnd) in scratch)
+        for (var i = 0; i < count; i++)
         {
-            sink.Add(id, _tokens[id]!, pieceStart, pieceEnd);
+            var id = pieces[i * 3];
+            sink.Add(id, _tokens[id]!, pieces[(i * 3) + 1], pieces[(i * 3) + 2]);
         }
     }
-
-    [ThreadStatic]
-    private static List<(int, int, int)>? t_pieces;
 
     private void AddUnknown(ReadOnlySpan<char> word, ITokenSink sink)
     {

@@ -52,23 +52,45 @@ internal sealed class BertNormalizer(bool cleanText, bool handleChineseChars, bo
             or (>= 0xF900 and <= 0xFAFF) or (>= 0x2F800 and <= 0x2FA1F);
 
     // HF's clean_text (a filter, then a map) and handle_chinese_chars act per character and keep each character's
-    // alignment, so one pass gives the same text and the same alignments.
+    // alignment, so one pass gives the same text and the same alignments; mapping whitespace to a space is done in
+    // place, and only a removal or an ideograph needs a transform.
     private void CleanAndSpaceIdeographs(NormalizedSlice slice)
     {
-        var chars = slice.Chars;
-        var needed = false;
-        foreach (var c in chars)
+        var chars = slice.MutableChars;
+        for (var i = 0; i < chars.Length;)
         {
-            if (c < 0x20 || c >= 0x7F)
+            var c = chars[i];
+            if (c >= 0x20 && c < 0x7F)
             {
-                needed = true;
-                break;
+                i++;
+                continue;
+            }
+            var start = i;
+            var cp = CodePoints.Read(chars, ref i);
+            if (cleanText)
+            {
+                if (cp == 0 || cp == 0xFFFD || CharacterClasses.IsBertControl(cp))
+                {
+                    TransformFrom(slice);
+                    return;
+                }
+                if (cp is '\t' or '\n' or '\r' || CharacterClasses.IsWhitespace(cp))
+                {
+                    chars[start] = ' '; // whitespace is in the BMP: one unit for one unit
+                    continue;
+                }
+            }
+            if (handleChineseChars && IsChineseCharacter(cp))
+            {
+                TransformFrom(slice);
+                return;
             }
         }
-        if (!needed)
-        {
-            return;
-        }
+    }
+
+    private void TransformFrom(NormalizedSlice slice)
+    {
+        var chars = slice.Chars;
         var writer = slice.BeginTransform();
         for (var i = 0; i < chars.Length;)
         {
@@ -115,20 +137,51 @@ internal sealed class LowercaseNormalizer : Normalizer
 
     public static void Lowercase(NormalizedSlice slice)
     {
-        var chars = slice.Chars;
-        var changes = false;
-        foreach (var c in chars)
+        // In place while every character lowercases to one of the same UTF-16 length (nearly always); a transform
+        // only for the rest (İ becomes two characters, a few mappings cross the BMP boundary).
+        var chars = slice.MutableChars;
+        for (var i = 0; i < chars.Length; i++)
         {
-            if (c >= 0x80 || c is >= 'A' and <= 'Z')
+            var c = chars[i];
+            if (c < 0x80)
             {
-                changes = true;
-                break;
+                if (c is >= 'A' and <= 'Z')
+                {
+                    chars[i] = (char)(c + 32);
+                }
+                continue;
             }
+            if (char.IsSurrogate(c))
+            {
+                if (char.IsHighSurrogate(c) && i + 1 < chars.Length && char.IsLowSurrogate(chars[i + 1]))
+                {
+                    var lowerAstral = CharacterClasses.ToLower(char.ConvertToUtf32(c, chars[i + 1]), out var extra);
+                    if (extra != 0 || lowerAstral <= 0xFFFF)
+                    {
+                        LowercaseByTransform(slice);
+                        return;
+                    }
+                    var v = lowerAstral - 0x10000;
+                    chars[i] = (char)(0xD800 + (v >> 10));
+                    chars[i + 1] = (char)(0xDC00 + (v & 0x3FF));
+                    i++;
+                }
+                continue;
+            }
+            var lower = CharacterClasses.ToLower(c, out var second);
+            if (second != 0 || lower > 0xFFFF)
+            {
+                LowercaseByTransform(slice);
+                return;
+            }
+            chars[i] = (char)lower;
         }
-        if (!changes)
-        {
-            return;
-        }
+    }
+
+    // Lowercasing is idempotent, so the characters already lowered in place come out the same.
+    private static void LowercaseByTransform(NormalizedSlice slice)
+    {
+        var chars = slice.Chars;
         var writer = slice.BeginTransform();
         for (var i = 0; i < chars.Length;)
         {

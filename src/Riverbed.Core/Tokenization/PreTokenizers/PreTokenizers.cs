@@ -228,7 +228,6 @@ internal sealed class MetaspacePreTokenizer(int replacement, PrependScheme prepe
 internal sealed class ByteLevelPreTokenizer(bool addPrefixSpace, bool useRegex) : PreTokenizer
 {
     private static readonly PrefixSpace AddSpace = new();
-    private static readonly ByteMapping MapBytes = new();
     private static readonly Gpt2Split Words = new();
 
     public bool AddPrefixSpace { get; } = addPrefixSpace;
@@ -245,7 +244,7 @@ internal sealed class ByteLevelPreTokenizer(bool addPrefixSpace, bool useRegex) 
         {
             text.SplitEach(Words);
         }
-        text.NormalizeEach(MapBytes);
+        text.MapEachToBytes();
     }
 
     private sealed class PrefixSpace : ISliceNormalizer
@@ -257,11 +256,6 @@ internal sealed class ByteLevelPreTokenizer(bool addPrefixSpace, bool useRegex) 
                 PrependNormalizer.PrependTo(slice, " ");
             }
         }
-    }
-
-    private sealed class ByteMapping : ISliceNormalizer
-    {
-        public void Normalize(NormalizedSlice slice) => ByteLevelAlphabet.MapToBytes(slice);
     }
 }
 

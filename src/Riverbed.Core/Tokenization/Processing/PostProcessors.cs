@@ -2,12 +2,15 @@ namespace Riverbed.Tokenization.Processing;
 
 /// <summary>What post-processors need besides the encodings: the option, the draft pool and the original texts
 /// (offset trimming counts characters in them, as HF does).</summary>
-internal readonly ref struct ProcessingContext(bool addSpecialTokens, DraftPool pool, ReadOnlySpan<char> first,
-    ReadOnlySpan<char> second)
+internal readonly ref struct ProcessingContext(bool addSpecialTokens, DraftPool pool, List<DraftEncoding> scratch,
+    ReadOnlySpan<char> first, ReadOnlySpan<char> second)
 {
     public bool AddSpecialTokens { get; } = addSpecialTokens;
 
     public DraftPool Pool { get; } = pool;
+
+    /// <summary>A list a processor may use while it builds its output (cleared by whoever uses it).</summary>
+    public List<DraftEncoding> Scratch { get; } = scratch;
 
     public ReadOnlySpan<char> First { get; } = first;
 
@@ -56,15 +59,23 @@ internal sealed class TemplateProcessor(IReadOnlyList<TemplatePiece> single, IRe
             _ => throw new TokenizationException(
                 $"TemplateProcessing received {encodings.Count} encodings; it handles a single sequence or a pair."),
         };
-        var output = new List<DraftEncoding>(template.Count);
+        var output = context.Scratch;
+        output.Clear();
+        Span<bool> used = stackalloc bool[2];
         foreach (var piece in template)
         {
             if (piece.IsSequence)
             {
                 var source = encodings[piece.Sequence];
-                var copy = pool.Rent();
-                copy.Append(source);
-                copy.IsOverflow = source.IsOverflow;
+                // The input encodings are consumed: the first use of each takes it as it is, a repeat gets a copy.
+                var copy = source;
+                if (used[piece.Sequence])
+                {
+                    copy = pool.Rent();
+                    copy.Append(source);
+                    copy.IsOverflow = source.IsOverflow;
+                }
+                used[piece.Sequence] = true;
                 // HF sets the template's type id on the main encoding only; overflowing windows keep their own.
                 if (!source.IsOverflow)
                 {

@@ -87,6 +87,12 @@ internal sealed class TokenizerPipeline(
             EncodeSequence(pair, 1, workspace, second);
         }
 
+        if (options.Truncation is null)
+        {
+            // Nothing is cut and nothing overflows: the raw encodings themselves go through post-processing.
+            return Process(text, pair, first, null, false, second, null, false, options, workspace);
+        }
+
         var added = PostProcessor?.AddedTokens(hasPair) ?? 0;
         var (firstWindows, secondWindows) = Truncation.Plan(first.Count, second?.Count, options.Truncation, added,
             options.AddSpecialTokens);
@@ -140,19 +146,21 @@ internal sealed class TokenizerPipeline(
         return main;
     }
 
+    /// <summary>Post-processes one window of each sequence (a null window: the raw encoding itself, consumed).</summary>
     private DraftEncoding Process(ReadOnlySpan<char> text, ReadOnlySpan<char> pair, DraftEncoding first,
-        (int Start, int End) firstWindow, bool firstOverflow, DraftEncoding? second, (int Start, int End)? secondWindow,
+        (int Start, int End)? firstWindow, bool firstOverflow, DraftEncoding? second, (int Start, int End)? secondWindow,
         bool secondOverflow, EncodeOptions options, Workspace workspace)
     {
         var pool = workspace.Pool;
         var encodings = workspace.Encodings;
         encodings.Clear();
-        encodings.Add(Slice(first, firstWindow, firstOverflow, pool));
+        encodings.Add(firstWindow is { } w1 ? Slice(first, w1, firstOverflow, pool) : first);
         if (second is not null)
         {
-            encodings.Add(Slice(second, secondWindow!.Value, secondOverflow, pool));
+            encodings.Add(secondWindow is { } w2 ? Slice(second, w2, secondOverflow, pool) : second);
         }
-        PostProcessor?.ProcessEncodings(encodings, new ProcessingContext(options.AddSpecialTokens, pool, text, pair));
+        PostProcessor?.ProcessEncodings(encodings,
+            new ProcessingContext(options.AddSpecialTokens, pool, workspace.Scratch, text, pair));
         if (encodings.Count == 1)
         {
             return encodings[0];
@@ -192,6 +200,8 @@ internal sealed class Workspace
     public TokenSink Sink { get; } = new();
 
     public List<DraftEncoding> Encodings { get; } = [];
+
+    public List<DraftEncoding> Scratch { get; } = [];
 }
 
 /// <summary>Receives model tokens for one piece and stores them with offsets mapped back to the original text.</summary>

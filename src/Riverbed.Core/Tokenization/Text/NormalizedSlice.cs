@@ -24,6 +24,12 @@ internal sealed class NormalizedSlice
 
     public ReadOnlySpan<char> Chars => _chars.AsSpan(0, Length);
 
+    /// <summary>
+    /// The characters, writable in place: a change that replaces each character by one of the same UTF-16 length
+    /// keeps every alignment, which is exactly what a transform with all changes 0 would produce, without the copy.
+    /// </summary>
+    public Span<char> MutableChars => _chars.AsSpan(0, Length);
+
     public ReadOnlySpan<int> Starts => _starts.AsSpan(0, Length);
 
     public ReadOnlySpan<int> Ends => _ends.AsSpan(0, Length);

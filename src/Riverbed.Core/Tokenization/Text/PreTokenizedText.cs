@@ -159,6 +159,71 @@ internal sealed class PreTokenizedText
         SplitCount = _nextSplitCount;
     }
 
+    /// <summary>
+    /// Maps every piece that is not an added token to GPT-2's byte alphabet, writing straight into the next
+    /// generation: the same characters and alignments as <see cref="ByteLevelAlphabet.MapToBytes"/> through
+    /// <see cref="NormalizeEach{TNormalizer}"/> (every byte of a character aligns to the whole character), without the
+    /// round trip through a slice.
+    /// </summary>
+    public void MapEachToBytes()
+    {
+        _nextLength = 0;
+        _nextSplitCount = 0;
+        var byteToChar = ByteLevelAlphabet.ByteToChar;
+        Span<byte> bytes = stackalloc byte[4];
+        for (var i = 0; i < SplitCount; i++)
+        {
+            var split = _splits[i];
+            if (split.TokenId >= 0)
+            {
+                var copied = split;
+                copied.Offset = AppendNext(_chars.AsSpan(split.Offset, split.Length),
+                    _starts.AsSpan(split.Offset, split.Length), _ends.AsSpan(split.Offset, split.Length));
+                AddNext(copied);
+                continue;
+            }
+            // At most 3 bytes per UTF-16 unit (a surrogate pair is 4 bytes for 2 units).
+            EnsureCapacity(ref _nextChars, ref _nextStarts, ref _nextEnds, _nextLength + (split.Length * 3), _nextLength);
+            var offset = _nextLength;
+            var end = split.Offset + split.Length;
+            for (var at = split.Offset; at < end;)
+            {
+                var c = _chars[at];
+                var start = _starts[at];
+                var stop = _ends[at];
+                if (c < 0x80)
+                {
+                    _nextChars[_nextLength] = byteToChar[c];
+                    _nextStarts[_nextLength] = start;
+                    _nextEnds[_nextLength] = stop;
+                    _nextLength++;
+                    at++;
+                    continue;
+                }
+                var position = at;
+                var count = CodePoints.WriteUtf8(CodePoints.Read(_chars.AsSpan(0, end), ref position), bytes);
+                for (var b = 0; b < count; b++)
+                {
+                    _nextChars[_nextLength] = byteToChar[bytes[b]];
+                    _nextStarts[_nextLength] = start;
+                    _nextEnds[_nextLength] = stop;
+                    _nextLength++;
+                }
+                at = position;
+            }
+            var mapped = split;
+            mapped.Offset = offset;
+            mapped.Length = _nextLength - offset;
+            AddNext(mapped);
+        }
+        (_chars, _nextChars) = (_nextChars, _chars);
+        (_starts, _nextStarts) = (_nextStarts, _starts);
+        (_ends, _nextEnds) = (_nextEnds, _ends);
+        _length = _nextLength;
+        (_splits, _nextSplits) = (_nextSplits, _splits);
+        SplitCount = _nextSplitCount;
+    }
+
     private int AppendNext(ReadOnlySpan<char> chars, ReadOnlySpan<int> starts, ReadOnlySpan<int> ends)
     {
         EnsureCapacity(ref _nextChars, ref _nextStarts, ref _nextEnds, _nextLength + chars.Length, _nextLength);

@@ -16,6 +16,19 @@ internal static partial class UnicodeNormalizationData
     private static readonly FrozenDictionary<int, int[]> Compatibility;
     private static readonly FrozenDictionary<long, int> Compositions;
     private static readonly FrozenSet<int> Marks;
+    private static readonly byte[] QuickCheckPages;
+    private static readonly ushort[] QuickCheckIndex;
+
+    /// <summary>Quick-check flags: the character decomposes (canonically), decomposes by compatibility, can be
+    /// reordered (combining class != 0), or can be absorbed by a preceding character in composition.</summary>
+    [Flags]
+    internal enum QuickCheck : byte
+    {
+        None = 0,
+        ChangesNfd = 1,
+        ChangesNfkd = 2,
+        ComposesAsSecond = 4,
+    }
 
     // Below these code points no character decomposes (canonically / by compatibility): the ASCII fast path.
     internal const int FirstCanonicalDecomposable = 0xC0;
@@ -48,6 +61,34 @@ internal static partial class UnicodeNormalizationData
         }
         Compositions = compositions.ToFrozenDictionary();
 
+        var flags = new Dictionary<int, byte>();
+        void Flag(int cp, QuickCheck flag) => flags[cp] = (byte)(flags.GetValueOrDefault(cp) | (byte)flag);
+        foreach (var cp in classes.Keys)
+        {
+            Flag(cp, QuickCheck.ChangesNfd | QuickCheck.ChangesNfkd);
+        }
+        foreach (var cp in Canonical.Keys)
+        {
+            Flag(cp, QuickCheck.ChangesNfd | QuickCheck.ChangesNfkd);
+        }
+        foreach (var cp in Compatibility.Keys)
+        {
+            Flag(cp, QuickCheck.ChangesNfkd);
+        }
+        foreach (var key in compositions.Keys)
+        {
+            Flag((int)(key & 0x1FFFFF), QuickCheck.ComposesAsSecond);
+        }
+        for (var cp = 0xAC00; cp < 0xAC00 + 11172; cp++)
+        {
+            Flag(cp, QuickCheck.ChangesNfd | QuickCheck.ChangesNfkd);
+        }
+        for (var cp = 0x1161; cp <= 0x11C2; cp++)
+        {
+            Flag(cp, QuickCheck.ComposesAsSecond); // Hangul vowel and trailing jamo join the syllable before them
+        }
+        (QuickCheckIndex, QuickCheckPages) = BuildPages(flags);
+
         var marks = new HashSet<int>();
         count = ReadCount(blob, ref position);
         for (var i = 0; i < count; i++)
@@ -56,6 +97,12 @@ internal static partial class UnicodeNormalizationData
         }
         Marks = marks.ToFrozenSet();
     }
+
+    /// <summary>What normalization can do to this character (<see cref="QuickCheck.None"/>: nothing, in any form).</summary>
+    public static QuickCheck Check(int codePoint) =>
+        codePoint > 0x10FFFF
+            ? QuickCheck.None
+            : (QuickCheck)QuickCheckPages[(QuickCheckIndex[codePoint >> 8] << 8) | (codePoint & 0xFF)];
 
     /// <summary>The canonical combining class (0 for starters and for anything unassigned in 9.0).</summary>
     public static byte CombiningClass(int codePoint) =>

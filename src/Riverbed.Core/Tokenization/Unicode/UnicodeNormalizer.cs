@@ -25,14 +25,26 @@ internal static class UnicodeNormalizer
     public static void Apply(NormalizedSlice slice, NormalizationKind kind)
     {
         var compatibility = kind is NormalizationKind.Nfkd or NormalizationKind.Nfkc;
+        var changes = compatibility
+            ? UnicodeNormalizationData.QuickCheck.ChangesNfkd
+            : UnicodeNormalizationData.QuickCheck.ChangesNfd;
+        if (kind is NormalizationKind.Nfc or NormalizationKind.Nfkc)
+        {
+            changes |= UnicodeNormalizationData.QuickCheck.ComposesAsSecond;
+        }
         var threshold = compatibility
             ? UnicodeNormalizationData.FirstCompatibilityDecomposable
             : UnicodeNormalizationData.FirstCanonicalDecomposable;
         var chars = slice.Chars;
         var trivial = true;
-        foreach (var c in chars)
+        for (var i = 0; i < chars.Length;)
         {
-            if (c >= threshold)
+            if (chars[i] < threshold)
+            {
+                i++;
+                continue;
+            }
+            if ((UnicodeNormalizationData.Check(CodePoints.Read(chars, ref i)) & changes) != 0)
             {
                 trivial = false;
                 break;
@@ -40,7 +52,7 @@ internal static class UnicodeNormalizer
         }
         if (trivial)
         {
-            return; // Nothing below the first decomposable character decomposes, reorders or composes.
+            return; // no character decomposes, reorders or composes: the text is already in this form
         }
 
         var scratch = t_scratch ??= new Scratch();
