@@ -17,6 +17,14 @@ public sealed class TokenizerOptions
     public int WordCacheCapacity { get; init; } = 100_000;
 
     /// <summary>
+    /// The longest text (in UTF-16 code units, each sequence of a pair on its own) an encode call accepts; longer text
+    /// is refused with a <see cref="TokenizationException"/> rather than tokenized at length. The default, 1,048,576,
+    /// is far beyond any model's context and keeps one call under about a second and a few hundred MB; raise it for
+    /// longer documents (the work grows as n log n at worst).
+    /// </summary>
+    public int MaxInputLength { get; init; } = 1 << 20;
+
+    /// <summary>
     /// The largest vocabulary accepted (entries, and therefore ids). A tokenizer.json claiming more is refused as
     /// corrupt rather than allocated.
     /// </summary>

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using Riverbed.Tokenization.Decoders;
 using Riverbed.Tokenization.Json;
@@ -51,9 +52,12 @@ public sealed class Tokenizer
         Metaspace,
     }
 
-    private Tokenizer(LoadedTokenizer loaded)
+    private readonly int _maxInputLength;
+
+    private Tokenizer(LoadedTokenizer loaded, TokenizerOptions options)
     {
         _pipeline = loaded.Pipeline;
+        _maxInputLength = options.MaxInputLength;
         Truncation = loaded.Truncation;
         var model = _pipeline.Model;
         var size = model.Tokens.Count;
@@ -96,14 +100,19 @@ public sealed class Tokenizer
         {
             throw new TokenizerLoadException($"{path}: cannot read the tokenizer file: {error.Message}", error);
         }
-        return new Tokenizer(TokenizerJsonLoader.Load(bytes, path, options ?? TokenizerOptions.Default));
+        options ??= TokenizerOptions.Default;
+        return new Tokenizer(TokenizerJsonLoader.Load(bytes, path, options), options);
     }
 
     /// <summary>Loads a tokenizer from the text of a tokenizer.json.</summary>
     /// <exception cref="TokenizerLoadException">The JSON is malformed or unsupported (the message names the JSON path).</exception>
-    public static Tokenizer FromJson(string json, TokenizerOptions? options = null) =>
-        new(TokenizerJsonLoader.Load(Encoding.UTF8.GetBytes(json), "tokenizer.json (from a string)",
-            options ?? TokenizerOptions.Default));
+    public static Tokenizer FromJson(string json, TokenizerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        options ??= TokenizerOptions.Default;
+        return new Tokenizer(TokenizerJsonLoader.Load(Encoding.UTF8.GetBytes(json), "tokenizer.json (from a string)",
+            options), options);
+    }
 
     /// <summary>The highest id plus one, added tokens included (the size of a model's output layer).</summary>
     public int VocabularySize { get; }
@@ -312,7 +321,8 @@ public sealed class Tokenizer
     private DraftEncoding EncodeDraft(ReadOnlySpan<char> text, ReadOnlySpan<char> pair, bool hasPair,
         EncodeOptions? options)
     {
-        var workspace = Workspace.Current;
+        CheckLength(text, pair);
+        var workspace = Workspace.For(text.Length + pair.Length);
         workspace.Pool.ReturnAll();
         return _pipeline.Encode(text, pair, hasPair, options ?? EncodeOptions.Default, workspace, null);
     }
@@ -320,11 +330,24 @@ public sealed class Tokenizer
     private EncodedText EncodeCore(ReadOnlySpan<char> text, ReadOnlySpan<char> pair, bool hasPair,
         EncodeOptions options)
     {
-        var workspace = Workspace.Current;
+        CheckLength(text, pair);
+        var workspace = Workspace.For(text.Length + pair.Length);
         workspace.Pool.ReturnAll();
         List<TokenizerPipeline.Overflow>? overflowing = options.Truncation is null ? null : [];
         var main = _pipeline.Encode(text, pair, hasPair, options, workspace, overflowing);
         return ToEncodedText(main, overflowing);
+    }
+
+    private void CheckLength(ReadOnlySpan<char> text, ReadOnlySpan<char> pair)
+    {
+        var longest = Math.Max(text.Length, pair.Length);
+        if (longest > _maxInputLength)
+        {
+            throw new TokenizationException(
+                $"The text has {longest.ToString("N0", CultureInfo.InvariantCulture)} characters, more than " +
+                $"TokenizerOptions.MaxInputLength ({_maxInputLength.ToString("N0", CultureInfo.InvariantCulture)}); " +
+                "split it, or load the tokenizer with a larger MaxInputLength.");
+        }
     }
 
     private static EncodedText ToEncodedText(DraftEncoding draft, List<TokenizerPipeline.Overflow>? overflowing)

@@ -13,7 +13,7 @@ internal sealed class BpeModel : TokenizerModel
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _vocab;
     private readonly Dictionary<string, int> _vocabByString;
     private readonly string?[] _tokens;
-    private readonly Dictionary<long, long> _merges; // (left << 32 | right) → (rank << 32 | merged id)
+    private readonly PairMap _merges; // (left << 32 | right) → (rank << 32 | merged id)
     private readonly int[] _byteIds; // id of "<0xXX>" per byte, -1 when absent
     private readonly WordCache _cache;
 
@@ -23,7 +23,7 @@ internal sealed class BpeModel : TokenizerModel
         _vocabByString = vocab;
         _vocab = vocab.GetAlternateLookup<ReadOnlySpan<char>>();
         _tokens = tokens;
-        _merges = merges;
+        _merges = new PairMap(merges);
         Settings = settings;
         _cache = new WordCache(cacheCapacity);
         _byteIds = new int[256];
@@ -57,7 +57,7 @@ internal sealed class BpeModel : TokenizerModel
             cached.WriteTo(sink);
             return;
         }
-        var scratch = Scratch.Current;
+        var scratch = word.Length > Processing.Workspace.LargeInput ? new Scratch() : Scratch.Current;
         var count = BuildSymbols(word, scratch);
         MergeAll(scratch, count);
         var recording = _cache.Enabled && word.Length <= WordCache.MaxWordLength;
@@ -204,6 +204,7 @@ internal sealed class BpeModel : TokenizerModel
         scratch.Next[count - 1] = -1;
         var heap = scratch.Heap;
         heap.Clear();
+        heap.Reserve(count);
         for (var i = 0; i + 1 < count; i++)
         {
             if (_merges.TryGetValue(PairKey(scratch.Ids[i], scratch.Ids[i + 1]), out var merge))
@@ -295,37 +296,52 @@ internal sealed class BpeModel : TokenizerModel
         }
     }
 
-    /// <summary>A binary min-heap of merge candidates ordered by rank, then position.</summary>
+    /// <summary>
+    /// A 4-ary min-heap of merge candidates ordered by rank, then position (one 64-byte line holds a node's children,
+    /// which keeps long words — millions of candidates — cache-friendly).
+    /// </summary>
     private sealed class MergeHeap
     {
-        private long[] _keys = new long[64];   // rank << 32 | position
-        private int[] _values = new int[64];   // merged id
+        private Entry[] _entries = new Entry[64];
         private int _count;
+
+        private struct Entry
+        {
+            public long Key;   // rank << 32 | position
+            public int NewId;
+        }
 
         public void Clear() => _count = 0;
 
+        public void Reserve(int capacity)
+        {
+            if (_entries.Length < capacity)
+            {
+                _entries = new Entry[capacity];
+            }
+        }
+
         public void Push(int rank, int position, int newId)
         {
-            if (_count == _keys.Length)
+            if (_count == _entries.Length)
             {
-                Array.Resize(ref _keys, _count * 2);
-                Array.Resize(ref _values, _count * 2);
+                Array.Resize(ref _entries, _count * 2);
             }
+            var entries = _entries;
             var key = ((long)rank << 32) | (uint)position;
             var i = _count++;
             while (i > 0)
             {
-                var parent = (i - 1) >> 1;
-                if (_keys[parent] <= key)
+                var parent = (i - 1) >> 2;
+                if (entries[parent].Key <= key)
                 {
                     break;
                 }
-                _keys[i] = _keys[parent];
-                _values[i] = _values[parent];
+                entries[i] = entries[parent];
                 i = parent;
             }
-            _keys[i] = key;
-            _values[i] = newId;
+            entries[i].Key = key;
+            entries[i].NewId = newId;
         }
 
         public bool TryPop(out int rank, out int position, out int newId)
@@ -335,33 +351,36 @@ internal sealed class BpeModel : TokenizerModel
                 rank = position = newId = 0;
                 return false;
             }
-            rank = (int)(_keys[0] >> 32);
-            position = (int)_keys[0];
-            newId = _values[0];
-            var lastKey = _keys[--_count];
-            var lastValue = _values[_count];
+            var entries = _entries;
+            rank = (int)(entries[0].Key >> 32);
+            position = (int)entries[0].Key;
+            newId = entries[0].NewId;
+            var last = entries[--_count];
             var i = 0;
             while (true)
             {
-                var child = (2 * i) + 1;
-                if (child >= _count)
+                var first = (4 * i) + 1;
+                if (first >= _count)
                 {
                     break;
                 }
-                if (child + 1 < _count && _keys[child + 1] < _keys[child])
+                var best = first;
+                var end = Math.Min(first + 4, _count);
+                for (var child = first + 1; child < end; child++)
                 {
-                    child++;
+                    if (entries[child].Key < entries[best].Key)
+                    {
+                        best = child;
+                    }
                 }
-                if (_keys[child] >= lastKey)
+                if (entries[best].Key >= last.Key)
                 {
                     break;
                 }
-                _keys[i] = _keys[child];
-                _values[i] = _values[child];
-                i = child;
+                entries[i] = entries[best];
+                i = best;
             }
-            _keys[i] = lastKey;
-            _values[i] = lastValue;
+            entries[i] = last;
             return true;
         }
     }

@@ -63,7 +63,7 @@ internal sealed class UnigramModel : TokenizerModel
             cached.WriteTo(sink);
             return;
         }
-        var scratch = Scratch.Current;
+        var scratch = word.Length > Processing.Workspace.LargeInput ? new Scratch() : Scratch.Current;
         var recorder = scratch.Recorder;
         recorder.Reset();
         var recording = _cache.Enabled && word.Length <= WordCache.MaxWordLength;

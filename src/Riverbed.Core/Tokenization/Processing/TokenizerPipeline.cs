@@ -35,7 +35,10 @@ internal sealed class TokenizerPipeline(
     /// Encodes one sequence into its raw tokens (before truncation and post-processing): type and sequence id
     /// <paramref name="sequence"/>, a word id per pre-tokenized piece, offsets in the caller's UTF-16 units.
     /// </summary>
-    public void EncodeSequence(ReadOnlySpan<char> text, int sequence, Workspace workspace, DraftEncoding output)
+    /// <param name="maxTokens">Stop after the word during which the encoding reaches this many tokens (the tokens
+    /// after it would be truncated away anyway).</param>
+    public void EncodeSequence(ReadOnlySpan<char> text, int sequence, Workspace workspace, DraftEncoding output,
+        int maxTokens = int.MaxValue)
     {
         var pieces = workspace.Text;
         pieces.Reset(text);
@@ -53,7 +56,7 @@ internal sealed class TokenizerPipeline(
         var sink = workspace.Sink;
         sink.Begin(output, pieces, sequence);
         var splits = pieces.Splits;
-        for (var word = 0; word < splits.Length; word++)
+        for (var word = 0; word < splits.Length && output.Count < maxTokens; word++)
         {
             var split = splits[word];
             sink.Word = word;
@@ -79,7 +82,12 @@ internal sealed class TokenizerPipeline(
     {
         var pool = workspace.Pool;
         var first = pool.Rent();
-        EncodeSequence(text, 0, workspace, first);
+        // Keeping the start of a single text needs only its first tokens: tokenize no further than that. (A pair's
+        // split of the budget depends on both full lengths, and overflowing windows need everything.)
+        var enough = overflowing is null && !hasPair && options.Truncation is { Direction: TruncationDirection.Right } t
+            ? (t.MaxLength < int.MaxValue ? t.MaxLength + 1 : int.MaxValue)
+            : int.MaxValue;
+        EncodeSequence(text, 0, workspace, first, enough);
         DraftEncoding? second = null;
         if (hasPair)
         {
@@ -192,6 +200,15 @@ internal sealed class Workspace
     private static Workspace? t_current;
 
     public static Workspace Current => t_current ??= new Workspace();
+
+    /// <summary>
+    /// The workspace for a call on text of this length: the thread's own, or for very long text a throwaway one, so
+    /// a rare huge input does not leave huge buffers attached to the thread.
+    /// </summary>
+    public static Workspace For(int length) => length > LargeInput ? new Workspace() : Current;
+
+    /// <summary>Inputs (or words) longer than this use throwaway scratch buffers.</summary>
+    public const int LargeInput = 1 << 16;
 
     public PreTokenizedText Text { get; } = new();
 

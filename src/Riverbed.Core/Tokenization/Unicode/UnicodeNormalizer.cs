@@ -55,7 +55,7 @@ internal static class UnicodeNormalizer
             return; // no character decomposes, reorders or composes: the text is already in this form
         }
 
-        var scratch = t_scratch ??= new Scratch();
+        var scratch = chars.Length > Processing.Workspace.LargeInput ? new Scratch() : t_scratch ??= new Scratch();
         var count = Decompose(chars, compatibility, scratch);
         var writer = slice.BeginTransform();
         if (kind is NormalizationKind.Nfd or NormalizationKind.Nfkd)
@@ -127,9 +127,15 @@ internal static class UnicodeNormalizer
         count++;
     }
 
-    // Canonical ordering: a stable sort of a run of non-starters by combining class (insertion sort: runs are tiny).
+    // Canonical ordering: a stable sort of a run of non-starters by combining class. Runs are tiny (insertion sort),
+    // except in hostile text (thousands of stacked marks), where a counting sort keeps the cost linear.
     private static void SortRun(Scratch scratch, int start, int end)
     {
+        if (end - start > 32)
+        {
+            CountingSort(scratch, start, end);
+            return;
+        }
         for (var i = start + 1; i < end; i++)
         {
             var cls = scratch.Classes[i];
@@ -147,6 +153,34 @@ internal static class UnicodeNormalizer
             scratch.CodePoints[j + 1] = cp;
             scratch.Changes[j + 1] = change;
         }
+    }
+
+    private static void CountingSort(Scratch scratch, int start, int end)
+    {
+        Span<int> positions = stackalloc int[257];
+        positions.Clear();
+        for (var i = start; i < end; i++)
+        {
+            positions[scratch.Classes[i] + 1]++;
+        }
+        for (var c = 1; c < positions.Length; c++)
+        {
+            positions[c] += positions[c - 1];
+        }
+        var length = end - start;
+        var codePoints = new int[length];
+        var changes = new int[length];
+        var classes = new byte[length];
+        for (var i = start; i < end; i++)
+        {
+            var target = positions[scratch.Classes[i]]++;
+            codePoints[target] = scratch.CodePoints[i];
+            changes[target] = scratch.Changes[i];
+            classes[target] = scratch.Classes[i];
+        }
+        codePoints.CopyTo(scratch.CodePoints, start);
+        changes.CopyTo(scratch.Changes, start);
+        classes.CopyTo(scratch.Classes, start);
     }
 
     // Canonical composition over the decomposed stream. A character that joins the current starter folds its change
