@@ -49,7 +49,17 @@ internal sealed class JsonReading(string source)
         {
             throw Error(path, $"expected a string, found {Describe(element)}.");
         }
-        return element.GetString()!;
+        try
+        {
+            return element.GetString()!;
+        }
+        catch (InvalidOperationException error)
+        {
+            throw new TokenizerLoadException($"{Source}: {path}: not a valid string ({error.Message})", error)
+            {
+                JsonPath = path,
+            };
+        }
     }
 
     public string RequiredString(JsonElement obj, string name, string path) =>
@@ -134,16 +144,13 @@ internal sealed class JsonReading(string source)
     {
         JsonValueKind.Object => "an object",
         JsonValueKind.Array => "an array",
-        JsonValueKind.String => $"the string \"{Truncate(element.GetString()!)}\"",
+        JsonValueKind.String => $"the string {element.GetRawText()[..Math.Min(42, element.GetRawText().Length)]}",
         JsonValueKind.Number => $"the number {element.GetRawText()}",
         JsonValueKind.True => "true",
         JsonValueKind.False => "false",
         JsonValueKind.Null => "null",
         _ => element.ValueKind.ToString().ToLowerInvariant(),
     };
-
-    private static string Truncate(string text) =>
-        text.Length <= 40 ? text : string.Concat(text.AsSpan(0, 40), "…");
 
     public static string Format(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 }

@@ -49,6 +49,23 @@ internal sealed class TokenizerJsonLoader
     public static LoadedTokenizer Load(ReadOnlyMemory<byte> utf8Json, string source, TokenizerOptions options)
     {
         var loader = new TokenizerJsonLoader(source, options);
+        if (!System.Text.Unicode.Utf8.IsValid(utf8Json.Span))
+        {
+            var offset = 0;
+            try
+            {
+                _ = new System.Text.UTF8Encoding(false, true).GetCharCount(utf8Json.Span);
+            }
+            catch (System.Text.DecoderFallbackException error)
+            {
+                offset = error.Index;
+            }
+            throw new TokenizerLoadException(
+                $"{source}: not valid UTF-8 (first bad byte at offset {offset}); a tokenizer.json is UTF-8 JSON.")
+            {
+                JsonPath = "$",
+            };
+        }
         JsonDocument document;
         try
         {
@@ -331,7 +348,12 @@ internal sealed class TokenizerJsonLoader
         foreach (var property in vocab.EnumerateObject())
         {
             var entryPath = $"{vocabPath}[\"{property.Name}\"]";
-            var id = _json.Int(property.Value, entryPath, 0, _options.MaxVocabularySize - 1);
+            var id = _json.Int(property.Value, entryPath, 0, int.MaxValue);
+            if (id >= _options.MaxVocabularySize)
+            {
+                throw _json.Error(entryPath,
+                    $"id {Format(id)} is not below TokenizerOptions.MaxVocabularySize ({Format(_options.MaxVocabularySize)}).");
+            }
             if (!map.TryAdd(property.Name, id))
             {
                 throw _json.Error(entryPath, "appears twice in the vocabulary.");
