@@ -21,7 +21,7 @@ internal abstract class Decoder
 /// <summary>Applies several decoders in order.</summary>
 internal sealed class SequenceDecoder(IReadOnlyList<Decoder> decoders) : Decoder
 {
-    public IReadOnlyList<Decoder> Decoders { get; } = decoders;
+    public Decoder[] Decoders { get; } = [.. decoders];
 
     public override void DecodeChain(List<string> tokens)
     {

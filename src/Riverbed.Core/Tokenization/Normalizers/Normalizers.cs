@@ -12,7 +12,8 @@ internal abstract class Normalizer : ISliceNormalizer
 /// <summary>Applies several normalizers in order.</summary>
 internal sealed class SequenceNormalizer(IReadOnlyList<Normalizer> normalizers) : Normalizer
 {
-    public IReadOnlyList<Normalizer> Normalizers { get; } = normalizers;
+    // An array: foreach over an interface would box an enumerator on every call.
+    public Normalizer[] Normalizers { get; } = [.. normalizers];
 
     public override void Normalize(NormalizedSlice slice)
     {

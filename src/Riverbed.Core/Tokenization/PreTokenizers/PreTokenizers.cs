@@ -13,7 +13,8 @@ internal abstract class PreTokenizer
 /// <summary>Applies several pre-tokenizers in order.</summary>
 internal sealed class SequencePreTokenizer(IReadOnlyList<PreTokenizer> preTokenizers) : PreTokenizer
 {
-    public IReadOnlyList<PreTokenizer> PreTokenizers { get; } = preTokenizers;
+    // An array: foreach over an interface would box an enumerator on every call.
+    public PreTokenizer[] PreTokenizers { get; } = [.. preTokenizers];
 
     public override void PreTokenize(PreTokenizedText text)
     {

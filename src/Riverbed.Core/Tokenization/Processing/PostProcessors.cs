@@ -42,9 +42,10 @@ internal sealed record TemplatePiece(bool IsSequence, int Sequence, TemplateSpec
 internal sealed class TemplateProcessor(IReadOnlyList<TemplatePiece> single, IReadOnlyList<TemplatePiece> pair)
     : PostProcessor
 {
-    public IReadOnlyList<TemplatePiece> Single { get; } = single;
+    // Arrays: foreach over an interface would box an enumerator on every call.
+    public TemplatePiece[] Single { get; } = [.. single];
 
-    public IReadOnlyList<TemplatePiece> Pair { get; } = pair;
+    public TemplatePiece[] Pair { get; } = [.. pair];
 
     public override int AddedTokens(bool isPair) =>
         (isPair ? Pair : Single).Where(p => !p.IsSequence).Sum(p => p.Special!.Ids.Length);
@@ -52,7 +53,7 @@ internal sealed class TemplateProcessor(IReadOnlyList<TemplatePiece> single, IRe
     public override void ProcessEncodings(List<DraftEncoding> encodings, ProcessingContext context)
     {
         var pool = context.Pool;
-        var template = encodings.Count switch
+        TemplatePiece[] template = encodings.Count switch
         {
             1 => Single,
             2 => Pair,
@@ -96,7 +97,10 @@ internal sealed class TemplateProcessor(IReadOnlyList<TemplatePiece> single, IRe
             }
         }
         encodings.Clear();
-        encodings.AddRange(output);
+        foreach (var encoding in output)
+        {
+            encodings.Add(encoding);
+        }
     }
 
     public override IEnumerable<(string Token, int Id)> InsertedTokens() =>
@@ -201,7 +205,7 @@ internal sealed class ByteLevelProcessor(bool trimOffsets, bool addPrefixSpace) 
 /// <summary>Applies several post-processors in order.</summary>
 internal sealed class SequenceProcessor(IReadOnlyList<PostProcessor> processors) : PostProcessor
 {
-    public IReadOnlyList<PostProcessor> Processors { get; } = processors;
+    public PostProcessor[] Processors { get; } = [.. processors];
 
     public override int AddedTokens(bool isPair) => Processors.Sum(p => p.AddedTokens(isPair));
 
