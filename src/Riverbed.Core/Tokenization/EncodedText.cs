@@ -11,6 +11,8 @@ namespace Riverbed.Tokenization;
 /// pair's second sequence, see <see cref="SequenceIds"/>), so <c>text[offsets[i]]</c> is the text of token i. Tokens
 /// inserted by the post-processor ([CLS], &lt;/s&gt;...) have <c>0..0</c>. Byte-level pieces of one character all
 /// cover that whole character; byte-level tokens that are only whitespace can have an empty range.
+/// The arrays are <see cref="ImmutableArray{T}"/>: index them or take <c>AsSpan()</c> at no cost; compare them with
+/// <c>SequenceEqual</c> (their <c>Equals</c> compares the underlying array instances, not the contents).
 /// </remarks>
 public sealed class EncodedText
 {

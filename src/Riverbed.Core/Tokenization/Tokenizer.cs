@@ -21,6 +21,9 @@ namespace Riverbed.Tokenization;
 /// Sequence; models BPE (byte-level, byte fallback, subword affixes), WordPiece, Unigram, WordLevel; post-processors
 /// TemplateProcessing, RobertaProcessing, BertProcessing, ByteLevel, Sequence; decoders ByteLevel, WordPiece,
 /// Metaspace, ByteFallback, Fuse, Strip, Replace, BPEDecoder, CTC, Sequence.</para>
+/// <para>Character data is pinned to the Unicode versions HF's dependencies use (normalization forms 9.0, BERT's
+/// punctuation/control/accent classes 8.0, lowercasing and digits 17.0), so ids do not change with the .NET runtime's
+/// Unicode version; a test checks every normalizer and pre-tokenizer against HF on 261,120 code points.</para>
 /// <para>Offsets are [start, end) in UTF-16 code units of the caller's string. Text is processed as Unicode scalar
 /// values; a lone surrogate (which no UTF-8 source can carry) is read as U+FFFD, and its token's offsets cover the
 /// surrogate. Control characters are handled as HF does (BERT drops them, byte-level BPE encodes their bytes).</para>

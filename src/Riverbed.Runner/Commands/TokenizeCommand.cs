@@ -59,7 +59,7 @@ internal static class TokenizeCommand
                 Truncation = maxLength is { } n ? new TruncationOptions { MaxLength = n } : null,
             };
             var input = parseResult.GetValue(inputOption);
-            var source = input?.FullName ?? "<stdin>";
+            var source = input?.ToString() ?? "<stdin>"; // the path as the user wrote it
             Stream stream;
             try
             {
