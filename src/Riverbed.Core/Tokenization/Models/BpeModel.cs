@@ -162,6 +162,10 @@ internal sealed class BpeModel : TokenizerModel
         return count;
     }
 
+    // The character's UTF-8 bytes as <0xXX> tokens, each covering the whole character (HF gives each byte a one-byte
+    // offset inside the character, which maps back to the same character span). HF takes the bytes of the piece with
+    // its continuing prefix / end-of-word suffix attached; no released tokenizer combines those with byte fallback,
+    // and the affix bytes would misplace every later offset, so this model uses the character alone.
     private bool TryByteFallback(Scratch scratch, ref int count, ReadOnlySpan<char> piece, int start, int end,
         Span<byte> bytes)
     {
