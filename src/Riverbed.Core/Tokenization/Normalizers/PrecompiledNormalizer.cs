@@ -75,6 +75,10 @@ internal sealed class PrecompiledNormalizer : Normalizer
     public override void Normalize(NormalizedSlice slice)
     {
         var chars = slice.Chars;
+        if (IsUnchangedAscii(chars))
+        {
+            return;
+        }
         var transformations = t_transformations ??= new List<(int, int)>();
         transformations.Clear();
         var modified = false;
@@ -82,6 +86,21 @@ internal sealed class PrecompiledNormalizer : Normalizer
         for (var position = 0; position < chars.Length;)
         {
             var graphemeLength = GraphemeLength(chars, position);
+            if (graphemeLength == 1 && chars[position] < 0x80)
+            {
+                // One ASCII character: its own one-byte key, looked up once at construction.
+                var c = chars[position++];
+                if (c != 0 && _ascii[c] is { } asciiReplacement)
+                {
+                    modified = true;
+                    Replace(transformations, 1, asciiReplacement);
+                }
+                else
+                {
+                    transformations.Add((c, 0));
+                }
+                continue;
+            }
             var grapheme = chars.Slice(position, graphemeLength);
             position += graphemeLength;
 
@@ -146,6 +165,19 @@ internal sealed class PrecompiledNormalizer : Normalizer
             var last = transformations[^1];
             transformations[^1] = (last.CodePoint, last.Change + diff);
         }
+    }
+
+    // Plain ASCII with no rule for any of its characters: nothing to do. (CR LF is one grapheme, looked up as a pair.)
+    private bool IsUnchangedAscii(ReadOnlySpan<char> chars)
+    {
+        foreach (var c in chars)
+        {
+            if (c >= 0x80 || c == 0 || c == '\r' || _ascii[c] is not null)
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static int GraphemeLength(ReadOnlySpan<char> chars, int position)
