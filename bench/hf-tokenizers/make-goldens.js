@@ -249,6 +249,28 @@ const TRUNCATIONS_PAIR = [
 for (const base of ['bert-base-uncased', 'roberta-base', 'gpt2', 'deberta-v3-style-unigram']) {
   CONFIGS.push({ name: `truncation-${base}`, base, patch: {}, truncation: true });
 }
+// Random concatenations of awkward pieces (seeded, so the files are reproducible) on the fixtures as they are.
+for (const base of ['bert-base-uncased', 'roberta-base', 'gpt2', 'deberta-v3-style-unigram']) {
+  CONFIGS.push({ name: `fuzz-${base}`, base, patch: {}, fuzz: true });
+}
+
+const FUZZ_PIECES = ['a', 'b', 'Z', 'é', 'e\u0301', '\u0301', '\u0323', 'ß', 'İ', 'Σ', 'ς', 'ﬁ', '½', '²', '中', '日本', '한국어',
+  '\u1100\u1161\u11A8', '🤖', '👩‍👩‍👧', '🇫🇷', '1️⃣', '𠀀', '𝔘', '\u200b', '\u200d', '\ufeff', '\u00a0', '\u3000', ' ', '  ',
+  '\t', '\n', '\r\n', '\u2028', '\u0000', '\u0007', '\u007f', '\u0085', '\u00ad', '\ufffd', '\ue000', '.', ',', '!', '?', "'",
+  '"', '(', '-', '—', '…', '$', '+', '^', '`', '[MASK]', '[CLS]', '<mask>', ' <mask>', '<s>', '</s>', '<|endoftext|>', '[UNK]',
+  "don't", "'s", "'ll", 'hello', 'Hello', 'HELLO', 'world', 'the', '123', '4567', '3.14', '٣', 'Ⅷ', 'aaaaaaaaaaaaaaaaaaaa',
+  'xyz', 'ing', '##', '▁', 'Ġ', 'ł', 'ñ', 'ç', 'Ω', 'Å', 'ﬀ', 'ℌ', '™', '\u0e01\u0e33', '\u0915\u094d\u0937', '\u0627\u0644'];
+
+function fuzzInputs(count) {
+  let seed = 20260101;
+  const next = (n) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+  const text = () => Array.from({ length: 1 + next(12) }, () => FUZZ_PIECES[next(FUZZ_PIECES.length)]).join('');
+  return Array.from({ length: count }, () => {
+    const input = { text: text(), add: next(4) !== 0 };
+    if (next(3) === 0) input.pair = text();
+    return input;
+  });
+}
 
 // ------------------------------------------------------------------ encoding
 
@@ -283,7 +305,9 @@ async function main() {
     const tokenizer = Tokenizer.fromString(JSON.stringify(json));
     const lines = [JSON.stringify({ config: { base: config.base, patch: config.patch } })];
     const inputs = [];
-    if (config.truncation) {
+    if (config.fuzz) {
+      inputs.push(...fuzzInputs(250));
+    } else if (config.truncation) {
       // Short texts keep the overflowing windows (and the file) small.
       singles.forEach((c, i) => inputs.push({ text: clip(c.text, 100), add: true, truncation: TRUNCATIONS_SINGLE[i % TRUNCATIONS_SINGLE.length] }));
       pairs.forEach((c, i) => {
