@@ -36,7 +36,7 @@ internal sealed class NormalizedSlice
 
     public void Load(ReadOnlySpan<char> chars, ReadOnlySpan<int> starts, ReadOnlySpan<int> ends, int originalStart)
     {
-        EnsureCapacity(ref _chars, ref _starts, ref _ends, chars.Length, 0);
+        AlignedText.EnsureCapacity(ref _chars, ref _starts, ref _ends, chars.Length, 0);
         chars.CopyTo(_chars);
         starts.CopyTo(_starts);
         ends.CopyTo(_ends);
@@ -182,25 +182,7 @@ internal sealed class NormalizedSlice
     {
         if (needed > _nextChars.Length)
         {
-            EnsureCapacity(ref _nextChars, ref _nextStarts, ref _nextEnds, needed, keep);
+            AlignedText.EnsureCapacity(ref _nextChars, ref _nextStarts, ref _nextEnds, needed, keep);
         }
-    }
-
-    private static void EnsureCapacity(ref char[] chars, ref int[] starts, ref int[] ends, int needed, int keep)
-    {
-        if (needed <= chars.Length)
-        {
-            return;
-        }
-        var size = Math.Max(needed, chars.Length * 2);
-        var newChars = new char[size];
-        var newStarts = new int[size];
-        var newEnds = new int[size];
-        chars.AsSpan(0, keep).CopyTo(newChars);
-        starts.AsSpan(0, keep).CopyTo(newStarts);
-        ends.AsSpan(0, keep).CopyTo(newEnds);
-        chars = newChars;
-        starts = newStarts;
-        ends = newEnds;
     }
 }

@@ -29,7 +29,6 @@ internal sealed class PreTokenizedText
     private char[] _chars = new char[256];
     private int[] _starts = new int[256];
     private int[] _ends = new int[256];
-    private int _length;
     private char[] _nextChars = new char[256];
     private int[] _nextStarts = new int[256];
     private int[] _nextEnds = new int[256];
@@ -55,7 +54,7 @@ internal sealed class PreTokenizedText
     /// </summary>
     public void Reset(ReadOnlySpan<char> text)
     {
-        EnsureCapacity(ref _chars, ref _starts, ref _ends, text.Length, 0);
+        AlignedText.EnsureCapacity(ref _chars, ref _starts, ref _ends, text.Length, 0);
         for (var i = 0; i < text.Length; i++)
         {
             var c = text[i];
@@ -76,7 +75,6 @@ internal sealed class PreTokenizedText
             _starts[i] = i;
             _ends[i] = i + 1;
         }
-        _length = text.Length;
         SplitCount = 0;
         if (text.Length > 0)
         {
@@ -133,10 +131,7 @@ internal sealed class PreTokenizedText
             var split = _splits[i];
             if (split.TokenId >= 0)
             {
-                var copied = split;
-                copied.Offset = AppendNext(_chars.AsSpan(split.Offset, split.Length),
-                    _starts.AsSpan(split.Offset, split.Length), _ends.AsSpan(split.Offset, split.Length));
-                AddNext(copied);
+                CarryOver(split);
                 continue;
             }
             _slice.Load(_chars.AsSpan(split.Offset, split.Length), _starts.AsSpan(split.Offset, split.Length),
@@ -151,12 +146,7 @@ internal sealed class PreTokenizedText
             normalized.Offset = AppendNext(_slice.Chars, _slice.Starts, _slice.Ends);
             AddNext(normalized);
         }
-        (_chars, _nextChars) = (_nextChars, _chars);
-        (_starts, _nextStarts) = (_nextStarts, _starts);
-        (_ends, _nextEnds) = (_nextEnds, _ends);
-        _length = _nextLength;
-        (_splits, _nextSplits) = (_nextSplits, _splits);
-        SplitCount = _nextSplitCount;
+        NextGeneration();
     }
 
     /// <summary>
@@ -176,14 +166,11 @@ internal sealed class PreTokenizedText
             var split = _splits[i];
             if (split.TokenId >= 0)
             {
-                var copied = split;
-                copied.Offset = AppendNext(_chars.AsSpan(split.Offset, split.Length),
-                    _starts.AsSpan(split.Offset, split.Length), _ends.AsSpan(split.Offset, split.Length));
-                AddNext(copied);
+                CarryOver(split);
                 continue;
             }
             // At most 3 bytes per UTF-16 unit (a surrogate pair is 4 bytes for 2 units).
-            EnsureCapacity(ref _nextChars, ref _nextStarts, ref _nextEnds, _nextLength + (split.Length * 3), _nextLength);
+            AlignedText.EnsureCapacity(ref _nextChars, ref _nextStarts, ref _nextEnds, _nextLength + (split.Length * 3), _nextLength);
             var offset = _nextLength;
             var end = split.Offset + split.Length;
             for (var at = split.Offset; at < end;)
@@ -216,17 +203,29 @@ internal sealed class PreTokenizedText
             mapped.Length = _nextLength - offset;
             AddNext(mapped);
         }
+        NextGeneration();
+    }
+
+    // An added token's piece moves to the next generation unchanged.
+    private void CarryOver(Split split)
+    {
+        split.Offset = AppendNext(_chars.AsSpan(split.Offset, split.Length), _starts.AsSpan(split.Offset, split.Length),
+            _ends.AsSpan(split.Offset, split.Length));
+        AddNext(split);
+    }
+
+    private void NextGeneration()
+    {
         (_chars, _nextChars) = (_nextChars, _chars);
         (_starts, _nextStarts) = (_nextStarts, _starts);
         (_ends, _nextEnds) = (_nextEnds, _ends);
-        _length = _nextLength;
         (_splits, _nextSplits) = (_nextSplits, _splits);
         SplitCount = _nextSplitCount;
     }
 
     private int AppendNext(ReadOnlySpan<char> chars, ReadOnlySpan<int> starts, ReadOnlySpan<int> ends)
     {
-        EnsureCapacity(ref _nextChars, ref _nextStarts, ref _nextEnds, _nextLength + chars.Length, _nextLength);
+        AlignedText.EnsureCapacity(ref _nextChars, ref _nextStarts, ref _nextEnds, _nextLength + chars.Length, _nextLength);
         var offset = _nextLength;
         chars.CopyTo(_nextChars.AsSpan(offset));
         starts.CopyTo(_nextStarts.AsSpan(offset));
@@ -244,23 +243,6 @@ internal sealed class PreTokenizedText
         _nextSplits[_nextSplitCount++] = split;
     }
 
-    private static void EnsureCapacity(ref char[] chars, ref int[] starts, ref int[] ends, int needed, int keep)
-    {
-        if (needed <= chars.Length)
-        {
-            return;
-        }
-        var size = Math.Max(needed, chars.Length * 2);
-        var newChars = new char[size];
-        var newStarts = new int[size];
-        var newEnds = new int[size];
-        chars.AsSpan(0, keep).CopyTo(newChars);
-        starts.AsSpan(0, keep).CopyTo(newStarts);
-        ends.AsSpan(0, keep).CopyTo(newEnds);
-        chars = newChars;
-        starts = newStarts;
-        ends = newEnds;
-    }
 
     /// <summary>Receives the parts a splitter cuts one piece into (offsets relative to the piece).</summary>
     internal struct SplitOutput
