@@ -10,5 +10,6 @@ internal static class CommandCatalog
         yield return Commands.ModelsCommand.Create();
         yield return Commands.InspectCommand.Create();
         yield return Commands.ConvertCommand.Create();
+        yield return Commands.TokenizeCommand.Create();
     }
 }
