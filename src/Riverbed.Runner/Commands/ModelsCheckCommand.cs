@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using Riverbed.Inference;
 using Riverbed.Inference.Models;
+using Riverbed.Tokenization;
 
 namespace Riverbed.Runner.Commands;
 
@@ -68,7 +69,7 @@ internal static class ModelsCheckCommand
             {
                 try
                 {
-                    vocabulary = TokenizerVocabulary.Size(tokenizerPath);
+                    vocabulary = Tokenizer.FromFile(tokenizerPath).VocabularySize;
                 }
                 catch (RiverbedException error)
                 {

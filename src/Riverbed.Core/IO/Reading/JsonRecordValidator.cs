@@ -94,7 +94,7 @@ internal sealed class JsonRecordValidator
         }
         catch (JsonException error)
         {
-            return new RecordProblem(RejectKind.InvalidJson, $"invalid JSON at byte {error.BytePositionInLine ?? 0} of the record: {TrimPosition(error.Message)}");
+            return new RecordProblem(RejectKind.InvalidJson, $"invalid JSON at byte {error.BytePositionInLine ?? 0} of the record: {JsonErrors.Reason(error)}");
         }
         if (first)
         {
@@ -174,12 +174,6 @@ internal sealed class JsonRecordValidator
 
     private static string Hex(ReadOnlySpan<byte> bytes) => Convert.ToHexString(bytes);
 
-    /// <summary>System.Text.Json appends "LineNumber: 0 | BytePositionInLine: n."; the message states the position itself.</summary>
-    private static string TrimPosition(string message)
-    {
-        var at = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
-        return at > 0 ? message[..at] : message;
-    }
 
     private RecordProblem? CheckEscapes(ref Utf8JsonReader reader)
     {

@@ -40,10 +40,7 @@ public sealed class ModelConfig
         }
         catch (JsonException error)
         {
-            var where = error.LineNumber is { } line
-                ? string.Create(CultureInfo.InvariantCulture, $" at line {line + 1}, position {(error.BytePositionInLine ?? 0) + 1}")
-                : string.Empty;
-            problems.Add($"{name} is not valid JSON{where}: {WithoutLocation(error.Message)}");
+            problems.Add($"{name} {JsonErrors.NotValidJson(error)}");
             return null;
         }
         catch (IOException error)
@@ -172,14 +169,4 @@ public sealed class ModelConfig
         _ => "null",
     };
 
-    /// <summary>System.Text.Json appends "Path: … | LineNumber: … | BytePositionInLine: …"; the caller says where itself.</summary>
-    private static string WithoutLocation(string message)
-    {
-        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
-        if (cut < 0)
-        {
-            cut = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
-        }
-        return (cut < 0 ? message : message[..cut]).TrimEnd(' ', '|', '.');
-    }
 }

@@ -74,8 +74,7 @@ internal sealed class TokenizerJsonLoader
         catch (JsonException error)
         {
             throw new TokenizerLoadException(
-                $"{source}: not valid JSON (line {error.LineNumber + 1}, byte {error.BytePositionInLine + 1}): " +
-                $"{error.Message}", error) { JsonPath = "$" };
+                $"'{source}' {JsonErrors.NotValidJson(error)}", error) { JsonPath = "$" };
         }
         using (document)
         {
