@@ -18,7 +18,7 @@ public sealed class ContradictionTests(ScoringOracles oracles)
 
     private async Task<DialogueScores> Score(Dialogue dialogue, ScoringOptions? options = null)
     {
-        using var models = oracles.Open((ModelRole.Nli, "nli"));
+        var models = oracles.Shared((ModelRole.Nli, "nli"));
         return await new DialogueScorer(new DirectModelBackend(models), options).ScoreAsync(dialogue);
     }
 

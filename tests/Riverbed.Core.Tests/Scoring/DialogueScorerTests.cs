@@ -48,7 +48,7 @@ public sealed class DialogueScorerTests(ScoringOracles oracles)
             for (var t = 0; t < 1 + (d % 3); t++)
             {
                 turns.Add(new DialogueTurn(Speaker.User, Prose(1 + random.NextInt(2))));
-                turns.Add(new DialogueTurn(Speaker.Assistant, Prose(d == 3 && t == 0 ? 70 : 1 + random.NextInt(5))));
+                turns.Add(new DialogueTurn(Speaker.Assistant, Prose(d == 3 && t == 0 ? 55 : 1 + random.NextInt(5))));
             }
             dialogues.Add(new Dialogue($"example-{d}", turns));
         }

@@ -15,7 +15,7 @@ public sealed class FillCompareTests(ScoringOracles oracles)
 
     private async Task<DialogueScores> Score(Dialogue dialogue, ScoringOptions options, string nli = "nli", string mlm = "mlm")
     {
-        using var models = oracles.Open((ModelRole.MaskedLm, mlm), (ModelRole.Nli, nli));
+        var models = oracles.Shared((ModelRole.MaskedLm, mlm), (ModelRole.Nli, nli));
         return await new DialogueScorer(new DirectModelBackend(models), options).ScoreAsync(dialogue);
     }
 
@@ -132,7 +132,7 @@ public sealed class FillCompareTests(ScoringOracles oracles)
         // The short oracle fails inside the runtime on any input over 64 tokens, as a real model would.
         var scores = await Score(dialogue, options, mlm: "mlm-short");
 
-        using var models = oracles.Open((ModelRole.MaskedLm, "mlm-short"));
+        var models = oracles.Shared((ModelRole.MaskedLm, "mlm-short"));
         var tokens = models.Mlm!.Tokenizer.Encode(answer, new Riverbed.Tokenization.EncodeOptions { AddSpecialTokens = false });
         Assert.True(tokens.Length > 2 * ScoringOracles.ShortLimit);
         var candidates = FillCompareScorer.Candidates(new TurnTokens(tokens), models.Mlm.Info, options);

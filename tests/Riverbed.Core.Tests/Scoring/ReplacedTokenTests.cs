@@ -21,7 +21,7 @@ public sealed class ReplacedTokenTests(ScoringOracles oracles)
 
     private async Task<DialogueScores> Score(Dialogue dialogue, params (ModelRole, string)[] roles)
     {
-        using var models = oracles.Open(roles);
+        var models = oracles.Shared(roles);
         return await new DialogueScorer(new DirectModelBackend(models)).ScoreAsync(dialogue);
     }
 

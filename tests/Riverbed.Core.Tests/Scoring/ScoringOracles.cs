@@ -44,6 +44,7 @@ public sealed class ScoringOracles : IDisposable
     public const int ShortLimit = 64;
 
     private readonly ScratchFolder _scratch = new("scoring-oracles");
+    private readonly Dictionary<string, ModelSet> _shared = new(StringComparer.Ordinal);
 
     public ScoringOracles()
     {
@@ -137,12 +138,31 @@ public sealed class ScoringOracles : IDisposable
 
     public string Folder(string name) => _scratch.File(name);
 
-    /// <summary>Opens a model set from named oracle folders, e.g. (MaskedLm, "mlm"), (Nli, "nli-1").</summary>
+    /// <summary>Opens a model set from named oracle folders, e.g. (MaskedLm, "mlm"), (Nli, "nli-1"); the caller disposes it.</summary>
     public ModelSet Open(params (ModelRole Role, string Name)[] roles) =>
         ModelSet.Open(roles.ToDictionary(r => r.Role, r => Folder(r.Name)), new ModelSetOptions { Environment = Environment });
 
+    /// <summary>A model set opened once for the whole collection (sessions accept concurrent runs); do not dispose it.</summary>
+    public ModelSet Shared(params (ModelRole Role, string Name)[] roles)
+    {
+        var key = string.Join(';', roles.OrderBy(r => r.Role).Select(r => $"{r.Role}={r.Name}"));
+        lock (_shared)
+        {
+            if (!_shared.TryGetValue(key, out var models))
+            {
+                models = Open(roles);
+                _shared.Add(key, models);
+            }
+            return models;
+        }
+    }
+
     public void Dispose()
     {
+        foreach (var models in _shared.Values)
+        {
+            models.Dispose();
+        }
         Environment.Dispose();
         _scratch.Dispose();
     }
