@@ -172,6 +172,16 @@ public sealed class FillCompareTests(ScoringOracles oracles)
     }
 
     [Fact]
+    public void A_window_in_text_without_spaces_keeps_to_fifty_characters_per_word_each_side()
+    {
+        var text = new string('字', 600);
+
+        var (start, end) = FillCompareScorer.WordWindow(text, 300, 301, 2);
+
+        Assert.Equal((200, 401), (start, end));
+    }
+
+    [Fact]
     public void Selection_takes_the_mask_rate_rounded_with_at_least_one_and_depends_only_on_its_seed()
     {
         var candidates = Enumerable.Range(0, 40).ToList();
