@@ -99,7 +99,7 @@ public sealed class WholeWordVocabulary
         _member = new bool[tokenizer.VocabularySize];
         for (var id = 0; id < tokenizer.VocabularySize; id++)
         {
-            if (tokenizer.StartsWord(id) && !tokenizer.IsSpecialToken(id) && HasLetterOrDigit(tokenizer.DecodeToken(id)))
+            if (tokenizer.StartsWord(id) && !tokenizer.IsSpecialToken(id) && IsWord(tokenizer.DecodeToken(id)))
             {
                 ids.Add(id);
                 _member[id] = true;
@@ -124,6 +124,13 @@ public sealed class WholeWordVocabulary
     public int VocabularySize => _member.Length;
 
     public bool Contains(int id) => (uint)id < (uint)_member.Length && _member[id];
+
+    /// <summary>
+    /// Text a reviewer could read as a word: it has a letter or digit, and it is not a vocabulary placeholder such
+    /// as BERT's "[unused7]" or a bracketed control piece ("&lt;unk&gt;") that a file did not mark as special.
+    /// </summary>
+    private static bool IsWord(string text) =>
+        HasLetterOrDigit(text) && !(text.Length > 2 && ((text[0] == '[' && text[^1] == ']') || (text[0] == '<' && text[^1] == '>')));
 
     private static bool HasLetterOrDigit(string text)
     {
