@@ -124,7 +124,6 @@ public sealed class BatchingModelBackend : IModelBackend, IDisposable
         {
             throw new InvalidOperationException($"there is no {role.Name()} model; its scorer should have been skipped");
         }
-        TokenLedger.Current?.Add(role, length);
         return new ValueTask<TResult>(batcher.Submit(request, length, cancellationToken));
     }
 
