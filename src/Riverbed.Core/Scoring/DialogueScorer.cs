@@ -66,19 +66,19 @@ public sealed class DialogueScorer
 
         // Task.Run: a backend that answers synchronously (DirectModelBackend) still lets the three proceed side by side.
         var fill = mlm is not null && nli is not null
-            ? Task.Run(() => FillCompareScorer.ScoreAsync(context, mlm, nli), cancellationToken)
-            : Task.FromResult<FillCompareResult>(null!);
+            ? Task.Run<FillCompareResult?>(async () => await FillCompareScorer.ScoreAsync(context, mlm, nli).ConfigureAwait(false), cancellationToken)
+            : Task.FromResult<FillCompareResult?>(null);
         var replaced = rtd is not null
-            ? Task.Run(() => ReplacedTokenScorer.ScoreAsync(context, rtd, _backend.Ner), cancellationToken)
-            : Task.FromResult<ReplacedTokenResult>(null!);
+            ? Task.Run<ReplacedTokenResult?>(async () => await ReplacedTokenScorer.ScoreAsync(context, rtd, _backend.Ner).ConfigureAwait(false), cancellationToken)
+            : Task.FromResult<ReplacedTokenResult?>(null);
         var contradiction = nli is not null
-            ? Task.Run(() => ContradictionScorer.ScoreAsync(context, nli), cancellationToken)
-            : Task.FromResult<ContradictionResult>(null!);
+            ? Task.Run<ContradictionResult?>(async () => await ContradictionScorer.ScoreAsync(context, nli).ConfigureAwait(false), cancellationToken)
+            : Task.FromResult<ContradictionResult?>(null);
         await Task.WhenAll(fill, replaced, contradiction).ConfigureAwait(false);
 
-        var fillResult = mlm is not null && nli is not null ? fill.Result : null;
-        var replacedResult = rtd is not null ? replaced.Result : null;
-        var contradictionResult = nli is not null ? contradiction.Result : null;
+        var fillResult = await fill.ConfigureAwait(false);
+        var replacedResult = await replaced.ConfigureAwait(false);
+        var contradictionResult = await contradiction.ConfigureAwait(false);
         return new DialogueScores(fillResult, replacedResult, contradictionResult, Skipped,
             Spans(fillResult, replacedResult, contradictionResult), Turns(dialogue, fillResult, replacedResult), context.Tokens.Snapshot());
     }

@@ -9,6 +9,9 @@ internal static class FillCompareScorer
 {
     public const string SelectionPurpose = "fill_compare/mask";
 
+    /// <summary>A window reaches at most this many characters per window word beyond the masked word on each side.</summary>
+    public const int MaxWindowCharsPerWord = 50;
+
     private sealed record Slot(int Turn, int Token, int Start, int End, int OriginalId);
 
     private sealed record MlmCall(FillMaskRequest Request, Slot[] Slots);
@@ -61,13 +64,13 @@ internal static class FillCompareScorer
                 var original = text[slot.Start..slot.End];
                 var top = predictions[c][m].TopIds;
                 var originalForm = mlm.Tokenizer.DecodeToken(slot.OriginalId);
+                var replacement = top.Length == 0 ? original : mlm.Tokenizer.DecodeToken(top[0]);
                 if (top.Length == 0 || top.Any(id => id == slot.OriginalId || mlm.Tokenizer.DecodeToken(id) == originalForm))
                 {
-                    positions.Add(new FillPosition(slot.Turn, slot.Start, slot.End, original, original, true,
+                    positions.Add(new FillPosition(slot.Turn, slot.Start, slot.End, original, replacement, true,
                         FillCompareFormula.MatchScore, null, null, null, null));
                     continue;
                 }
-                var replacement = mlm.Tokenizer.DecodeToken(top[0]);
                 var (windowStart, windowEnd) = WordWindow(text, slot.Start, slot.End, options.WindowWords);
                 var originalWindow = text[windowStart..windowEnd];
                 var replacedWindow = string.Concat(text.AsSpan(windowStart, slot.Start - windowStart), replacement,
@@ -231,6 +234,19 @@ internal static class FillCompareScorer
                 break;
             }
             seen++;
+        }
+        // Text without spaces (CJK, long URLs) would make the window the whole run: keep it to a readable size, which
+        // also keeps both windows well inside the NLI model's limit so truncation never cuts the word away.
+        var reach = MaxWindowCharsPerWord * words;
+        if (start - left > reach)
+        {
+            left = start - reach;
+            left += left > 0 && char.IsLowSurrogate(text[left]) ? 1 : 0;
+        }
+        if (right - end > reach)
+        {
+            right = end + reach;
+            right -= char.IsHighSurrogate(text[right - 1]) ? 1 : 0;
         }
         while (left < start && char.IsWhiteSpace(text[left]))
         {

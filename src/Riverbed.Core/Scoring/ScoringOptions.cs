@@ -14,9 +14,6 @@ public sealed class ScoringOptions
 {
     private FrozenSet<string>? _stopwordSet;
 
-    /// <summary>The defaults.</summary>
-    public static ScoringOptions Default { get; } = new();
-
     /// <summary>
     /// English function words, contraction pieces and negations: words whose replacement says little about facts (or,
     /// for negations, always contradicts), so masking them would spend the mask budget on noise.
@@ -32,6 +29,9 @@ public sealed class ScoringOptions
         "would", "shall", "should", "may", "might", "must", "not", "no", "never", "very", "also", "just", "too",
         "s", "t", "d", "ll", "m", "re", "ve", "'s", "'t", "'d", "'ll", "'m", "'re", "'ve", "n't",
     ];
+
+    /// <summary>The defaults (declared after <see cref="DefaultStopwords"/>, which they use).</summary>
+    public static ScoringOptions Default { get; } = new();
 
     /// <summary>The run's seed; with the example id and turn index it fixes every random choice.</summary>
     public long Seed { get; init; }

@@ -161,6 +161,10 @@ public sealed class ModelSet : IDisposable
             {
                 notes.Add("no ner model: entities come from the built-in heuristic (names, numbers, dates, quantities)");
             }
+            if (entries[(int)ModelRole.TokenClassification] is not null && entries[(int)ModelRole.ReplacedTokenDetection] is null)
+            {
+                notes.Add("a ner model but no rtd model: entities are found only to be scored by the rtd model, so the ner model is unused");
+            }
             return new ModelSet(entries, notes, owned);
         }
         catch
