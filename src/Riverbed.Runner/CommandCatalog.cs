@@ -12,5 +12,7 @@ internal static class CommandCatalog
         yield return Commands.ConvertCommand.Create();
         yield return Commands.TokenizeCommand.Create();
         yield return Commands.ScoreCommand.Create();
+        yield return Commands.FilterCommand.Create();
+        yield return Commands.DemoCommand.Create();
     }
 }

@@ -17,7 +17,13 @@ internal sealed class RunDisplay
         Interactive = !System.Console.IsOutputRedirected
             && Environment.GetEnvironmentVariable("TERM") is not ("dumb" or null or "")
             && AnsiConsole.Profile.Capabilities.Interactive;
-        _console = AnsiConsole.Console;
+        var redirected = System.Console.IsOutputRedirected;
+        _console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = redirected ? AnsiSupport.No : AnsiSupport.Detect,
+            ColorSystem = redirected ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
+            Out = new AnsiConsoleOutput(System.Console.Out),
+        });
         if (!Interactive)
         {
             // A log file has no width: do not wrap tables at 80 columns.
@@ -29,9 +35,30 @@ internal sealed class RunDisplay
 
     public IAnsiConsole Console => _console;
 
-    public void Line(string text) => _console.WriteLine(text);
+    /// <summary>A line of text: through the live display on a terminal (so it lands above the bar), as is otherwise.</summary>
+    public void Line(string text)
+    {
+        if (Interactive)
+        {
+            _console.WriteLine(text);
+        }
+        else
+        {
+            System.Console.Out.WriteLine(text);
+        }
+    }
 
-    public void Note(string text) => _console.MarkupLine($"[yellow]note:[/] {Markup.Escape(text)}");
+    public void Note(string text)
+    {
+        if (Interactive)
+        {
+            _console.MarkupLine($"[yellow]note:[/] {Markup.Escape(text)}");
+        }
+        else
+        {
+            System.Console.Out.WriteLine($"note: {text}");
+        }
+    }
 
     /// <summary>Runs <paramref name="run"/> while showing <paramref name="progress"/>; returns its result.</summary>
     public async Task<T> TrackAsync<T>(Func<Task<T>> run, Func<ProgressSnapshot?> progress, TimeSpan logEvery, string label)

@@ -187,8 +187,9 @@ public sealed class RunConfiguration
     }
 
     /// <summary>
-    /// Reads a "config" object (from run.json, or the file itself when it is just that object) for <c>--config</c>;
-    /// <paramref name="path"/> names the file in errors. Model digests are not read back: the run computes its own.
+    /// Reads a "config" object (from run.json, or the file itself when it is just that object), for <c>--config</c> and
+    /// for <c>filter</c>; <paramref name="path"/> names the file in errors. The model digests are read back too (so the
+    /// hash is the recorded run's); a scoring run computes its own from the files it opens.
     /// </summary>
     public static RunConfiguration Load(string path)
     {
@@ -258,6 +259,7 @@ public sealed class RunConfiguration
                 Policy = DecisionPolicy.Create(policy.GetProperty("thresholds").EnumerateArray().Select(t => ScoreThreshold.Parse(t.GetString()!)),
                     combine == "all" ? ThresholdCombination.All : ThresholdCombination.Any),
                 ModelsFolder = models.GetProperty("folder").GetString()!,
+                Models = ReadModels(models.GetProperty("roles"), root.TryGetProperty("models", out var files) ? files : default),
                 Execution = new ExecutionSettings(
                     execution.GetProperty("device").GetString()!,
                     execution.GetProperty("sessions").GetInt32(),
@@ -271,6 +273,27 @@ public sealed class RunConfiguration
             var what = error is JsonException json ? JsonErrors.NotValidJson(json) : $"lacks a setting Riverbed needs ({error.Message})";
             throw new RiverbedException($"--config {path}: {what}; pass a run.json written by riverbed score", error);
         }
+    }
+
+    private static List<ModelRoleDigests> ReadModels(JsonElement roles, JsonElement files)
+    {
+        var result = new List<ModelRoleDigests>();
+        foreach (var role in roles.EnumerateObject())
+        {
+            var recorded = files.ValueKind == JsonValueKind.Object && files.TryGetProperty(role.Name, out var entry) ? entry : default;
+            var folder = recorded.ValueKind == JsonValueKind.Object ? recorded.GetProperty("folder").GetString()! : string.Empty;
+            var digests = role.Value.EnumerateObject().Select(file =>
+            {
+                long bytes = 0;
+                if (recorded.ValueKind == JsonValueKind.Object && recorded.GetProperty("files").TryGetProperty(file.Name, out var sized))
+                {
+                    bytes = sized.GetProperty("bytes").GetInt64();
+                }
+                return new ModelFileDigest(file.Name, Path.Combine(folder, file.Name), bytes, file.Value.GetString()!);
+            }).ToList();
+            result.Add(new ModelRoleDigests(role.Name, folder, digests));
+        }
+        return result;
     }
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"config {Hash[..12]}");

@@ -29,6 +29,12 @@ public sealed class RunRecord
 
     public required RunConfiguration Configuration { get; init; }
 
+    /// <summary>The hash the run's manifests record: the configuration's own unless the run derives another (filter does).</summary>
+    public string? ConfigHash { get; init; }
+
+    /// <summary>For a filter run, the scored folder it read.</summary>
+    public string? Source { get; init; }
+
     public int Rank { get; init; }
 
     public int WorldSize { get; init; } = 1;
@@ -68,7 +74,11 @@ public sealed class RunRecord
             writer.WriteString("output", Output);
             writer.WritePropertyName("config");
             Configuration.WriteTo(writer);
-            writer.WriteString("config_hash", Configuration.Hash);
+            writer.WriteString("config_hash", ConfigHash ?? Configuration.Hash);
+            if (Source is not null)
+            {
+                writer.WriteString("source", Source);
+            }
             writer.WriteStartObject("models");
             foreach (var role in Configuration.Models)
             {
