@@ -51,3 +51,49 @@ internal sealed class BatchCounters(string role, int sessions, int budgetTokens)
     public RoleBatchStatistics Snapshot() => new(role, sessions, budgetTokens, Volatile.Read(ref _batches), Volatile.Read(ref _requests),
         Volatile.Read(ref _realTokens), Volatile.Read(ref _paddedTokens), (double)Volatile.Read(ref _runTicks) / Stopwatch.Frequency);
 }
+
+/// <summary>
+/// Wall time during which at least one model was running a batch, whatever the role or session: how busy the models
+/// were kept. A pipeline whose CPU side starves the models shows it here first.
+/// </summary>
+internal sealed class ModelActivity
+{
+    private readonly object _gate = new();
+    private int _active;
+    private long _since;
+    private long _busyTicks;
+
+    public void Enter()
+    {
+        lock (_gate)
+        {
+            if (_active++ == 0)
+            {
+                _since = Stopwatch.GetTimestamp();
+            }
+        }
+    }
+
+    public void Exit()
+    {
+        lock (_gate)
+        {
+            if (--_active == 0)
+            {
+                _busyTicks += Stopwatch.GetTimestamp() - _since;
+            }
+        }
+    }
+
+    public TimeSpan Busy
+    {
+        get
+        {
+            lock (_gate)
+            {
+                var ticks = _busyTicks + (_active > 0 ? Stopwatch.GetTimestamp() - _since : 0);
+                return TimeSpan.FromSeconds((double)ticks / Stopwatch.Frequency);
+            }
+        }
+    }
+}

@@ -19,6 +19,7 @@ public sealed class BatchingModelBackend : IModelBackend, IDisposable
     private readonly RoleBatcher<ModelInput, NliProbabilities>? _nli;
     private readonly RoleBatcher<ModelInput, float[]>? _rtd;
     private readonly RoleBatcher<ModelInput, int[]>? _ner;
+    private readonly ModelActivity _activity = new();
     private bool _disposed;
 
     public BatchingModelBackend(ModelSet models, BatchingOptions options)
@@ -29,10 +30,10 @@ public sealed class BatchingModelBackend : IModelBackend, IDisposable
         _models = models;
         try
         {
-            _mlm = Create<FillMaskRequest, IReadOnlyList<MaskPrediction>>(models.Mlm, options, static (runner, batch, ct) => runner.FillMask(batch, ct));
-            _nli = Create<ModelInput, NliProbabilities>(models.Nli, options, static (runner, batch, ct) => runner.ClassifyPairs(batch, ct));
-            _rtd = Create<ModelInput, float[]>(models.Rtd, options, static (runner, batch, ct) => runner.ReplacedTokenLogits(batch, ct));
-            _ner = Create<ModelInput, int[]>(models.Ner, options, static (runner, batch, ct) => runner.EntityLabels(batch, ct));
+            _mlm = Create<FillMaskRequest, IReadOnlyList<MaskPrediction>>(models.Mlm, options, _activity, static (runner, batch, ct) => runner.FillMask(batch, ct));
+            _nli = Create<ModelInput, NliProbabilities>(models.Nli, options, _activity, static (runner, batch, ct) => runner.ClassifyPairs(batch, ct));
+            _rtd = Create<ModelInput, float[]>(models.Rtd, options, _activity, static (runner, batch, ct) => runner.ReplacedTokenLogits(batch, ct));
+            _ner = Create<ModelInput, int[]>(models.Ner, options, _activity, static (runner, batch, ct) => runner.EntityLabels(batch, ct));
         }
         catch
         {
@@ -52,6 +53,9 @@ public sealed class BatchingModelBackend : IModelBackend, IDisposable
     /// <summary>Batching so far, per available role (mlm, nli, rtd, ner order).</summary>
     public IReadOnlyList<RoleBatchStatistics> Statistics =>
         Batchers().Select(batcher => batcher.Statistics).ToList();
+
+    /// <summary>Wall time during which at least one model was running a batch.</summary>
+    public TimeSpan ModelBusy => _activity.Busy;
 
     public ValueTask<IReadOnlyList<MaskPrediction>> FillMaskAsync(FillMaskRequest request, CancellationToken cancellationToken)
     {
@@ -127,7 +131,7 @@ public sealed class BatchingModelBackend : IModelBackend, IDisposable
         return new ValueTask<TResult>(batcher.Submit(request, length, cancellationToken));
     }
 
-    private static RoleBatcher<TRequest, TResult>? Create<TRequest, TResult>(ModelEntry? entry, BatchingOptions options,
+    private static RoleBatcher<TRequest, TResult>? Create<TRequest, TResult>(ModelEntry? entry, BatchingOptions options, ModelActivity activity,
         Func<ModelRunner, TRequest[], CancellationToken, IReadOnlyList<TResult>> run)
         where TRequest : class
     {
@@ -144,6 +148,6 @@ public sealed class BatchingModelBackend : IModelBackend, IDisposable
             budget = options.BudgetFor(vocabulary, entry.Folder.Contract.LogitsType == TensorElementType.Float16 ? 2 : 4);
         }
         return new RoleBatcher<TRequest, TResult>(entry.Role.Name(), runners.Count, budget, entry.Info.MaxSequenceLength, options,
-            (session, batch, ct) => run(runners[session], batch, ct));
+            (session, batch, ct) => run(runners[session], batch, ct), activity);
     }
 }

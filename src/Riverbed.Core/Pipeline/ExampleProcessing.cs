@@ -42,6 +42,9 @@ internal interface IExampleProcessor : IDisposable
     /// <summary>Batching so far (empty when there are no models).</summary>
     IReadOnlyList<RoleBatchStatistics> Batching { get; }
 
+    /// <summary>Wall time during which at least one model was running.</summary>
+    TimeSpan ModelBusy { get; }
+
     /// <summary>No more examples: let queued model work finish and stop the workers.</summary>
     void Complete();
 
@@ -71,6 +74,8 @@ internal sealed class ModelExampleProcessor : IExampleProcessor
     }
 
     public IReadOnlyList<RoleBatchStatistics> Batching => _backend.Statistics;
+
+    public TimeSpan ModelBusy => _backend.ModelBusy;
 
     public async Task<ExampleOutcome> ProcessAsync(Example example, CancellationToken cancellationToken)
     {

@@ -41,6 +41,7 @@ internal sealed class RoleBatcher<TRequest, TResult> : IRoleBatcher
     private readonly Thread[] _workers;
     private readonly long _flushDelayTicks;
     private readonly long _maxLingerTicks;
+    private readonly ModelActivity? _activity;
     private long _pendingTokens;
     private long _sequence;
     private long _lastArrival;
@@ -52,8 +53,9 @@ internal sealed class RoleBatcher<TRequest, TResult> : IRoleBatcher
     /// <param name="budgetTokens">Padded tokens per batch for this role.</param>
     /// <param name="maxLength">Longest request the role accepts; longer ones fail alone, at once.</param>
     /// <param name="execute">Runs one batch on session <c>i</c> and returns a result per request, in order.</param>
+    /// <param name="activity">Tracks when any model runs (shared by a backend's batchers); optional.</param>
     public RoleBatcher(string role, int sessions, int budgetTokens, int maxLength, BatchingOptions options,
-        Func<int, TRequest[], CancellationToken, IReadOnlyList<TResult>> execute)
+        Func<int, TRequest[], CancellationToken, IReadOnlyList<TResult>> execute, ModelActivity? activity = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(sessions, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(budgetTokens, 1);
@@ -62,6 +64,7 @@ internal sealed class RoleBatcher<TRequest, TResult> : IRoleBatcher
         BudgetTokens = budgetTokens;
         _options = options;
         _execute = execute;
+        _activity = activity;
         _counters = new BatchCounters(role, sessions, budgetTokens);
         _flushDelayTicks = (long)(options.FlushDelay.TotalSeconds * Stopwatch.Frequency);
         _maxLingerTicks = (long)(options.MaxLinger.TotalSeconds * Stopwatch.Frequency);
@@ -178,6 +181,7 @@ internal sealed class RoleBatcher<TRequest, TResult> : IRoleBatcher
             }
             var started = Stopwatch.GetTimestamp();
             IReadOnlyList<TResult> results;
+            _activity?.Enter();
             try
             {
                 results = _execute(session, requests, _stopping.Token);
@@ -195,6 +199,10 @@ internal sealed class RoleBatcher<TRequest, TResult> : IRoleBatcher
                     pending.Fail(error);
                 }
                 continue;
+            }
+            finally
+            {
+                _activity?.Exit();
             }
             _counters.Add(batch.Length, real, (long)longest * batch.Length, Stopwatch.GetTimestamp() - started);
             for (var i = 0; i < batch.Length; i++)

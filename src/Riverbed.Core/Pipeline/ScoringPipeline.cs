@@ -21,7 +21,9 @@ public enum ShardRunStatus
 public sealed record ShardRunResult(ShardInput Input, ShardRunStatus Status, string Message, ShardManifest? Manifest, ScoreStatistics? Statistics);
 
 /// <summary>A finished run: every shard's outcome, the batching, and the wall time.</summary>
-public sealed record ScoreRunResult(IReadOnlyList<ShardRunResult> Shards, IReadOnlyList<RoleBatchStatistics> Batching, TimeSpan Elapsed)
+/// <param name="ModelBusy">Wall time during which at least one model was running a batch.</param>
+public sealed record ScoreRunResult(IReadOnlyList<ShardRunResult> Shards, IReadOnlyList<RoleBatchStatistics> Batching, TimeSpan Elapsed,
+    TimeSpan ModelBusy)
 {
     public int Failed => Shards.Count(s => s.Status == ShardRunStatus.Failed);
 
@@ -138,7 +140,7 @@ public sealed class ScoringPipeline
         });
         await run.ExecuteAsync(cancellationToken).ConfigureAwait(false);
         var ordered = plan.Select(p => results.Single(r => ReferenceEquals(r.Input, p.Input))).ToList();
-        return new ScoreRunResult(ordered, processor.Batching, progress.Elapsed);
+        return new ScoreRunResult(ordered, processor.Batching, progress.Elapsed, processor.ModelBusy);
     }
 
     /// <summary>The statistics a complete shard committed (its {base}.stats.json, listed in and checked against its manifest).</summary>

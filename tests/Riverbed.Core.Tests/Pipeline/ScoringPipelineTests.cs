@@ -26,6 +26,8 @@ public sealed class ScoringPipelineTests
 
         public IReadOnlyList<RoleBatchStatistics> Batching => [];
 
+        public TimeSpan ModelBusy => TimeSpan.Zero;
+
         public async Task<ExampleOutcome> ProcessAsync(Example example, CancellationToken cancellationToken)
         {
             var now = Interlocked.Increment(ref _inFlight);
