@@ -139,7 +139,8 @@ public sealed class ScoringPipeline
             ShardFinished?.Invoke(result);
         });
         await run.ExecuteAsync(cancellationToken).ConfigureAwait(false);
-        var ordered = plan.Select(p => results.Single(r => ReferenceEquals(r.Input, p.Input))).ToList();
+        var byInput = results.ToDictionary(r => (object)r.Input, ReferenceEqualityComparer.Instance);
+        var ordered = plan.Select(p => byInput[p.Input]).ToList();
         return new ScoreRunResult(ordered, processor.Batching, progress.Elapsed, processor.ModelBusy);
     }
 
