@@ -11,5 +11,6 @@ internal static class CommandCatalog
         yield return Commands.InspectCommand.Create();
         yield return Commands.ConvertCommand.Create();
         yield return Commands.TokenizeCommand.Create();
+        yield return Commands.ReportCommand.Create();
     }
 }
