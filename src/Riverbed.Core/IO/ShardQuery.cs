@@ -69,9 +69,10 @@ public sealed class ShardQuery : IDisposable
     /// <summary>
     /// A table expression over JSON Lines files that reads only <paramref name="columns"/>, with their declared types
     /// (a key missing from a record reads as null; other keys are ignored), and each row's file in <see cref="FileColumn"/>.
-    /// Records up to <paramref name="maxRecordBytes"/> long are read.
+    /// Records up to <paramref name="maxRecordBytes"/> long are read; DuckDB sets aside twice that per scanning thread,
+    /// so callers size it from the files (a record is never longer than its file) rather than ask for the most.
     /// </summary>
-    public static string JsonLinesScan(IEnumerable<string> paths, IEnumerable<ColumnDefinition> columns, long maxRecordBytes = 1L << 30)
+    public static string JsonLinesScan(IEnumerable<string> paths, IEnumerable<ColumnDefinition> columns, long maxRecordBytes = 16L << 20)
     {
         var declared = string.Join(", ", columns.Select(column => Literal(column.Name) + ": " + Literal(column.Type.ToSql())));
         if (declared.Length == 0)
@@ -121,6 +122,9 @@ public sealed class ShardQuery : IDisposable
     }
 }
 
+/// <summary>A column of a query result: any name DuckDB gives it (unlike output columns, nothing is reserved) and its type.</summary>
+public sealed record QueryColumn(string Name, ColumnType Type);
+
 /// <summary>
 /// A query's result, read row by row. DuckDB types map onto <see cref="ColumnType"/>s: BOOLEAN, integers up to 32 bits
 /// (INTEGER), wider ones (BIGINT), FLOAT/DOUBLE, VARCHAR (checked to be valid UTF-8), lists, arrays and structs of
@@ -137,7 +141,7 @@ public sealed unsafe class ShardQueryResult : IDisposable
         try
         {
             _types = query.Columns.Select(column => column.Type).ToArray();
-            Columns = query.Columns.Select(column => new ColumnDefinition(column.Name, Map(column.Type, column.Name))).ToArray();
+            Columns = query.Columns.Select(column => new QueryColumn(column.Name, Map(column.Type, column.Name))).ToArray();
         }
         catch
         {
@@ -146,7 +150,7 @@ public sealed unsafe class ShardQueryResult : IDisposable
         }
     }
 
-    public IReadOnlyList<ColumnDefinition> Columns { get; }
+    public IReadOnlyList<QueryColumn> Columns { get; }
 
     /// <summary>Every row, in the query's order; each call continues where the last one stopped.</summary>
     public IEnumerable<ColumnValue[]> Rows(CancellationToken cancellationToken = default)

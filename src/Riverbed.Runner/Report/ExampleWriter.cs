@@ -12,7 +12,8 @@ internal static class ExampleWriter
     public static void Write(HtmlBuilder html, ScoredExample example, string currentScore, ReportLimits limits)
     {
         html.Open("article", ("class", example.IsKept ? "example kept" : "example removed"), ("data-id", example.Id),
-            ("data-source", example.Source), ("data-row", example.Row.ToString(CultureInfo.InvariantCulture)));
+            ("data-source", example.Source), ("data-row", example.Row.ToString(CultureInfo.InvariantCulture)),
+            ("data-value", example.Scores.GetValueOrDefault(currentScore) is { } value ? value.ToString("R", CultureInfo.InvariantCulture) : null));
         WriteHeader(html, example, currentScore);
 
         var notes = new List<string>();

@@ -107,6 +107,15 @@ internal sealed class HtmlBuilder
         return this;
     }
 
+    /// <summary>An element with no content, self-closed so the document also parses as XML (tests read it that way).</summary>
+    public HtmlBuilder Void(string element, params (string Name, string? Value)[] attributes)
+    {
+        Open(element, attributes);
+        _output.Length--;
+        _output.Append(" />");
+        return this;
+    }
+
     public HtmlBuilder Close(string element)
     {
         _output.Append("</").Append(element).Append('>');

@@ -171,7 +171,9 @@ internal static class ReportSampler
         }
         if (jsonLines.Count > 0)
         {
-            var source = ShardQuery.JsonLinesScan(jsonLines, ScoredColumns.Fetched);
+            // A record is never longer than its file; past 128 MiB a line fails with DuckDB's own message, naming the limit.
+            var longest = jsonLines.Max(file => new FileInfo(file).Length);
+            var source = ShardQuery.JsonLinesScan(jsonLines, ScoredColumns.Fetched, Math.Clamp(longest + 1, 1L << 20, 128L << 20));
             parts.Add($"SELECT {ShardQuery.Identifier(ShardQuery.FileColumn)}, {string.Join(", ", ScoredColumns.Fetched.Select(column => ShardQuery.Identifier(column.Name)))} FROM {source}");
         }
         return "(" + string.Join(" UNION ALL BY NAME ", parts) + ")";

@@ -21,9 +21,10 @@ internal static class ReportWriter
     public static string Write(ReportContent content)
     {
         var html = new HtmlBuilder(1 << 20);
-        html.Raw("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
-        html.Open("meta", ("http-equiv", "Content-Security-Policy"), ("content", ReportAssets.ContentSecurityPolicy)).Line();
-        html.Raw("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<meta name=\"referrer\" content=\"no-referrer\">\n");
+        // Polyglot markup (void elements self-closed, only XML's five entities) so the report also parses as XML.
+        html.Raw("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\" />\n");
+        html.Void("meta", ("http-equiv", "Content-Security-Policy"), ("content", ReportAssets.ContentSecurityPolicy)).Line();
+        html.Raw("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\" />\n<meta name=\"referrer\" content=\"no-referrer\" />\n");
         html.Element("title", content.Title).Line();
         html.Raw("<style>").Raw(ReportAssets.Style).Raw("</style>\n</head>\n<body>\n");
 
@@ -51,7 +52,7 @@ internal static class ReportWriter
             html.Element("a", samples.Score, ("href", "#score-" + samples.Score));
         }
         html.Element("a", "Rejects", ("href", "#rejects")).Element("a", "Shards", ("href", "#shards"));
-        html.Open("label").Raw("<input type=\"checkbox\" id=\"all-fills\"> ").Text("show every masked word, not only contradicted fills").Close("label");
+        html.Open("label").Raw("<input type=\"checkbox\" id=\"all-fills\" /> ").Text("show every masked word, not only contradicted fills").Close("label");
         html.Close("nav").Line();
     }
 
@@ -283,8 +284,11 @@ internal static class ReportWriter
 
     private static void WriteBucket(HtmlBuilder html, ReportContent content, string score, BucketSample bucket, bool open, bool near)
     {
-        html.Open("details", ("class", near ? "bucket near" : "bucket"), ("open", open ? "open" : null), ("data-bucket", bucket.Bucket.Kind.ToString()));
-        html.Open("summary").Text(bucket.Bucket.Label)
+        var (low, high) = (bucket.Bucket.Low, bucket.Bucket.High);
+        html.Open("details", ("class", near ? "bucket near" : "bucket"), ("open", open ? "open" : null), ("data-bucket", bucket.Bucket.Kind.ToString()),
+            ("data-low", double.IsNaN(low) ? null : low.ToString("R", CultureInfo.InvariantCulture)),
+            ("data-high", double.IsNaN(high) ? null : high.ToString("R", CultureInfo.InvariantCulture)));
+        html.Open("summary").Text(bucket.Bucket.Label + " ")
             .Element("span", $"{Html.Count(bucket.KeptCount)} kept · {Html.Count(bucket.RemovedCount)} removed", ("class", "counts")).Close("summary");
         html.Open("div", ("class", "side"));
         WriteSide(html, content, score, "kept-side", $"kept ({Html.Count(bucket.Kept.Count)} of {Html.Count(bucket.KeptCount)})", bucket.Kept);

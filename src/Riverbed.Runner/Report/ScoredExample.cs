@@ -60,7 +60,7 @@ internal sealed record ScoredExample(
     public bool IsKept => Decision == "keep";
 
     /// <summary>Reads one row of the sample query (columns named as in <see cref="ScoredColumns.Fetched"/>).</summary>
-    public static ScoredExample FromRow(IReadOnlyList<ColumnDefinition> columns, ColumnValue[] row)
+    public static ScoredExample FromRow(IReadOnlyList<QueryColumn> columns, ColumnValue[] row)
     {
         var byName = new Dictionary<string, ColumnValue>(StringComparer.Ordinal);
         for (var i = 0; i < columns.Count; i++)
