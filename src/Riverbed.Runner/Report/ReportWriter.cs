@@ -110,7 +110,8 @@ internal static class ReportWriter
                 .Open("td").Element("code", threshold is null ? "none" : "remove when " + threshold.Reason).Close("td").Close("tr");
         }
         html.Raw("</table>");
-        html.Element("p", "From " + content.ThresholdSource + ".", ("class", "muted"));
+        var combination = run?.Combination == "all" ? "A row is removed only when all thresholds trigger. " : run?.Combination == "any" ? "A row is removed when any threshold triggers. " : string.Empty;
+        html.Element("p", combination + "From " + content.ThresholdSource + ".", ("class", "muted"));
         html.Element("h3", "Work done");
         html.Raw("<table>");
         Row(html, "assistant turns scored", Html.Count(stats.TurnsScored));
@@ -153,6 +154,23 @@ internal static class ReportWriter
         Row(html, "stats", content.Run.StatisticsSource);
         Row(html, "report folder", content.Run.Folder, code: true);
         html.Raw("</table>");
+
+        if (run is { Batching.Count: > 0 })
+        {
+            html.Element("h3", "Batching");
+            html.Raw("<table><tr><th>model</th><th class=\"num\">batches</th><th class=\"num\">requests</th><th class=\"num\">real tokens</th><th class=\"num\">padding</th><th class=\"num\">run time</th></tr>");
+            foreach (var role in run.Batching)
+            {
+                html.Open("tr").Element("td", role.Role)
+                    .Element("td", role.Batches is { } batches ? Html.Count(batches) : "—", ("class", "num"))
+                    .Element("td", role.Requests is { } requests ? Html.Count(requests) : "—", ("class", "num"))
+                    .Element("td", role.RealTokens is { } tokens ? Html.Count(tokens) : "—", ("class", "num"))
+                    .Element("td", role.PaddingFraction is { } padding ? (padding * 100).ToString("0.0", CultureInfo.InvariantCulture) + "%" : "—", ("class", "num"))
+                    .Element("td", role.RunSeconds is { } seconds ? seconds.ToString("N1", CultureInfo.InvariantCulture) + " s" : "—", ("class", "num"))
+                    .Close("tr");
+            }
+            html.Raw("</table>");
+        }
 
         html.Element("h3", "Inputs");
         var inputs = run?.Inputs is { Count: > 0 } listed ? listed : content.Run.Shards.Where(s => s.Manifest is not null).Select(s => s.Manifest!.InputPath).ToList();

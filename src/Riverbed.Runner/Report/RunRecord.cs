@@ -13,6 +13,9 @@ internal sealed record ModelRecord(string Role, string? Folder, IReadOnlyList<Mo
 /// <summary>run.json's throughput block.</summary>
 internal sealed record Throughput(double? WallSeconds, long? Examples, double? ExamplesPerSecond, double? RealTokensPerSecond);
 
+/// <summary>How one model role's work was batched (run.json's batching block).</summary>
+internal sealed record BatchingRecord(string Role, long? Batches, long? Requests, long? RealTokens, long? PaddedTokens, double? PaddingFraction, double? RunSeconds);
+
 /// <summary>
 /// A run's provenance (<c>run.json</c>, format riverbed-run/1): versions, command line, inputs, configuration, models,
 /// throughput. The report shows what is there and says what is missing; only malformed JSON is an error.
@@ -44,6 +47,11 @@ internal sealed class RunRecord
 
     /// <summary>The policy's thresholds when run.json records them in a form the report understands.</summary>
     public IReadOnlyList<ScoreThreshold>? Thresholds { get; init; }
+
+    /// <summary>"any" (a row is removed when any threshold triggers) or "all", when recorded.</summary>
+    public string? Combination { get; init; }
+
+    public IReadOnlyList<BatchingRecord> Batching { get; init; } = [];
 
     public IReadOnlyList<ModelRecord> Models { get; init; } = [];
 
@@ -78,6 +86,10 @@ internal sealed class RunRecord
                 ConfigHash = String(root, "config_hash"),
                 ConfigJson = config is { } c ? JsonSerializer.Serialize(c, IndentedOptions) : null,
                 Thresholds = config is { } policyParent ? FindThresholds(policyParent) : null,
+                Combination = config is { } withPolicy && withPolicy.TryGetProperty("policy", out var policy) && policy.ValueKind == JsonValueKind.Object
+                    ? String(policy, "combine")
+                    : null,
+                Batching = ReadBatching(root),
                 Models = ReadModels(root),
                 Rank = Int(root, "rank"),
                 WorldSize = Int(root, "world_size"),
@@ -171,6 +183,20 @@ internal sealed class RunRecord
         {
             return null;
         }
+    }
+
+    private static List<BatchingRecord> ReadBatching(JsonElement root)
+    {
+        var batching = new List<BatchingRecord>();
+        if (root.TryGetProperty("batching", out var element) && element.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var role in element.EnumerateObject().Where(role => role.Value.ValueKind == JsonValueKind.Object))
+            {
+                batching.Add(new BatchingRecord(role.Name, Long(role.Value, "batches"), Long(role.Value, "requests"), Long(role.Value, "real_tokens"),
+                    Long(role.Value, "padded_tokens"), Double(role.Value, "padding_fraction"), Double(role.Value, "run_seconds")));
+            }
+        }
+        return batching;
     }
 
     private static List<ModelRecord> ReadModels(JsonElement root)

@@ -314,7 +314,7 @@ internal static class ScoredRunGenerator
             ["output"] = output,
             ["config"] = new JsonObject
             {
-                ["policy"] = policy.ToString(),
+                ["policy"] = new JsonObject { ["combine"] = "any", ["thresholds"] = new JsonArray(policy.Thresholds.Select(t => (JsonNode)t.Reason).ToArray()) },
                 ["seed"] = spec.Seed,
                 ["batching"] = new JsonObject { ["max_tokens"] = 8192 },
                 ["comment"] = "</pre><script>alert('config')</script>",
@@ -335,6 +335,10 @@ internal static class ScoredRunGenerator
             },
             ["rank"] = 0,
             ["world_size"] = 1,
+            ["batching"] = new JsonObject
+            {
+                ["mlm"] = new JsonObject { ["sessions"] = 1, ["batches"] = 12, ["requests"] = 300, ["real_tokens"] = 5780, ["padded_tokens"] = 6400, ["padding_fraction"] = 0.0969, ["run_seconds"] = 20.5 },
+            },
             ["throughput"] = new JsonObject { ["wall_seconds"] = 60.0, ["examples"] = spec.Rows, ["examples_per_second"] = spec.Rows / 60.0, ["real_tokens_per_second"] = 1234.5 },
         };
         return run.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
