@@ -132,7 +132,7 @@ internal static class ExampleWriter
                     var span = spans[fragment.Span];
                     var kind = KindClass(span);
                     var pair = kind == "contradiction" && span.Pair is { } number ? number.ToString(CultureInfo.InvariantCulture) : null;
-                    var state = span.Flagged ? " flagged" : kind == "fill" ? " ok" : string.Empty;
+                    var state = span.Flagged ? " flagged" : kind switch { "fill" => " ok", "contradiction" => " quiet", _ => string.Empty };
                     var piece = fragment.IsFirst && fragment.IsLast ? null : fragment.IsFirst ? "first" : fragment.IsLast ? "last" : "middle";
                     html.Open("mark", ("class", $"sp k-{kind}{state}"), ("data-pair", pair), ("data-piece", piece),
                         ("tabindex", pair is null ? null : "0"), ("title", Title(span)));
@@ -158,7 +158,7 @@ internal static class ExampleWriter
                 break;
             case "contradiction":
                 var pair = span.Pair?.ToString(CultureInfo.InvariantCulture);
-                html.Element("span", $"⇄{pair ?? "?"} {Html.Score(span.Score)}", ("class", "note n-contra"), ("data-pair", pair), ("title", Title(span)));
+                html.Element("span", $"⇄{pair ?? "?"} {Html.Score(span.Score)}", ("class", span.Flagged ? "note n-contra" : "note n-contra quiet"), ("data-pair", pair), ("title", Title(span)));
                 break;
             default:
                 html.Element("span", $"{span.Kind} {Html.Score(span.Score)}", ("class", "note n-other"), ("title", Title(span)));
@@ -179,7 +179,7 @@ internal static class ExampleWriter
     {
         "fill" => $"masked word “{span.Original}”, model's fill “{span.Replacement}”, position score {Html.Score(span.Score)}" + (span.Flagged ? " — the fill contradicted the original" : " — agreed"),
         "entity" => $"entity{(span.Replacement is { Length: > 0 } entityKind ? " (" + entityKind + ")" : string.Empty)} “{span.Original}”, P(replaced) {Html.Score(span.Score)}" + (span.Flagged ? " — flagged" : string.Empty),
-        "contradiction" => $"sentence of contradicting pair {span.Pair?.ToString(CultureInfo.InvariantCulture) ?? "?"}, P(contradiction) {Html.Score(span.Score)} — hover or click to highlight its partner",
+        "contradiction" => $"sentence of {(span.Flagged ? "contradicting " : string.Empty)}pair {span.Pair?.ToString(CultureInfo.InvariantCulture) ?? "?"}, P(contradiction) {Html.Score(span.Score)} — hover or click to highlight its partner",
         _ => $"{span.Kind} span, score {Html.Score(span.Score)}",
     };
 

@@ -54,6 +54,7 @@ internal static class ReportAssets
         .bucket > summary { font-weight: 500; color: var(--ink); }
         .bucket.near > summary { color: var(--remove); }
         .bucket .counts { color: var(--muted); font-weight: 400; margin-left: 8px; }
+        .bucket.empty > summary { list-style: none; cursor: default; color: var(--muted); }
         .side { display: grid; grid-template-columns: 1fr 1fr; gap: 12px; margin-top: 8px; }
         .side > div > h4 { margin: 0 0 6px; font-size: 13px; }
         .side > .kept-side > h4 { color: var(--keep); } .side > .removed-side > h4 { color: var(--remove); }
@@ -75,17 +76,21 @@ internal static class ReportAssets
         mark.sp { background: transparent; color: inherit; border-radius: 2px; }
         mark.k-fill.flagged { background: var(--fill); color: var(--fill-ink); text-decoration: line-through 1px; box-shadow: inset 0 -2px 0 var(--fill-ink); }
         mark.k-fill.ok { background: transparent; }
-        body.all-fills mark.k-fill.ok { box-shadow: inset 0 -2px 0 #7cc49a; }
+        body.all-evidence mark.k-fill.ok { box-shadow: inset 0 -2px 0 #7cc49a; }
         mark.k-entity { background: var(--entity); box-shadow: inset 0 -1px 0 #5b7fd6; }
         mark.k-entity.flagged { background: var(--entity-strong); box-shadow: inset 0 -2px 0 #2f56b8; }
         mark.k-contradiction { background: var(--contra); cursor: pointer; }
+        mark.k-contradiction.quiet { background: transparent; }
+        body.all-evidence mark.k-contradiction.quiet { background: transparent; box-shadow: inset 0 -2px 0 #e0c860; }
+        .note.n-contra.quiet { display: none; }
+        body.all-evidence .note.n-contra.quiet { display: inline; color: var(--muted); background: var(--wash); }
         mark.k-contradiction.pair-hot, .note.n-contra.pair-hot { background: var(--contra-strong); outline: 2px solid #c99a00; }
         mark.k-contradiction.pair-pinned, .note.n-contra.pair-pinned { background: var(--contra-strong); outline: 2px solid #8a6a00; }
         mark.k-other { box-shadow: inset 0 -2px 0 var(--muted); }
         .note { font-size: 11px; border-radius: 3px; padding: 0 3px; margin: 0 2px; white-space: nowrap; font-style: normal; text-decoration: none; }
         .note.n-fill { background: var(--keep-wash); color: var(--keep); }
         .note.n-fill.ok { display: none; }
-        body.all-fills .note.n-fill.ok { display: inline; color: var(--muted); background: var(--wash); }
+        body.all-evidence .note.n-fill.ok { display: inline; color: var(--muted); background: var(--wash); }
         .note.n-entity { background: var(--entity); color: #2f56b8; }
         .note.n-contra { background: var(--contra); color: #6b5200; cursor: pointer; }
         .note.n-other { background: var(--wash); color: var(--muted); }
@@ -114,9 +119,9 @@ internal static class ReportAssets
           document.addEventListener('focusin', function (event) { mark(event, 'pair-hot', true); });
           document.addEventListener('focusout', function (event) { mark(event, 'pair-hot', false); });
           document.addEventListener('click', function (event) { mark(event, 'pair-pinned'); });
-          var toggle = document.getElementById('all-fills');
+          var toggle = document.getElementById('all-evidence');
           if (toggle) {
-            toggle.addEventListener('change', function () { document.body.classList.toggle('all-fills', toggle.checked); });
+            toggle.addEventListener('change', function () { document.body.classList.toggle('all-evidence', toggle.checked); });
           }
         })();
         """;

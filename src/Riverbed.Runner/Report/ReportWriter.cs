@@ -52,7 +52,7 @@ internal static class ReportWriter
             html.Element("a", samples.Score, ("href", "#score-" + samples.Score));
         }
         html.Element("a", "Rejects", ("href", "#rejects")).Element("a", "Shards", ("href", "#shards"));
-        html.Open("label").Raw("<input type=\"checkbox\" id=\"all-fills\" /> ").Text("show every masked word, not only contradicted fills").Close("label");
+        html.Open("label").Raw("<input type=\"checkbox\" id=\"all-evidence\" /> ").Text("show all evidence (fills that agreed, sentence pairs below the flag)").Close("label");
         html.Close("nav").Line();
     }
 
@@ -279,9 +279,11 @@ internal static class ReportWriter
         {
             html.Element("p", "No row has this score.", ("class", "none"));
         }
+        // With nothing near the threshold (or no threshold), the range is what there is to look at: open it.
+        var openRange = near.All(bucket => bucket.Kept.Count + bucket.Removed.Count == 0);
         foreach (var bucket in range)
         {
-            WriteBucket(html, content, samples.Score, bucket, open: false, near: false);
+            WriteBucket(html, content, samples.Score, bucket, open: openRange, near: false);
         }
         foreach (var bucket in samples.Buckets.Where(b => b.Bucket.Kind == BucketKind.Missing && b.KeptCount + b.RemovedCount > 0))
         {
@@ -295,7 +297,7 @@ internal static class ReportWriter
         html.Open("div", ("class", "legend")).Text("Highlights: ")
             .Raw("<mark class=\"sp k-fill flagged\">word</mark><span class=\"note n-fill\">→ fill −0.80</span>").Text(" a masked word whose fill contradicted it (fill and position score); ")
             .Raw("<mark class=\"sp k-entity\">entity</mark><span class=\"note n-entity\">KIND 0.31</span>").Text(" an entity with its P(replaced); ")
-            .Raw("<mark class=\"sp k-contradiction\">sentence</mark><span class=\"note n-contra\">⇄1 0.93</span>").Text(" a sentence of a contradicting pair (hover or click to see its partner). ")
+            .Raw("<mark class=\"sp k-contradiction\">sentence</mark><span class=\"note n-contra\">⇄1 0.93</span>").Text(" a sentence of a contradicting pair (hover or click to see its partner); pairs below the flag and fills that agreed show with \u201cshow all evidence\u201d. ")
             .Text("Samples are the rows with the smallest hash of their id in each bucket, so they are the same every time.")
             .Close("div");
     }
@@ -303,11 +305,18 @@ internal static class ReportWriter
     private static void WriteBucket(HtmlBuilder html, ReportContent content, string score, BucketSample bucket, bool open, bool near)
     {
         var (low, high) = (bucket.Bucket.Low, bucket.Bucket.High);
-        html.Open("details", ("class", near ? "bucket near" : "bucket"), ("open", open ? "open" : null), ("data-bucket", bucket.Bucket.Kind.ToString()),
+        var empty = bucket.KeptCount + bucket.RemovedCount == 0;
+        html.Open("details", ("class", (near ? "bucket near" : "bucket") + (empty ? " empty" : string.Empty)), ("open", open && !empty ? "open" : null),
+            ("data-bucket", bucket.Bucket.Kind.ToString()),
             ("data-low", double.IsNaN(low) ? null : low.ToString("R", CultureInfo.InvariantCulture)),
             ("data-high", double.IsNaN(high) ? null : high.ToString("R", CultureInfo.InvariantCulture)));
         html.Open("summary").Text(bucket.Bucket.Label + " ")
             .Element("span", $"{Html.Count(bucket.KeptCount)} kept · {Html.Count(bucket.RemovedCount)} removed", ("class", "counts")).Close("summary");
+        if (empty)
+        {
+            html.Close("details").Line();
+            return;
+        }
         html.Open("div", ("class", "side"));
         WriteSide(html, content, score, "kept-side", $"kept ({Html.Count(bucket.Kept.Count)} of {Html.Count(bucket.KeptCount)})", bucket.Kept);
         WriteSide(html, content, score, "removed-side", $"removed ({Html.Count(bucket.Removed.Count)} of {Html.Count(bucket.RemovedCount)})", bucket.Removed);
