@@ -1,21 +1,28 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 
 namespace Riverbed.Runner;
 
 /// <summary>
 /// The one place command actions turn outcomes into exit codes: a <see cref="RiverbedException"/> is a clean,
 /// user-facing error; cancellation is an interruption; anything else is a bug, printed with its stack trace.
+/// SIGINT (Ctrl+C) and SIGTERM cancel the action's token (since .NET 10 the runtime installs no SIGTERM handler, so
+/// without this a scheduler's SIGTERM would kill the process mid-write); the action then stops cleanly and exits with
+/// <see cref="ExitCodes.Interrupted"/>. A second signal ends the process at once.
 /// </summary>
 internal static class CommandAction
 {
     public static void Set(Command command, Func<ParseResult, CancellationToken, Task<int>> action) =>
         command.SetAction(async (parseResult, cancellationToken) =>
         {
+            using var interrupted = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => Interrupt(context, interrupted));
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => Interrupt(context, interrupted));
             try
             {
-                return await action(parseResult, cancellationToken).ConfigureAwait(false);
+                return await action(parseResult, interrupted.Token).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            catch (OperationCanceledException) when (interrupted.IsCancellationRequested)
             {
                 await Console.Error.WriteLineAsync("riverbed: interrupted").ConfigureAwait(false);
                 return ExitCodes.Interrupted;
@@ -33,6 +40,17 @@ internal static class CommandAction
                 return ExitCodes.Failure;
             }
         });
+
+    private static void Interrupt(PosixSignalContext context, CancellationTokenSource interrupted)
+    {
+        if (interrupted.IsCancellationRequested)
+        {
+            return; // The second signal: let the default action end the process.
+        }
+        context.Cancel = true;
+        Console.Error.WriteLine($"riverbed: {context.Signal} received; stopping cleanly (committed shards are kept; send it again to end at once)");
+        interrupted.Cancel();
+    }
 
     public static void Set(Command command, Func<ParseResult, int> action) =>
         Set(command, (parseResult, _) => Task.FromResult(action(parseResult)));

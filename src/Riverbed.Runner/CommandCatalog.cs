@@ -11,6 +11,9 @@ internal static class CommandCatalog
         yield return Commands.InspectCommand.Create();
         yield return Commands.ConvertCommand.Create();
         yield return Commands.TokenizeCommand.Create();
+        yield return Commands.ScoreCommand.Create();
+        yield return Commands.FilterCommand.Create();
+        yield return Commands.DemoCommand.Create();
         yield return Commands.ReportCommand.Create();
     }
 }

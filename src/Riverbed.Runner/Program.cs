@@ -20,4 +20,7 @@ if (parsed.Errors.Count > 0)
     return ExitCodes.Usage;
 }
 
-return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
+// CommandAction handles SIGINT and SIGTERM itself: System.CommandLine's handler would end the process two seconds
+// after the signal, possibly in the middle of a clean shutdown, and with 143 rather than our Interrupted code.
+return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null })
+    .ConfigureAwait(false);

@@ -7,7 +7,7 @@ namespace Riverbed.IO;
 /// Turns the inputs a user names (files, folders, globs) into shards in a deterministic order: inputs in the order
 /// given, and the files found under each folder or glob sorted by their relative name (ordinal). Folders are searched
 /// recursively; hidden entries, symbolic links to folders (loops) and Riverbed's own side files (rejects, failures,
-/// manifests) are skipped, as are files of other types. Globs support <c>*</c>, <c>?</c> and <c>**</c> (any depth).
+/// manifests, shard stats) are skipped, as are files of other types. Globs support <c>*</c>, <c>?</c> and <c>**</c> (any depth).
 /// </summary>
 public static class InputResolver
 {
@@ -143,7 +143,8 @@ public static class InputResolver
     private static bool IsRiverbedSideFile(string name) =>
         name.EndsWith(".rejects.jsonl", StringComparison.Ordinal)
         || name.EndsWith(".failures.jsonl", StringComparison.Ordinal)
-        || name.EndsWith(".manifest.json", StringComparison.Ordinal);
+        || name.EndsWith(".manifest.json", StringComparison.Ordinal)
+        || name.EndsWith(".stats.json", StringComparison.Ordinal);
 
     private static Regex GlobRegex(IEnumerable<string> segments)
     {

@@ -53,6 +53,9 @@ public sealed class ShardLayout
 
     public string RelativeManifestPath => BaseName + ".manifest.json";
 
+    /// <summary>A document committed with the shard, e.g. "{base}.stats.json" for the suffix "stats.json".</summary>
+    public string RelativeAttachmentPath(string suffix) => BaseName + "." + suffix;
+
     public string ManifestPath => Full(RelativeManifestPath);
 
     /// <summary>The lock that keeps two writers off the same shard.</summary>

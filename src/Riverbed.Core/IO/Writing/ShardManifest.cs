@@ -55,11 +55,14 @@ public sealed class ShardManifest
 
     public ManifestFile? Failures { get; init; }
 
+    /// <summary>Documents committed with the shard (<see cref="ShardWriterOptions.Attachments"/>), e.g. {base}.stats.json.</summary>
+    public IReadOnlyList<ManifestFile> Attachments { get; init; } = [];
+
     public DateTime CommittedUtc { get; init; }
 
     /// <summary>Every file the manifest vouches for.</summary>
     public IEnumerable<ManifestFile> Files =>
-        Outputs.Select(output => output.File).Concat(new[] { Rejects, Failures }.OfType<ManifestFile>());
+        Outputs.Select(output => output.File).Concat(new[] { Rejects, Failures }.OfType<ManifestFile>()).Concat(Attachments);
 
     public byte[] ToJson()
     {
@@ -110,6 +113,14 @@ public sealed class ShardManifest
             writer.WriteEndArray();
             WriteFile(writer, "rejects", Rejects);
             WriteFile(writer, "failures", Failures);
+            writer.WriteStartArray("attachments");
+            foreach (var file in Attachments)
+            {
+                writer.WriteStartObject();
+                WriteFileFields(writer, file);
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
             writer.WriteString("committed_utc", CommittedUtc.ToString("O", CultureInfo.InvariantCulture));
             writer.WriteEndObject();
         }
@@ -152,6 +163,10 @@ public sealed class ShardManifest
                     .ToList(),
                 Rejects = ReadFile(root.GetProperty("rejects")),
                 Failures = ReadFile(root.GetProperty("failures")),
+                // Manifests written before attachments existed have none.
+                Attachments = root.TryGetProperty("attachments", out var attachments)
+                    ? attachments.EnumerateArray().Select(file => ReadFile(file)!).ToList()
+                    : [],
                 CommittedUtc = DateTime.Parse(root.GetProperty("committed_utc").GetString()!, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
             };
         }

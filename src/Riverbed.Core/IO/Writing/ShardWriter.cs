@@ -25,6 +25,8 @@ public sealed class ShardWriter : IDisposable
     private readonly SortedSet<string> _routes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _rejectsByKind = new(StringComparer.Ordinal);
     private readonly List<string> _finalNamed = [];
+    private readonly SortedDictionary<string, byte[]> _attachments = new(StringComparer.Ordinal);
+    private readonly List<string> _attachmentTemporaries = [];
     private SideFile? _rejects;
     private SideFile? _failures;
     private long _lastRow = -1;
@@ -69,7 +71,7 @@ public sealed class ShardWriter : IDisposable
         }
         try
         {
-            DiscardPreviousAttempt(layout);
+            DiscardPreviousAttempt(layout, options.Attachments);
             return new ShardWriter(input, options, layout, shardLock);
         }
         catch
@@ -128,6 +130,21 @@ public sealed class ShardWriter : IDisposable
         _rowsFailed++;
     }
 
+    /// <summary>
+    /// Sets the content of a declared attachment (<see cref="ShardWriterOptions.Attachments"/>), written at commit as
+    /// {base}.{suffix} with the same protocol as the data and listed in the manifest. Setting it again replaces it.
+    /// </summary>
+    public void Attach(string suffix, ReadOnlySpan<byte> content)
+    {
+        ArgumentNullException.ThrowIfNull(suffix);
+        CheckOpen();
+        if (!_options.Attachments.Contains(suffix, StringComparer.Ordinal))
+        {
+            throw new ArgumentException($"attachment '{suffix}' was not declared in the writer options", nameof(suffix));
+        }
+        _attachments[suffix] = content.ToArray();
+    }
+
     public long RowsOut => _rowsOut;
 
     public long RowsRejected => _rowsRejected;
@@ -165,10 +182,23 @@ public sealed class ShardWriter : IDisposable
             _failures.Complete();
             sideFiles.Add((_failures, Layout.RelativeFailuresPath));
         }
+        var attachments = new List<(string Temporary, string Relative)>();
+        foreach (var (suffix, content) in _attachments)
+        {
+            var relative = Layout.RelativeAttachmentPath(suffix);
+            var temporary = Temporary(relative);
+            _attachmentTemporaries.Add(temporary);
+            File.WriteAllBytes(temporary, content);
+            attachments.Add((temporary, relative));
+        }
         FaultInjection.At("before-fsync");
         foreach (var output in staged)
         {
             DurableFiles.SyncFile(output.TemporaryPath);
+        }
+        foreach (var (temporary, _) in attachments)
+        {
+            DurableFiles.SyncFile(temporary);
         }
         FaultInjection.At("before-rename");
         cancellationToken.ThrowIfCancellationRequested();
@@ -184,16 +214,17 @@ public sealed class ShardWriter : IDisposable
         ManifestFile? failures = null;
         foreach (var (file, relative) in sideFiles)
         {
-            var published = Publish(file.TemporaryPath, relative, file.Rows, folders);
+            var side = Publish(file.TemporaryPath, relative, file.Rows, folders);
             if (ReferenceEquals(file, _rejects))
             {
-                rejects = published;
+                rejects = side;
             }
             else
             {
-                failures = published;
+                failures = side;
             }
         }
+        var published = attachments.Select(attachment => Publish(attachment.Temporary, attachment.Relative, 0, folders)).ToList();
         foreach (var folder in folders)
         {
             DurableFiles.SyncDirectory(folder);
@@ -218,6 +249,7 @@ public sealed class ShardWriter : IDisposable
             Outputs = outputs,
             Rejects = rejects,
             Failures = failures,
+            Attachments = published,
             CommittedUtc = DateTime.UtcNow,
         };
         WriteManifest(manifest.ToJson());
@@ -267,7 +299,8 @@ public sealed class ShardWriter : IDisposable
         _failures?.Dispose();
         if (!_committed)
         {
-            foreach (var path in temporaries.Concat(new[] { _rejects?.TemporaryPath, _failures?.TemporaryPath }.OfType<string>()).Concat(_finalNamed))
+            foreach (var path in temporaries.Concat(new[] { _rejects?.TemporaryPath, _failures?.TemporaryPath }.OfType<string>())
+                .Concat(_attachmentTemporaries).Concat(_finalNamed))
             {
                 DurableFiles.DeleteIfExists(path);
             }
@@ -303,7 +336,7 @@ public sealed class ShardWriter : IDisposable
     }
 
     /// <summary>Removes an earlier attempt's manifest (first, so the shard reads as incomplete), files and temporaries.</summary>
-    private static void DiscardPreviousAttempt(ShardLayout layout)
+    private static void DiscardPreviousAttempt(ShardLayout layout, IReadOnlyList<string> attachments)
     {
         var old = ShardManifest.TryLoad(layout.ManifestPath);
         DurableFiles.DeleteIfExists(layout.ManifestPath);
@@ -315,6 +348,7 @@ public sealed class ShardWriter : IDisposable
             layout.Full(layout.RelativeFailuresPath),
             layout.ManifestPath,
         };
+        finals.AddRange(attachments.Select(suffix => layout.Full(layout.RelativeAttachmentPath(suffix))));
         var removed = Path.Combine(layout.Root, "removed");
         if (Directory.Exists(removed))
         {

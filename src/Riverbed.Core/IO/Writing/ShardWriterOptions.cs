@@ -27,6 +27,13 @@ public sealed class ShardWriterOptions
     /// </summary>
     public required string ConfigHash { get; init; }
 
+    /// <summary>
+    /// Suffixes of small documents committed with the shard as <c>{base}.{suffix}</c> (e.g. "stats.json"), given with
+    /// <see cref="ShardWriter.Attach"/> and listed in the manifest like every other file. Declared up front so a new
+    /// attempt also discards what an interrupted one left under those names.
+    /// </summary>
+    public IReadOnlyList<string> Attachments { get; init; } = [];
+
     /// <summary>How much of a rejected or failed record's raw bytes is kept in the rejects and failures files.</summary>
     public int MaxRawBytes { get; init; } = 4096;
 
@@ -58,6 +65,18 @@ public sealed class ShardWriterOptions
             {
                 throw new RiverbedException($"output column '{column.Name}' is declared twice (or clashes with a standard column)");
             }
+        }
+        foreach (var suffix in Attachments)
+        {
+            if (string.IsNullOrWhiteSpace(suffix) || suffix.Contains('/', StringComparison.Ordinal) || suffix.StartsWith('.')
+                || suffix is "manifest.json" or "rejects.jsonl" or "failures.jsonl" or "parquet" or "jsonl")
+            {
+                throw new RiverbedException($"'{suffix}' cannot name a shard attachment (empty, a path, or one of the shard's own files)");
+            }
+        }
+        if (Attachments.Distinct(StringComparer.Ordinal).Count() != Attachments.Count)
+        {
+            throw new RiverbedException("a shard attachment is declared twice");
         }
         if (DuckDbThreads < 1)
         {

@@ -1,0 +1,70 @@
+using System.Globalization;
+
+namespace Riverbed.Pipeline;
+
+/// <summary>
+/// How model requests are grouped into batches. A batch's cost is its padded size (requests × longest request); it
+/// stays within <see cref="BatchTokens"/> unless a single request is longer on its own.
+/// </summary>
+public sealed record BatchingOptions
+{
+    public const int DefaultBatchTokens = 4096;
+
+    /// <summary>Padded tokens per batch (<c>--batch-tokens</c>).</summary>
+    public int BatchTokens { get; init; } = DefaultBatchTokens;
+
+    /// <summary>Most requests in one batch, whatever their length.</summary>
+    public int MaxBatchSize { get; init; } = 512;
+
+    /// <summary>Sort requests by length inside the window before cutting it into batches (less padding).</summary>
+    public bool SortByLength { get; init; } = true;
+
+    /// <summary>The sort window, in batches' worth of pending tokens: requests are only reordered within it.</summary>
+    public int SortWindowBatches { get; init; } = 4;
+
+    /// <summary>
+    /// An idle session takes a partly filled batch once no request has arrived for this long: every in-flight example
+    /// may be waiting on that very batch, so waiting longer could only stall the run.
+    /// </summary>
+    public TimeSpan FlushDelay { get; init; } = TimeSpan.FromMilliseconds(2);
+
+    /// <summary>The longest an idle session waits for a batch to fill while requests keep trickling in.</summary>
+    public TimeSpan MaxLinger { get; init; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>
+    /// A per-model limit on the logits one batch may produce: a masked LM returns [B,T,V] floats, so its token budget
+    /// is capped at this many bytes divided by V × 4 (about 4,400 tokens for a 30k vocabulary at 512 MiB).
+    /// </summary>
+    public long MaxLogitsBytes { get; init; } = 512L * 1024 * 1024;
+
+    public void Validate()
+    {
+        Require(BatchTokens >= 1, $"--batch-tokens must be at least 1 (got {BatchTokens})");
+        Require(MaxBatchSize >= 1, $"the largest batch must hold at least 1 request (got {MaxBatchSize})");
+        Require(SortWindowBatches >= 1, $"the sort window must span at least 1 batch (got {SortWindowBatches})");
+        Require(FlushDelay >= TimeSpan.Zero && MaxLinger >= FlushDelay, "the flush delay must be >= 0 and at most the longest linger");
+        Require(MaxLogitsBytes >= 1, "the logits limit must be positive");
+    }
+
+    /// <summary>The token budget for a model whose logits hold <paramref name="valuesPerToken"/> values of <paramref name="bytesPerValue"/> bytes per token.</summary>
+    public int BudgetFor(long valuesPerToken, int bytesPerValue)
+    {
+        if (valuesPerToken <= 1)
+        {
+            return BatchTokens;
+        }
+        var byLogits = MaxLogitsBytes / (valuesPerToken * bytesPerValue);
+        return (int)Math.Clamp(byLogits, 1, BatchTokens);
+    }
+
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
+        $"batch-tokens={BatchTokens} max-batch={MaxBatchSize} sort={(SortByLength ? "on" : "off")} window={SortWindowBatches}");
+
+    private static void Require(bool condition, string message)
+    {
+        if (!condition)
+        {
+            throw new RiverbedException(message);
+        }
+    }
+}

@@ -1,0 +1,53 @@
+using System.CommandLine;
+
+namespace Riverbed.Runner.Commands;
+
+/// <summary>
+/// <c>riverbed score</c>: scores dataset shards with the models and writes scored shards (the original columns, id,
+/// source and row, score columns, decision, reasons, per-turn summaries and evidence spans), per-shard manifests and
+/// stats, stats.json and run.json. A rerun skips complete shards and refuses a changed configuration.
+/// </summary>
+internal static class ScoreCommand
+{
+    public static Command Create()
+    {
+        var dataset = new DatasetOptions();
+        var scoring = new ScoreOptionSet();
+        var output = new Option<string>("--output", "-o") { Description = "Output folder", Required = true };
+        var command = new Command("score",
+            "Score dataset files with the models (fill-and-compare, replaced-token detection, self-contradiction) and write scored shards; " +
+            "a rerun skips complete shards.");
+        dataset.AddTo(command);
+        command.Options.Add(output);
+        scoring.AddTo(command);
+        CommandAction.Set(command, async (parse, cancellationToken) =>
+        {
+            var folder = parse.GetValue(output)!;
+            CheckOutsideInputs(folder, parse.GetValue(dataset.Inputs) ?? []);
+            var settings = scoring.Resolve(parse, dataset);
+            var inputs = dataset.ResolveInputs(parse);
+            var result = await ScoreJob.RunAsync(settings, inputs, folder, new RunDisplay(), cancellationToken).ConfigureAwait(false);
+            if (result.Run.Failed > 0)
+            {
+                await Console.Error.WriteLineAsync($"riverbed: {result.Run.Failed} shard(s) failed; fix them and run again (complete shards are skipped)")
+                    .ConfigureAwait(false);
+                return ExitCodes.PartialFailure;
+            }
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    /// <summary>An output folder inside an input folder would be read as input by the next run.</summary>
+    internal static void CheckOutsideInputs(string output, IEnumerable<string> inputSpecs)
+    {
+        var outputRoot = Path.TrimEndingDirectorySeparator(Path.GetFullPath(output)) + Path.DirectorySeparatorChar;
+        foreach (var spec in inputSpecs)
+        {
+            if (Directory.Exists(spec) && outputRoot.StartsWith(Path.TrimEndingDirectorySeparator(Path.GetFullPath(spec)) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            {
+                throw new RiverbedException($"the output folder {outputRoot} is inside the input folder {spec}; a rerun would read the outputs as inputs. Choose an output folder outside it");
+            }
+        }
+    }
+}

@@ -1,0 +1,91 @@
+using System.Text.Json;
+using Riverbed.Pipeline;
+using Riverbed.Scoring;
+
+namespace Riverbed.Core.Tests.Pipeline;
+
+/// <summary>stats.json: fixed bins, exact merging of counts and histograms, and a lossless round trip.</summary>
+public sealed class ScoreStatisticsTests
+{
+    [Theory]
+    [InlineData(-1.0, 0)]
+    [InlineData(-5.0, 0)]
+    [InlineData(-0.95, 1)]
+    [InlineData(0.0, 20)]
+    [InlineData(0.999, 39)]
+    [InlineData(1.0, 39)]
+    [InlineData(7.0, 39)]
+    public void Fill_compare_scores_fall_in_forty_bins_over_minus_one_to_one(double value, int bin) =>
+        Assert.Equal(bin, ScoreSummary.For(ScoreNames.FillCompareMin).BinOf(value));
+
+    [Fact]
+    public void Merging_adds_counts_and_bins_in_any_order_and_keeps_min_and_max()
+    {
+        var shards = Enumerable.Range(0, 5).Select(Shard).ToList();
+        var forward = new ScoreStatistics();
+        foreach (var shard in shards)
+        {
+            forward.Merge(shard);
+        }
+        var backward = new ScoreStatistics();
+        foreach (var shard in Enumerable.Reverse(shards))
+        {
+            backward.Merge(shard);
+        }
+        Assert.Equal(5, forward.Shards);
+        Assert.Equal(forward.RowsIn, shards.Sum(s => s.RowsIn));
+        Assert.Equal(forward.RemovedByReason, backward.RemovedByReason);
+        Assert.Equal(forward.Scores[ScoreNames.FillCompareMin].Bins, backward.Scores[ScoreNames.FillCompareMin].Bins);
+        Assert.Equal(shards.Sum(s => s.Scores[ScoreNames.FillCompareMin].Count), forward.Scores[ScoreNames.FillCompareMin].Count);
+        Assert.Equal(-0.9, forward.Scores[ScoreNames.FillCompareMin].Min);
+        Assert.Equal(shards.Max(s => s.Scores[ScoreNames.FillCompareMin].Max), forward.Scores[ScoreNames.FillCompareMin].Max);
+        // Sums are floating point: equal up to rounding, not bit for bit, across merge orders.
+        Assert.Equal(forward.Scores[ScoreNames.ReplacedEntityMax].Sum, backward.Scores[ScoreNames.ReplacedEntityMax].Sum, 1e-9);
+    }
+
+    [Fact]
+    public void The_json_form_round_trips_and_follows_the_format()
+    {
+        var original = Shard(3);
+        var json = original.ToJson();
+        var copy = ScoreStatistics.Parse(json, "shard.stats.json");
+        Assert.Equal(json, copy.ToJson());
+        var root = JsonDocument.Parse(json).RootElement;
+        Assert.Equal("riverbed-stats/1", root.GetProperty("format").GetString());
+        Assert.Equal(root.GetProperty("rows_in").GetInt64(),
+            root.GetProperty("rows_out").GetInt64() + root.GetProperty("rows_rejected").GetInt64() + root.GetProperty("rows_failed").GetInt64());
+        var histogram = root.GetProperty("scores").GetProperty("replaced_entity_max").GetProperty("histogram");
+        Assert.Equal((0.0, 1.0, 20), (histogram.GetProperty("low").GetDouble(), histogram.GetProperty("high").GetDouble(), histogram.GetProperty("bins").GetArrayLength()));
+        Assert.Equal(["mlm", "nli", "rtd", "ner"], root.GetProperty("tokens").EnumerateObject().Select(p => p.Name));
+    }
+
+    [Fact]
+    public void A_file_whose_counts_do_not_reconcile_is_refused_with_its_path()
+    {
+        var json = System.Text.Encoding.UTF8.GetString(Shard(1).ToJson()).Replace("\"rows_in\": ", "\"rows_in\": 1", StringComparison.Ordinal);
+        var error = Assert.Throws<RiverbedException>(() => ScoreStatistics.Parse(System.Text.Encoding.UTF8.GetBytes(json), "x.stats.json"));
+        Assert.Contains("x.stats.json", error.Message, StringComparison.Ordinal);
+    }
+
+    private static ScoreStatistics Shard(int seed)
+    {
+        var statistics = new ScoreStatistics { Shards = 1 };
+        var random = new Random(seed);
+        for (var i = 0; i < 50; i++)
+        {
+            var fill = i == 0 && seed == 2 ? -0.9 : Math.Round((random.NextDouble() * 1.6) - 0.5, 3);
+            var scores = new Dictionary<string, double?>
+            {
+                [ScoreNames.FillCompareMin] = fill,
+                [ScoreNames.FillCompareMean] = fill + 0.1,
+                [ScoreNames.ReplacedEntityMax] = random.NextDouble(),
+                [ScoreNames.ContradictionMax] = i % 7 == 0 ? null : random.NextDouble(),
+            };
+            var decision = DecisionPolicy.Default.Decide(scores);
+            statistics.AddRow(new ExampleFacts(decision, scores, 1, 3, 1, 2, 1, new ModelTokenCounts(30, 60, 20, 0)));
+        }
+        statistics.AddReject("invalid_json");
+        statistics.AddFailed();
+        return statistics;
+    }
+}
