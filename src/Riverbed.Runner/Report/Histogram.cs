@@ -1,4 +1,5 @@
 using System.Globalization;
+using Riverbed.Pipeline;
 using Riverbed.Scoring;
 
 namespace Riverbed.Runner.Report;
@@ -16,12 +17,13 @@ internal static class Histogram
     private const double Top = 18;
     private const double Bottom = 26;
 
-    public static void Write(HtmlBuilder html, string score, ScoreHistogram histogram, ScoreThreshold? threshold)
+    public static void Write(HtmlBuilder html, string score, ScoreSummary histogram, ScoreThreshold? threshold)
     {
         var plotWidth = Width - Left - Right;
         var plotHeight = Height - Top - Bottom;
         var max = Math.Max(1, histogram.Bins.Max());
         var barWidth = plotWidth / histogram.Bins.Count;
+        var binWidth = (histogram.High - histogram.Low) / histogram.Bins.Count;
         var total = histogram.Bins.Sum();
         html.Open("svg", ("class", "hist"), ("xmlns", "http://www.w3.org/2000/svg"), ("viewBox", $"0 0 {N(Width)} {N(Height)}"),
             ("role", "img"), ("aria-label", $"histogram of {score}: {Html.Count(total)} values in {histogram.Bins.Count} bins"), ("data-score", score));
@@ -30,8 +32,8 @@ internal static class Histogram
         for (var i = 0; i < histogram.Bins.Count; i++)
         {
             var count = histogram.Bins[i];
-            var from = histogram.Low + (i * histogram.BinWidth);
-            var to = histogram.Low + ((i + 1) * histogram.BinWidth);
+            var from = histogram.Low + (i * binWidth);
+            var to = histogram.Low + ((i + 1) * binWidth);
             var height = count == 0 ? 0 : Math.Max(2, plotHeight * count / max);
             var side = Side(from, to, threshold);
             var range = i == 0 ? $"below {N(to)}" : i == histogram.Bins.Count - 1 ? $"{N(from)} and above" : $"[{N(from)}, {N(to)})";

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Riverbed.IO;
+using Riverbed.Pipeline;
 using Riverbed.Scoring;
 
 namespace Riverbed.Runner.Report;
@@ -73,7 +74,7 @@ internal static class ReportSampler
         CancellationToken cancellationToken = default)
     {
         var files = run.DataFiles.ToList();
-        var plans = ScoredColumns.Scores.Select(score => Plan(score, run.Statistics, thresholds.GetValueOrDefault(score), options)).ToList();
+        var plans = ReportColumns.Scores.Select(score => Plan(score, run.Statistics, thresholds.GetValueOrDefault(score), options)).ToList();
         if (files.Count == 0)
         {
             return plans.Select(plan => new ScoreSamples(plan.Score, plan.Threshold, plan.Low, plan.High, [])).ToList();
@@ -102,9 +103,9 @@ internal static class ReportSampler
     }
 
     /// <summary>The buckets of one score: its histogram's range (or the score's natural one) in equal slices, the two threshold bands, and "no score".</summary>
-    internal static ScorePlan Plan(string score, RunStatistics statistics, ScoreThreshold? threshold, SamplingOptions options)
+    internal static ScorePlan Plan(string score, ScoreStatistics statistics, ScoreThreshold? threshold, SamplingOptions options)
     {
-        var histogram = statistics.Scores.GetValueOrDefault(score)?.Histogram;
+        var histogram = statistics.Scores.GetValueOrDefault(score);
         var (low, high) = histogram is { } h ? (h.Low, h.High) : ScoreNames.LowerIsWorse(score) ? (-1.0, 1.0) : (0.0, 1.0);
         var buckets = new List<SampleBucket>();
         if (threshold is { } t)
@@ -164,7 +165,7 @@ internal static class ReportSampler
                         $"{run.Relative(parquet[0])} has no {required} column: {run.Folder} does not look like the output of `riverbed score` (`riverbed convert` output has no scores)");
                 }
             }
-            var columns = ScoredColumns.Fetched.Select(column => present.Contains(column.Name)
+            var columns = ReportColumns.Fetched.Select(column => present.Contains(column.Name)
                 ? ShardQuery.Identifier(column.Name)
                 : $"NULL::{column.Type.ToSql()} AS {ShardQuery.Identifier(column.Name)}");
             parts.Add($"SELECT {ShardQuery.Identifier(ShardQuery.FileColumn)}, {string.Join(", ", columns)} FROM {source}");
@@ -173,8 +174,8 @@ internal static class ReportSampler
         {
             // A record is never longer than its file; past 128 MiB a line fails with DuckDB's own message, naming the limit.
             var longest = jsonLines.Max(file => new FileInfo(file).Length);
-            var source = ShardQuery.JsonLinesScan(jsonLines, ScoredColumns.Fetched, Math.Clamp(longest + 1, 1L << 20, 128L << 20));
-            parts.Add($"SELECT {ShardQuery.Identifier(ShardQuery.FileColumn)}, {string.Join(", ", ScoredColumns.Fetched.Select(column => ShardQuery.Identifier(column.Name)))} FROM {source}");
+            var source = ShardQuery.JsonLinesScan(jsonLines, ReportColumns.Fetched, Math.Clamp(longest + 1, 1L << 20, 128L << 20));
+            parts.Add($"SELECT {ShardQuery.Identifier(ShardQuery.FileColumn)}, {string.Join(", ", ReportColumns.Fetched.Select(column => ShardQuery.Identifier(column.Name)))} FROM {source}");
         }
         return "(" + string.Join(" UNION ALL BY NAME ", parts) + ")";
     }
@@ -188,7 +189,7 @@ internal static class ReportSampler
             bucketCases.Append(" WHEN ").Append(i).Append(" THEN ").Append(BucketExpression(plans[i], $"v{i}", options));
         }
         bucketCases.Append(" END");
-        var values = string.Join(", ", plans.Select((plan, i) => $"{ShardQuery.Identifier(ScoredColumns.ScoreColumn(plan.Score))} AS v{i}"));
+        var values = string.Join(", ", plans.Select((plan, i) => $"{ShardQuery.Identifier(ReportColumns.ScoreColumn(plan.Score))} AS v{i}"));
         var scores = string.Join(", ", plans.Select((_, i) => $"({i})"));
         var file = ShardQuery.Identifier(ShardQuery.FileColumn);
         var sql = $$"""
@@ -242,7 +243,7 @@ internal static class ReportSampler
         var wantedSet = wanted.ToHashSet();
         var files = string.Join(", ", wanted.Select(key => key.File).Distinct(StringComparer.Ordinal).Select(ShardQuery.Literal));
         var rows = string.Join(", ", wanted.Select(key => key.Row).Distinct().Order().Select(row => row.ToString(CultureInfo.InvariantCulture)));
-        var columns = string.Join(", ", ScoredColumns.Fetched.Select(column => ShardQuery.Identifier(column.Name)).Prepend(ShardQuery.Identifier(ShardQuery.FileColumn)));
+        var columns = string.Join(", ", ReportColumns.Fetched.Select(column => ShardQuery.Identifier(column.Name)).Prepend(ShardQuery.Identifier(ShardQuery.FileColumn)));
         using var result = query.Run($"SELECT {columns} FROM {scan} WHERE {ShardQuery.Identifier(ShardQuery.FileColumn)} IN ({files}) AND riverbed_row IN ({rows})");
         foreach (var row in result.Rows(cancellationToken))
         {

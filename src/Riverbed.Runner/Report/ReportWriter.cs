@@ -119,9 +119,10 @@ internal static class ReportWriter
         Row(html, "fills that differed", Html.Count(stats.Mismatches));
         Row(html, "entities", Html.Count(stats.Entities));
         Row(html, "sentence pairs compared", Html.Count(stats.SentencePairs));
-        foreach (var (model, tokens) in stats.Tokens.OrderBy(pair => pair.Key, StringComparer.Ordinal))
+        string[] roles = ["mlm", "nli", "rtd", "ner"];
+        for (var i = 0; i < Math.Min(roles.Length, stats.Tokens.Count); i++)
         {
-            Row(html, $"tokens sent to {model}", Html.Count(tokens));
+            Row(html, $"tokens sent to {roles[i]}", Html.Count(stats.Tokens[i]));
         }
         html.Raw("</table>");
         html.Close("div");
@@ -229,9 +230,9 @@ internal static class ReportWriter
         html.Element("h2", samples.Score);
         html.Element("p", Descriptions.GetValueOrDefault(samples.Score, string.Empty), ("class", "muted"));
         html.Open("div", ("class", "score-head"));
-        if (summary?.Histogram is { } histogram)
+        if (summary is not null)
         {
-            Histogram.Write(html, samples.Score, histogram, threshold);
+            Histogram.Write(html, samples.Score, summary, threshold);
         }
         else
         {
@@ -247,7 +248,9 @@ internal static class ReportWriter
         {
             Row(html, "with a score", Html.Count(summary.Count));
             Row(html, "missing", Html.Count(summary.Missing));
-            Row(html, "mean ± sd", $"{Html.Score(summary.Mean)} ± {Html.Score(summary.StandardDeviation)}");
+            var mean = summary.Count == 0 ? (double?)null : summary.Sum / summary.Count;
+            var deviation = mean is { } m ? Math.Sqrt(Math.Max(0, (summary.SumSquares / summary.Count) - (m * m))) : (double?)null;
+            Row(html, "mean ± sd", $"{Html.Score(mean)} ± {Html.Score(deviation)}");
             Row(html, "min … max", $"{Html.Score(summary.Min)} … {Html.Score(summary.Max)}");
         }
         if (samples.Buckets.Count > 0)

@@ -59,7 +59,7 @@ internal sealed record ScoredExample(
 {
     public bool IsKept => Decision == "keep";
 
-    /// <summary>Reads one row of the sample query (columns named as in <see cref="ScoredColumns.Fetched"/>).</summary>
+    /// <summary>Reads one row of the sample query (columns named as in <see cref="ReportColumns.Fetched"/>).</summary>
     public static ScoredExample FromRow(IReadOnlyList<QueryColumn> columns, ColumnValue[] row)
     {
         var byName = new Dictionary<string, ColumnValue>(StringComparer.Ordinal);
@@ -68,9 +68,9 @@ internal sealed record ScoredExample(
             byName[columns[i].Name] = row[i];
         }
         ColumnValue Get(string name) => byName.TryGetValue(name, out var value) ? value : ColumnValue.Null;
-        var turnFields = ScoredValues.FieldMap(columns.FirstOrDefault(column => column.Name == "riverbed_turns")?.Type, ScoredColumns.TurnFields);
-        var spanFields = ScoredValues.FieldMap(columns.FirstOrDefault(column => column.Name == "riverbed_spans")?.Type, ScoredColumns.SpanFields);
-        var scores = ScoredColumns.Scores.ToDictionary(score => score, score => ScoredValues.Double(Get(ScoredColumns.ScoreColumn(score))), StringComparer.Ordinal);
+        var turnFields = ScoredValues.FieldMap(columns.FirstOrDefault(column => column.Name == "riverbed_turns")?.Type, ReportColumns.TurnFields);
+        var spanFields = ScoredValues.FieldMap(columns.FirstOrDefault(column => column.Name == "riverbed_spans")?.Type, ReportColumns.SpanFields);
+        var scores = ReportColumns.Scores.ToDictionary(score => score, score => ScoredValues.Double(Get(ReportColumns.ScoreColumn(score))), StringComparer.Ordinal);
         return new ScoredExample(
             ScoredValues.String(Get("riverbed_id")) ?? string.Empty,
             ScoredValues.String(Get("riverbed_source")) ?? string.Empty,
@@ -109,8 +109,12 @@ internal sealed record ScoredExample(
             ScoredValues.Int(fields[8]));
 }
 
-/// <summary>The columns of a scored shard the report reads (output-format spec), and their declared types.</summary>
-internal static class ScoredColumns
+/// <summary>
+/// The columns of a scored shard the report reads: Riverbed's standard ones and the pipeline's declared score columns
+/// (so a JSON Lines scan types them exactly as they were written). The struct fields are the names read from turns and
+/// spans, matched by name against whatever order a shard stores them in.
+/// </summary>
+internal static class ReportColumns
 {
     public static IReadOnlyList<string> Scores { get; } = Riverbed.Scoring.ScoreNames.All;
 
@@ -141,27 +145,10 @@ internal static class ScoredColumns
         new("pair", ColumnType.Int32),
     ];
 
-    /// <summary>Small columns: enough to bucket, count and locate every row.</summary>
-    public static IReadOnlyList<ColumnDefinition> Keys { get; } =
-    [
-        new("riverbed_id", ColumnType.String),
-        new("riverbed_source", ColumnType.String),
-        new("riverbed_row", ColumnType.Int64),
-        new("riverbed_decision", ColumnType.String),
-        .. Scores.Select(score => new ColumnDefinition(ScoreColumn(score), ColumnType.Double)),
-    ];
-
     /// <summary>Everything a sampled example shows.</summary>
-    public static IReadOnlyList<ColumnDefinition> Fetched { get; } =
-    [
-        .. Keys,
-        new("riverbed_reasons", ColumnType.ListOf(ColumnType.String)),
-        new("riverbed_skipped", ColumnType.ListOf(ColumnType.String)),
-        new("riverbed_turns", ColumnType.ListOf(ColumnType.StructOf([.. TurnFields]))),
-        new("riverbed_spans", ColumnType.ListOf(ColumnType.StructOf([.. SpanFields]))),
-    ];
+    public static IReadOnlyList<ColumnDefinition> Fetched { get; } = [.. ShardWriterOptions.StandardColumns, .. Riverbed.Pipeline.ScoredColumns.All];
 
-    public static string ScoreColumn(string score) => "riverbed_" + score;
+    public static string ScoreColumn(string score) => Riverbed.Pipeline.ScoredColumns.ScoreColumn(score);
 }
 
 /// <summary>

@@ -1,4 +1,5 @@
 using Riverbed.IO;
+using Riverbed.Pipeline;
 
 namespace Riverbed.Runner.Report;
 
@@ -19,7 +20,7 @@ internal sealed class ScoredRun
 
     public RunRecord? Run { get; init; }
 
-    public required RunStatistics Statistics { get; init; }
+    public required ScoreStatistics Statistics { get; init; }
 
     /// <summary>Where the statistics came from, e.g. "stats.json".</summary>
     public required string StatisticsSource { get; init; }
@@ -159,12 +160,12 @@ internal sealed class ScoredRun
         return new ShardEntry(name, manifestPath, manifest, data, null);
     }
 
-    private static (RunStatistics Statistics, string Source) LoadStatistics(string root, List<string> files, List<string> notes)
+    private static (ScoreStatistics Statistics, string Source) LoadStatistics(string root, List<string> files, List<string> notes)
     {
         var statsPath = Path.Combine(root, "stats.json");
         if (File.Exists(statsPath))
         {
-            return (RunStatistics.Load(statsPath), "stats.json");
+            return (ScoreStatistics.Load(statsPath), "stats.json");
         }
         var shardStats = files.Where(file => file.EndsWith(".stats.json", StringComparison.Ordinal)).ToList();
         if (shardStats.Count == 0)
@@ -173,7 +174,13 @@ internal sealed class ScoredRun
                 $"{root} has no stats.json and no shard stats (*.stats.json): is it the output folder of `riverbed score`? (`riverbed convert` output has no scores)");
         }
         notes.Add($"No stats.json; the totals are merged from {shardStats.Count} shard stats file(s).");
-        return (RunStatistics.Merge(shardStats.Select(RunStatistics.Load).ToList()), $"{shardStats.Count} shard stats files");
+        // Shard stats merge exactly (counters and bins add), so the totals are what stats.json would have said.
+        var merged = new ScoreStatistics();
+        foreach (var file in shardStats)
+        {
+            merged.Merge(ScoreStatistics.Load(file));
+        }
+        return (merged, $"{shardStats.Count} shard stats files");
     }
 
     /// <summary>Every file under the folder except hidden ones (temporaries, locks) and those under hidden folders, in ordinal order.</summary>

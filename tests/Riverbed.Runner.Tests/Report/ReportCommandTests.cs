@@ -309,7 +309,7 @@ public sealed partial class ReportCommandTests(GeneratedReportFixture fixture, I
         File.WriteAllText(Path.Combine(scratch.File("converted"), "stats.json"), "{\"format\": \"riverbed-stats/1\", \"shards\": 1}");
         var badStats = Cli.Run("report", scratch.File("converted"), "-o", scratch.File("r.html"));
         Assert.Equal(1, badStats.ExitCode);
-        Assert.Contains("stats.json: 'rows_in' is missing or not a number", badStats.StandardError, StringComparison.Ordinal);
+        Assert.Contains("stats.json: not a readable riverbed-stats/1 file", badStats.StandardError, StringComparison.Ordinal);
 
         var toFolder = Cli.Run("report", fixture.Run.OutputFolder, "-o", scratch.Path);
         Assert.Equal(1, toFolder.ExitCode);

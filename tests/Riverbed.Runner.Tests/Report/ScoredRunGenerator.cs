@@ -66,25 +66,8 @@ internal sealed record GeneratedRun(string InputFolder, string OutputFolder, int
 /// </summary>
 internal static class ScoredRunGenerator
 {
-    public static IReadOnlyList<ColumnDefinition> Columns { get; } =
-    [
-        new("riverbed_decision", ColumnType.String),
-        new("riverbed_reasons", ColumnType.ListOf(ColumnType.String)),
-        new("riverbed_fill_compare_min", ColumnType.Double),
-        new("riverbed_fill_compare_mean", ColumnType.Double),
-        new("riverbed_replaced_entity_max", ColumnType.Double),
-        new("riverbed_contradiction_max", ColumnType.Double),
-        new("riverbed_skipped", ColumnType.ListOf(ColumnType.String)),
-        new("riverbed_turns", ColumnType.ListOf(ColumnType.StructOf(
-            new("index", ColumnType.Int32), new("speaker", ColumnType.String), new("text", ColumnType.String),
-            new("fill_compare_min", ColumnType.Double), new("fill_compare_mean", ColumnType.Double), new("masked", ColumnType.Int32),
-            new("mismatches", ColumnType.Int32), new("replaced_entity_max", ColumnType.Double), new("replaced_token_mean", ColumnType.Double),
-            new("replaced_token_max", ColumnType.Double)))),
-        new("riverbed_spans", ColumnType.ListOf(ColumnType.StructOf(
-            new("kind", ColumnType.String), new("turn", ColumnType.Int32), new("start", ColumnType.Int32), new("end", ColumnType.Int32),
-            new("original", ColumnType.String), new("replacement", ColumnType.String), new("score", ColumnType.Double),
-            new("flagged", ColumnType.Boolean), new("pair", ColumnType.Int32)))),
-    ];
+    /// <summary>The pipeline's own declaration of the score columns.</summary>
+    public static IReadOnlyList<ColumnDefinition> Columns => Riverbed.Pipeline.ScoredColumns.All;
 
     private static readonly string[] Words =
     [
@@ -132,6 +115,7 @@ internal static class ScoredRunGenerator
             Format = spec.Format,
             SplitByDecision = spec.Split,
             ExtraColumns = Columns,
+            Attachments = ["stats.json"],
             ConfigHash = "generated-" + spec.Seed.ToString(CultureInfo.InvariantCulture),
         };
         var shardStats = new List<StatsAccumulator>();
@@ -148,7 +132,7 @@ internal static class ScoredRunGenerator
                         var scored = Score(example);
                         var decision = policy.Decide(scored.Scores);
                         stats.Add(scored, decision);
-                        writer.WriteRow(example, scored.Values(decision), decision.Keep ? RowDecision.Keep : RowDecision.Remove(FolderName(decision.Reasons[0])));
+                        writer.WriteRow(example, scored.Values(decision), Riverbed.Pipeline.ScoredColumns.Route(decision));
                     }
                     else
                     {
@@ -156,9 +140,10 @@ internal static class ScoredRunGenerator
                         writer.WriteReject(record.Reject!);
                     }
                 }
+                // Committed with the shard and listed in its manifest, as the pipeline does.
+                writer.Attach("stats.json", Encoding.UTF8.GetBytes(stats.ToJson()));
                 writer.CommitAsync(reader.Statistics, reader.Schema).GetAwaiter().GetResult();
             }
-            File.WriteAllText(Path.Combine(output, shardInput.BaseName + ".stats.json"), stats.ToJson());
             shardStats.Add(stats);
         }
         if (spec.WriteRootStats)
@@ -171,9 +156,6 @@ internal static class ScoredRunGenerator
         }
         return new GeneratedRun(input, output, planted.Count, spec.Rows, bad.Length);
     }
-
-    private static string FolderName(string reason) =>
-        new(reason.Select(c => char.IsAsciiLetterOrDigit(c) || c == '_' ? c : '-').ToArray());
 
     private static IEnumerable<JsonObject> PlantedRecords()
     {
