@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+using Riverbed.IO;
 using Riverbed.Runner.Report;
 using Xunit.Abstractions;
 
@@ -14,12 +16,13 @@ public sealed class BrowserTests(ITestOutputHelper output)
     /// <summary>What a page reports about itself; read after load.</summary>
     private const string Inspect = """
         (() => {
-          const marks = [...document.querySelectorAll('mark.k-fill.flagged')].map(m => ({
+          const marks = [...document.querySelectorAll('article mark.k-fill.flagged')].map(m => ({
             text: m.textContent,
             note: m.nextElementSibling ? m.nextElementSibling.textContent : null,
             background: getComputedStyle(m).backgroundColor,
             title: m.title,
-            id: m.closest('article') ? m.closest('article').dataset.id : null
+            id: m.closest('article') ? m.closest('article').dataset.id : null,
+            turn: m.closest('.turn') ? Number(m.closest('.turn').dataset.turn) : -1
           }));
           let partners = -1, pairElements = -1;
           const sentence = document.querySelector('mark.k-contradiction[data-pair]');
@@ -48,13 +51,13 @@ public sealed class BrowserTests(ITestOutputHelper output)
         """;
 
     [SkippableFact]
-    public async Task The_report_opens_offline_with_histograms_and_highlights_and_requests_nothing()
+    public async Task A_demo_runs_report_opens_offline_with_histograms_and_highlights_and_requests_nothing()
     {
         Skip.If(Chromium.Path is null, Chromium.Unavailable);
         using var scratch = new ScratchFolder("report-browser");
-        var run = ScoredRunGenerator.Create(scratch.Path, new ScoredRunSpec { Rows = 300 });
+        var run = DemoRun(scratch);
         var report = scratch.File("report.html");
-        var result = Cli.Run("report", run.OutputFolder, "-o", report);
+        var result = Cli.Run("report", run, "-o", report);
         Assert.True(result.ExitCode == 0, result.ToString());
 
         await using var browser = await BrowserSession.StartAsync();
@@ -73,14 +76,46 @@ public sealed class BrowserTests(ITestOutputHelper output)
         Assert.Equal(0, state.GetProperty("images").GetInt32());
         Assert.Equal(1, state.GetProperty("scripts").GetInt32());
         Assert.True(state.GetProperty("navWidth").GetDouble() > 1000, "the page is laid out at the viewport's width");
-        var known = state.GetProperty("marks").EnumerateArray().First(m => m.GetProperty("id").GetString() == Planted.KnownFlag);
-        Assert.Equal("Paris", known.GetProperty("text").GetString());
-        Assert.Equal("→ London −0.050", known.GetProperty("note").GetString());
-        Assert.NotEqual("rgba(0, 0, 0, 0)", known.GetProperty("background").GetString());
-        Assert.Contains("London", known.GetProperty("title").GetString(), StringComparison.Ordinal);
-        // Hovering one sentence of a contradicting pair lights up every piece of both sentences and both notes: the script ran.
+
+        // A flagged fill on the page, checked against the shard itself: the highlighted text is exactly the recorded
+        // span of the turn's text, and the replacement shown is the model's recorded fill.
+        var marks = state.GetProperty("marks").EnumerateArray().ToList();
+        Assert.NotEmpty(marks);
+        var shown = marks[0];
+        var recorded = FlaggedFills(Path.Combine(run, "demo.parquet"), shown.GetProperty("id").GetString()!);
+        Assert.Contains(recorded, fill => fill.Turn == shown.GetProperty("turn").GetInt32() && fill.Text == shown.GetProperty("text").GetString()
+            && shown.GetProperty("note").GetString()!.StartsWith("→ " + fill.Replacement + " ", StringComparison.Ordinal));
+        Assert.Contains("model's fill “", shown.GetProperty("title").GetString(), StringComparison.Ordinal);
+        Assert.NotEqual("rgba(0, 0, 0, 0)", shown.GetProperty("background").GetString());
+        // Hovering one sentence of a pair lights up every piece of both sentences and both notes: the script ran.
         Assert.True(state.GetProperty("pairElements").GetInt32() >= 4, state.GetRawText());
         Assert.Equal(state.GetProperty("pairElements").GetInt32(), state.GetProperty("partners").GetInt32());
+    }
+
+    [SkippableFact]
+    public async Task Hostile_and_multi_byte_text_renders_inert_in_the_browser()
+    {
+        Skip.If(Chromium.Path is null, Chromium.Unavailable);
+        using var scratch = new ScratchFolder("report-browser-hostile");
+        var run = ScoredRunGenerator.Create(scratch.Path, new ScoredRunSpec { Rows = 100 });
+        var report = scratch.File("report.html");
+        var result = Cli.Run("report", run.OutputFolder, "-o", report);
+        Assert.True(result.ExitCode == 0, result.ToString());
+
+        await using var browser = await BrowserSession.StartAsync();
+        var page = await browser.OpenAsync(report);
+        var state = await page.EvaluateAsync(Inspect);
+        Assert.Empty(page.OutgoingRequests);
+        Assert.Empty(page.BlockedRequests);
+        Assert.Empty(page.Dialogs);
+        Assert.Empty(state.GetProperty("violations").EnumerateArray());
+        Assert.Equal(0, state.GetProperty("images").GetInt32());
+        Assert.Equal(1, state.GetProperty("scripts").GetInt32());
+        var hostile = state.GetProperty("marks").EnumerateArray().First(m => m.GetProperty("id").GetString() == Planted.Hostile);
+        Assert.Equal("<script>", hostile.GetProperty("text").GetString());
+        Assert.StartsWith("→ " + Planted.HostileReplacement, hostile.GetProperty("note").GetString(), StringComparison.Ordinal);
+        var emoji = state.GetProperty("marks").EnumerateArray().First(m => m.GetProperty("id").GetString() == Planted.MultiByte);
+        Assert.Equal("😀", emoji.GetProperty("text").GetString());
     }
 
     [SkippableFact]
@@ -121,6 +156,40 @@ public sealed class BrowserTests(ITestOutputHelper output)
         Assert.Equal(["http://riverbed-test.invalid/style.css", "https://riverbed-test.invalid/pixel.png"], guardedPage.BlockedRequests.Order(StringComparer.Ordinal));
         Assert.Contains(violations, v => v!.StartsWith("img-src", StringComparison.Ordinal));
         Assert.Contains(violations, v => v!.StartsWith("script-src", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// A real <c>riverbed demo</c> run, with fills flagged below 0.5 (the demo models' fills score about 0.35, so the
+    /// default flag level, 0, flags none) and the fill threshold raised to match, so removed rows carry flagged fills.
+    /// The configuration is the demo's own run.json with that one scoring option changed.
+    /// </summary>
+    private static string DemoRun(ScratchFolder scratch)
+    {
+        var probe = scratch.File("probe");
+        var first = Cli.Run("demo", "-o", probe, "--limit", "1");
+        Assert.True(first.ExitCode == 0, first.ToString());
+        var record = JsonNode.Parse(File.ReadAllText(Path.Combine(probe, "run.json")))!;
+        record["config"]!["scoring"]!["fill_flag_below"] = 0.5;
+        record["config"]!["limit"] = null;
+        var config = scratch.File("config.json");
+        File.WriteAllText(config, record.ToJsonString());
+        var output = scratch.File("demo");
+        var demo = Cli.Run("demo", "-o", output, "--config", config, "--threshold", "fill_compare_min=0.5");
+        Assert.True(demo.ExitCode == 0, demo.ToString());
+        return output;
+    }
+
+    /// <summary>The flagged fill spans of one row as the shard records them, with the text they cover.</summary>
+    private static List<(int Turn, string Text, string Replacement)> FlaggedFills(string shard, string id)
+    {
+        using var query = ShardQuery.Open();
+        using var result = query.Run($"SELECT riverbed_turns, riverbed_spans FROM {ShardQuery.ParquetScan([shard])} WHERE riverbed_id = {ShardQuery.Literal(id)}");
+        var row = Assert.Single(result.Rows());
+        var texts = row[0].Items.Select(turn => turn.Items[2].AsString()).ToList();
+        return row[1].Items
+            .Where(span => span.Items[0].AsString() == "fill" && span.Items[7].AsBoolean())
+            .Select(span => (span.Items[1].AsInt32(), texts[span.Items[1].AsInt32()][span.Items[2].AsInt32()..span.Items[3].AsInt32()], span.Items[5].AsString()))
+            .ToList();
     }
 
     /// <summary>Keeps the report and its screenshot beside the test output, where CI collects artifacts.</summary>
