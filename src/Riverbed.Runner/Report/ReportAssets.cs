@@ -52,10 +52,15 @@ internal static class ReportAssets
         svg.hist .base { stroke: var(--line); }
         .bucket { border-top: 1px solid var(--line); padding: 8px 0; }
         .bucket > summary { font-weight: 500; color: var(--ink); }
-        .bucket.near > summary { color: var(--remove); }
+        .bucket.near > summary { color: var(--keep); }
+        .bucket.near[data-bucket="NearTriggered"] > summary { color: var(--remove); }
         .bucket .counts { color: var(--muted); font-weight: 400; margin-left: 8px; }
         .bucket.empty > summary { list-style: none; cursor: default; color: var(--muted); }
-        .side { display: grid; grid-template-columns: 1fr 1fr; gap: 12px; margin-top: 8px; }
+        .side { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 12px; margin-top: 8px; }
+        .near-pair { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 16px; align-items: start; }
+        .near-pair > .bucket { border-top: 2px solid var(--keep); }
+        .near-pair > .bucket[data-bucket="NearTriggered"] { border-top-color: var(--remove); }
+        .stack > div { margin-top: 8px; }
         .side > div > h4 { margin: 0 0 6px; font-size: 13px; }
         .side > .kept-side > h4 { color: var(--keep); } .side > .removed-side > h4 { color: var(--remove); }
         .none { color: var(--muted); font-style: italic; }
@@ -88,7 +93,7 @@ internal static class ReportAssets
         mark.k-contradiction.pair-pinned, .note.n-contra.pair-pinned { background: var(--contra-strong); outline: 2px solid #8a6a00; }
         mark.k-other { box-shadow: inset 0 -2px 0 var(--muted); }
         .note { font-size: 11px; border-radius: 3px; padding: 0 3px; margin: 0 2px; white-space: nowrap; font-style: normal; text-decoration: none; }
-        .note.n-fill { background: var(--keep-wash); color: var(--keep); }
+        .note.n-fill { background: var(--wash); color: var(--ink); box-shadow: inset 0 0 0 1px var(--fill); }
         .note.n-fill.ok { display: none; }
         body.all-evidence .note.n-fill.ok { display: inline; color: var(--muted); background: var(--wash); }
         .note.n-entity { background: var(--entity); color: #2f56b8; }
@@ -97,7 +102,7 @@ internal static class ReportAssets
         .spannotes { margin: 4px 0 0; padding-left: 18px; font-size: 11px; color: #7a4b00; }
         .legend mark, .legend .note { margin-right: 4px; }
         .legend { font-size: 12px; color: var(--muted); margin: 6px 0 10px; }
-        @media (max-width: 900px) { .side { grid-template-columns: 1fr; } }
+        @media (max-width: 900px) { .side, .near-pair { grid-template-columns: 1fr; } }
         """;
 
     public const string Script = """

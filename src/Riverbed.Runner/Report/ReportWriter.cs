@@ -270,11 +270,15 @@ internal static class ReportWriter
         var near = samples.Buckets.Where(b => b.Bucket.Kind is BucketKind.NearTriggered or BucketKind.NearNotTriggered).ToList();
         if (near.Count > 0)
         {
+            // The two bands side by side, the side the threshold keeps on the left: the comparison a curator makes
+            // when moving a threshold. Inside each band, rows kept and removed (for this or another reason) are apart.
             html.Element("h3", $"Near the threshold ({threshold!.Reason})");
-            foreach (var bucket in near)
+            html.Open("div", ("class", "near-pair"));
+            foreach (var bucket in near.OrderBy(b => b.Bucket.Kind == BucketKind.NearTriggered))
             {
                 WriteBucket(html, content, samples.Score, bucket, open: true, near: true);
             }
+            html.Close("div");
         }
         html.Element("h3", "Across the range");
         var range = samples.Buckets.Where(b => b.Bucket.Kind == BucketKind.Range && b.KeptCount + b.RemovedCount > 0).ToList();
@@ -320,9 +324,15 @@ internal static class ReportWriter
             html.Close("details").Line();
             return;
         }
-        html.Open("div", ("class", "side"));
-        WriteSide(html, content, score, "kept-side", $"kept ({Html.Count(bucket.Kept.Count)} of {Html.Count(bucket.KeptCount)})", bucket.Kept);
-        WriteSide(html, content, score, "removed-side", $"removed ({Html.Count(bucket.Removed.Count)} of {Html.Count(bucket.RemovedCount)})", bucket.Removed);
+        html.Open("div", ("class", near ? "stack" : "side"));
+        if (!near || bucket.KeptCount > 0)
+        {
+            WriteSide(html, content, score, "kept-side", $"kept ({Html.Count(bucket.Kept.Count)} of {Html.Count(bucket.KeptCount)})", bucket.Kept);
+        }
+        if (!near || bucket.RemovedCount > 0)
+        {
+            WriteSide(html, content, score, "removed-side", $"removed ({Html.Count(bucket.Removed.Count)} of {Html.Count(bucket.RemovedCount)})", bucket.Removed);
+        }
         html.Close("div").Close("details").Line();
     }
 

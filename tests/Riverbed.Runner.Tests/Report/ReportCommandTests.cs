@@ -87,10 +87,10 @@ public sealed partial class ReportCommandTests(GeneratedReportFixture fixture, I
             var section = Report.Section("score-" + score);
             long counted = 0;
             var sampled = 0;
-            var ranges = section.Elements("details").Where(d => (string?)d.Attribute("data-bucket") == "Range").ToList();
+            var ranges = section.Descendants("details").Where(d => (string?)d.Attribute("data-bucket") == "Range").ToList();
             var lowest = ranges.Min(d => double.Parse((string)d.Attribute("data-low")!, CultureInfo.InvariantCulture));
             var highest = ranges.Max(d => double.Parse((string)d.Attribute("data-high")!, CultureInfo.InvariantCulture));
-            foreach (var bucket in section.Elements("details"))
+            foreach (var bucket in section.Descendants("details"))
             {
                 var counts = CountsPattern().Match(bucket.Element("summary")!.Value);
                 Assert.True(counts.Success, bucket.Element("summary")!.Value);
@@ -130,8 +130,10 @@ public sealed partial class ReportCommandTests(GeneratedReportFixture fixture, I
     [Fact]
     public void The_band_just_past_a_threshold_is_sampled_first_and_holds_the_planted_rows()
     {
-        var band = Report.Section("score-fill_compare_min").Elements("details").First(d => (string?)d.Attribute("data-bucket") == "NearTriggered");
+        var band = Report.Section("score-fill_compare_min").Descendants("details").First(d => (string?)d.Attribute("data-bucket") == "NearTriggered");
         Assert.Equal("open", (string?)band.Attribute("open"));
+        // Side by side: the band the threshold keeps, then the band it removes.
+        Assert.Equal(["NearNotTriggered", "NearTriggered"], band.Parent!.Elements("details").Select(d => (string?)d.Attribute("data-bucket")));
         var ids = band.Descendants("article").Select(a => (string?)a.Attribute("data-id")).Order(StringComparer.Ordinal).ToList();
         Assert.Equal(new[] { Planted.Hostile, Planted.KnownFlag, Planted.MultiByte, Planted.Overlapping }.Order(StringComparer.Ordinal), ids);
     }
