@@ -64,7 +64,7 @@ internal sealed record ScoreSamples(string Score, ScoreThreshold? Threshold, dou
 /// Draws the report's examples with SQL over the committed shards, reading only small columns of every row and the
 /// full rows of the few chosen. One scan buckets every row under every score (the bands next to each threshold, equal
 /// slices of the range, and "no score"), counts each bucket by decision, and keeps the k rows with the smallest
-/// md5(seed ‖ riverbed_id) (ties broken by file and row): the same run and seed always give the same sample,
+/// md5(seed ‖ riverbed_id), read as a 128-bit number (ties, i.e. repeated ids, broken by file and row): the same run and seed always give the same sample,
 /// independent of shard order, thread count or DuckDB version. A second query fetches the chosen rows, filtered by
 /// file and row number so Parquet row groups without them are skipped.
 /// </summary>
@@ -83,7 +83,8 @@ internal static class ReportSampler
         Dictionary<RowKey, ScoredExample> examples;
         try
         {
-            using var query = ShardQuery.Open();
+            // Every core helps the scan; the sample does not depend on the thread count (ties are broken by file and row).
+            using var query = ShardQuery.Open(threads: Math.Clamp(Environment.ProcessorCount, 1, 16));
             var scan = Scan(query, files, run);
             picks = PickRows(query, scan, plans, options, cancellationToken);
             examples = Fetch(query, scan, picks.SelectMany(pick => pick.Rows).Distinct().ToList(), cancellationToken);
@@ -195,7 +196,7 @@ internal static class ReportSampler
         var sql = $$"""
             SELECT s.score, {{bucketCases}} AS bucket, coalesce(d, '') = 'keep' AS kept, count(*) AS n,
                    arg_min({'f': {{file}}, 'r': riverbed_row}, {'h': h, 'f': {{file}}, 'r': riverbed_row}, {{take}}) AS picks
-            FROM (SELECT {{file}}, riverbed_row, riverbed_decision AS d, md5({{ShardQuery.Literal(options.Seed + "\u001f")}} || coalesce(riverbed_id, '')) AS h, {{values}}
+            FROM (SELECT {{file}}, riverbed_row, riverbed_decision AS d, md5_number({{ShardQuery.Literal(options.Seed + "\u001f")}} || coalesce(riverbed_id, '')) AS h, {{values}}
                   FROM {{scan}}) AS t,
                  (VALUES {{scores}}) AS s(score)
             GROUP BY ALL
