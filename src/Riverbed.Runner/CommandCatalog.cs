@@ -14,6 +14,7 @@ internal static class CommandCatalog
         yield return Commands.ScoreCommand.Create();
         yield return Commands.FilterCommand.Create();
         yield return Commands.DemoCommand.Create();
+        yield return Commands.ReportCommand.Create();
         yield return Commands.BenchCommand.Create();
     }
 }

@@ -1,0 +1,109 @@
+using System.Reflection;
+using Riverbed.Scoring;
+
+namespace Riverbed.Runner.Report;
+
+/// <summary>Caps that keep a report small and quick to open whatever the run's size.</summary>
+internal sealed record ReportLimits
+{
+    /// <summary>Characters of one turn's text shown; a longer text shows an excerpt around its first flagged span.</summary>
+    public int MaxTurnChars { get; init; } = 1500;
+
+    /// <summary>Turns of one example shown; turns with evidence come first, the rest are summarized.</summary>
+    public int MaxTurnsPerExample { get; init; } = 8;
+
+    public int MaxRejectsShown { get; init; } = 20;
+
+    public int MaxShardsListed { get; init; } = 200;
+
+    /// <summary>Characters of a reject's raw record shown.</summary>
+    public int MaxRawChars { get; init; } = 300;
+}
+
+/// <summary>Everything a report shows, gathered from the run folder; <see cref="ReportWriter"/> turns it into HTML.</summary>
+internal sealed class ReportContent
+{
+    public required ScoredRun Run { get; init; }
+
+    /// <summary>Per score, the threshold the run decided with (null: none).</summary>
+    public required IReadOnlyDictionary<string, ScoreThreshold?> Thresholds { get; init; }
+
+    /// <summary>Where the thresholds came from, in words.</summary>
+    public required string ThresholdSource { get; init; }
+
+    public required IReadOnlyList<ScoreSamples> Samples { get; init; }
+
+    public required IReadOnlyList<RejectSample> Rejects { get; init; }
+
+    public required SamplingOptions Sampling { get; init; }
+
+    public required ReportLimits Limits { get; init; }
+
+    public required string Title { get; init; }
+
+    public string GeneratorVersion { get; init; } =
+        typeof(ReportContent).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+
+    /// <summary>Reads a scored run folder and draws its samples.</summary>
+    public static ReportContent Gather(string folder, SamplingOptions sampling, ReportLimits limits, string? title = null, CancellationToken cancellationToken = default)
+    {
+        var run = ScoredRun.Open(folder);
+        var (thresholds, source) = ThresholdsOf(run);
+        return new ReportContent
+        {
+            Run = run,
+            Thresholds = thresholds,
+            ThresholdSource = source,
+            Samples = ReportSampler.Sample(run, thresholds, sampling, cancellationToken),
+            Rejects = RejectSamples.ReadFirst(run, limits.MaxRejectsShown),
+            Sampling = sampling,
+            Limits = limits,
+            Title = title ?? $"Riverbed report · {Path.GetFileName(run.Folder)}",
+        };
+    }
+
+    /// <summary>
+    /// The thresholds the run decided with: run.json's policy; else the removal reasons in the stats (they are written
+    /// as thresholds, e.g. fill_compare_min&lt;0); else Riverbed's defaults, said so.
+    /// </summary>
+    internal static (IReadOnlyDictionary<string, ScoreThreshold?> Thresholds, string Source) ThresholdsOf(ScoredRun run)
+    {
+        IReadOnlyList<ScoreThreshold> found;
+        string source;
+        if (run.Run?.Thresholds is { Count: > 0 } recorded)
+        {
+            (found, source) = (recorded, "the policy in run.json");
+        }
+        else if (ParseReasons(run.Statistics.RemovedByReason.Keys) is { Count: > 0 } reasons)
+        {
+            (found, source) = (reasons, "the removal reasons in the stats (run.json records no policy)");
+        }
+        else
+        {
+            (found, source) = (DecisionPolicy.Default.Thresholds, "Riverbed's default policy (the run records no policy and removed nothing)");
+        }
+        var byScore = ScoreNames.All.ToDictionary(score => score, score => found.FirstOrDefault(threshold => threshold.Score == score), StringComparer.Ordinal);
+        return (byScore, source);
+    }
+
+    private static List<ScoreThreshold> ParseReasons(IEnumerable<string> reasons)
+    {
+        var parsed = new List<ScoreThreshold>();
+        foreach (var reason in reasons)
+        {
+            try
+            {
+                var threshold = ScoreThreshold.Parse(reason);
+                if (parsed.All(other => other.Score != threshold.Score))
+                {
+                    parsed.Add(threshold);
+                }
+            }
+            catch (RiverbedException)
+            {
+                // A reason that is not a threshold (a future policy's own wording) says nothing about where a line goes.
+            }
+        }
+        return parsed;
+    }
+}
