@@ -11,5 +11,7 @@ internal static class CommandCatalog
         yield return Commands.InspectCommand.Create();
         yield return Commands.ConvertCommand.Create();
         yield return Commands.TokenizeCommand.Create();
+        yield return Commands.StatusCommand.Create();
+        yield return Commands.EmitCommand.Create();
     }
 }
