@@ -35,18 +35,18 @@ public sealed record WorkerRank(int Rank, int WorldSize, RankSource Source, stri
 }
 
 /// <summary>A rank or world size that is missing, malformed, out of range, or given two different ways.</summary>
-public sealed class RankException : RiverbedException
+public sealed class WorkerRankException : RiverbedException
 {
-    public RankException()
+    public WorkerRankException()
     {
     }
 
-    public RankException(string message)
+    public WorkerRankException(string message)
         : base(message)
     {
     }
 
-    public RankException(string message, Exception? innerException)
+    public WorkerRankException(string message, Exception? innerException)
         : base(message, innerException)
     {
     }
@@ -85,11 +85,11 @@ public static class RankResolver
         var envWorld = Read(environment, RiverbedWorldSize);
         if (rankOption is < 0)
         {
-            throw new RankException($"--rank {rankOption} is negative; ranks count from 0");
+            throw new WorkerRankException($"--rank {rankOption} is negative; ranks count from 0");
         }
         if (worldSizeOption is < 1)
         {
-            throw new RankException($"--world-size {worldSizeOption} must be at least 1");
+            throw new WorkerRankException($"--world-size {worldSizeOption} must be at least 1");
         }
 
         // Every rank that is present, in order of precedence; they must all be the same number.
@@ -114,7 +114,7 @@ public static class RankResolver
         {
             if (other.Value != ranks[0].Value)
             {
-                throw new RankException(
+                throw new WorkerRankException(
                     $"the rank is given two ways that disagree: {ranks[0].Name} and {other.Name}; remove one, or make them agree");
             }
         }
@@ -130,27 +130,27 @@ public static class RankResolver
         {
             if (world is { } given && given.Value != riverbedWorld)
             {
-                throw new RankException(
+                throw new WorkerRankException(
                     $"the world size is given two ways that disagree: {given.Name} and {RiverbedWorldSize}={riverbedWorld}; remove one, or make them agree");
             }
             world ??= (riverbedWorld, Invariant($"{RiverbedWorldSize}={riverbedWorld}"));
         }
         if (world is { } explicitWorld && explicitWorld.Value < 1)
         {
-            throw new RankException($"{explicitWorld.Name} must be at least 1");
+            throw new WorkerRankException($"{explicitWorld.Name} must be at least 1");
         }
         if (world is null && slurmId is not null)
         {
             if (slurmCount is not { } count)
             {
-                throw new RankException(
+                throw new WorkerRankException(
                     $"{SlurmTaskId} is set but {SlurmTaskCount} is not; pass --world-size with the number of ranks");
             }
             var min = Read(environment, SlurmTaskMin);
             var max = Read(environment, SlurmTaskMax);
             if ((min is { } first && first != 0) || (max is { } last && last != count - 1))
             {
-                throw new RankException(Invariant(
+                throw new WorkerRankException(Invariant(
                     $"the Slurm array's task ids ({min}-{max}, {count} tasks) do not number ranks 0..{count - 1}; submit --array=0-{count - 1}, or pass --world-size with the number of ranks"));
             }
             world = (count, Invariant($"{SlurmTaskCount}={count}"));
@@ -160,7 +160,7 @@ public static class RankResolver
         {
             if (world is { } alone && alone.Value != 1)
             {
-                throw new RankException(
+                throw new WorkerRankException(
                     $"{alone.Name} but no rank: pass --rank, or run as a Slurm array task ({SlurmTaskId}) or a Kubernetes Indexed Job ({KubernetesIndex}), or set {RiverbedRank}");
             }
             return WorkerRank.Single;
@@ -168,13 +168,13 @@ public static class RankResolver
         var rank = ranks[0];
         if (world is not { } size)
         {
-            throw new RankException(rank.Source == RankSource.Kubernetes
+            throw new WorkerRankException(rank.Source == RankSource.Kubernetes
                 ? $"{rank.Name} (a Kubernetes Indexed Job) but no world size: pass --world-size with the Job's completions, or set {RiverbedWorldSize}"
                 : $"{rank.Name} but no world size: pass --world-size, or set {RiverbedWorldSize}");
         }
         if (rank.Value >= size.Value)
         {
-            throw new RankException(Invariant(
+            throw new WorkerRankException(Invariant(
                 $"{rank.Name} is out of range for {size.Name}: ranks run from 0 to {size.Value - 1}"));
         }
         var agreeing = ranks.Skip(1).Select(other => other.Name).ToList();
@@ -191,7 +191,7 @@ public static class RankResolver
         }
         if (!int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var value))
         {
-            throw new RankException($"{name}='{text}' is not a non-negative whole number");
+            throw new WorkerRankException($"{name}='{text}' is not a non-negative whole number");
         }
         return value;
     }
