@@ -70,3 +70,9 @@ public sealed class EncodedText
     private static ImmutableArray<T> ImmutableCollectionsMarshalAsImmutable<T>(T[] array) =>
         System.Runtime.InteropServices.ImmutableCollectionsMarshal.AsImmutableArray(array);
 }
+
+/// <summary>
+/// Ids wrapped by <see cref="Tokenizer.Compose(ReadOnlySpan{int}, ReadOnlySpan{int})"/>: the model input's ids and
+/// type ids, and where each given sequence begins in them (−1 for an empty sequence).
+/// </summary>
+public readonly record struct ComposedIds(int[] Ids, int[] TypeIds, int FirstStart, int SecondStart);

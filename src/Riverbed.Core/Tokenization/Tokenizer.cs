@@ -196,6 +196,74 @@ public sealed class Tokenizer
         Write(EncodeDraft(text, pair, true, options), ids, typeIds, attentionMask);
 
     /// <summary>
+    /// Wraps an already-tokenized sequence with the post-processor's special tokens and type ids, exactly as
+    /// <see cref="Encode(string, EncodeOptions?)"/> would around the same tokens: for windows over long texts and
+    /// budgets cut in tokens, where re-encoding a substring could tokenize its edges differently.
+    /// </summary>
+    public ComposedIds Compose(ReadOnlySpan<int> first) => ComposeCore(first, default, false);
+
+    /// <summary>
+    /// Wraps two already-tokenized sequences as a pair (<c>[CLS] A [SEP] B [SEP]</c>, <c>&lt;s&gt; A &lt;/s&gt;&lt;/s&gt; B
+    /// &lt;/s&gt;</c>, …) exactly as <see cref="Encode(string, string?, EncodeOptions?)"/> would around the same tokens.
+    /// </summary>
+    public ComposedIds Compose(ReadOnlySpan<int> first, ReadOnlySpan<int> second) => ComposeCore(first, second, true);
+
+    private ComposedIds ComposeCore(ReadOnlySpan<int> first, ReadOnlySpan<int> second, bool hasPair)
+    {
+        var workspace = Workspace.For(first.Length + second.Length);
+        workspace.Pool.ReturnAll();
+        var encodings = workspace.Encodings;
+        encodings.Clear();
+        encodings.Add(Draft(first, 0, workspace.Pool));
+        if (hasPair)
+        {
+            encodings.Add(Draft(second, 1, workspace.Pool));
+        }
+        _pipeline.PostProcessor?.ProcessEncodings(encodings,
+            new ProcessingContext(true, workspace.Pool, workspace.Scratch, default, default));
+        var total = encodings.Sum(e => e.Count);
+        var ids = new int[total];
+        var typeIds = new int[total];
+        int firstStart = -1, secondStart = -1, at = 0;
+        foreach (var encoding in encodings)
+        {
+            for (var i = 0; i < encoding.Count; i++, at++)
+            {
+                ids[at] = encoding.Ids[i];
+                typeIds[at] = encoding.TypeIds[i];
+                if (encoding.SequenceIds[i] == 0 && firstStart < 0)
+                {
+                    firstStart = at;
+                }
+                else if (encoding.SequenceIds[i] == 1 && secondStart < 0)
+                {
+                    secondStart = at;
+                }
+            }
+        }
+        return new ComposedIds(ids, typeIds, firstStart, secondStart);
+    }
+
+    private DraftEncoding Draft(ReadOnlySpan<int> ids, int sequence, DraftPool pool)
+    {
+        var draft = pool.Rent();
+        draft.Ensure(ids.Length);
+        for (var i = 0; i < ids.Length; i++)
+        {
+            var id = ids[i];
+            draft.Ids[i] = id;
+            draft.TypeIds[i] = sequence;
+            draft.SequenceIds[i] = sequence;
+            draft.Tokens[i] = IdToToken(id) ?? throw new ArgumentOutOfRangeException(nameof(ids), id, "No token has this id.");
+            draft.Words[i] = -1;
+            draft.Special[i] = 0;
+            draft.Starts[i] = draft.Ends[i] = 0;
+        }
+        draft.Count = ids.Length;
+        return draft;
+    }
+
+    /// <summary>
     /// Turns ids back into text with the tokenizer's decoder (unknown ids are skipped; special tokens too unless
     /// <paramref name="skipSpecialTokens"/> is false), as HF's <c>decode</c>.
     /// </summary>

@@ -1,0 +1,341 @@
+using System.Globalization;
+using System.Numerics;
+using Riverbed.Inference;
+using Riverbed.Inference.Models;
+using Riverbed.Scoring;
+
+namespace Riverbed.Pipeline.Models;
+
+/// <summary>
+/// Runs lists of <see cref="ModelInput"/>s through one session as ONE padded batch and extracts each request's result.
+/// Padding uses the tokenizer's pad id with attention mask 0; token_type_ids are fed only when the model has that
+/// input; ids use the element type the model declares (int64 or int32); input tensors come from the pinned pool.
+/// Outputs are read in place: for the MLM only the masked positions' rows of the [B,T,V] logits are touched, and
+/// top-k runs over the candidate vocabulary straight from the output span. A request's result does not depend on
+/// what else is in its batch (padding is masked). Thread-safe: sessions accept concurrent runs.
+/// </summary>
+public sealed class ModelRunner
+{
+    private readonly InferenceSession _session;
+    private readonly ModelContract _contract;
+    private readonly int _padId;
+    private readonly string[] _outputNames;
+
+    public ModelRunner(InferenceSession session, ModelContract contract, ModelRole role, int padId, int maxSequenceLength)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        ArgumentNullException.ThrowIfNull(contract);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxSequenceLength, 1);
+        _session = session;
+        _contract = contract;
+        _padId = padId;
+        Role = role;
+        MaxSequenceLength = maxSequenceLength;
+        _outputNames = [contract.LogitsName];
+    }
+
+    public ModelRole Role { get; }
+
+    /// <summary>The longest input accepted, special tokens included.</summary>
+    public int MaxSequenceLength { get; }
+
+    /// <summary>For each request, one prediction per masked position (in the request's order).</summary>
+    public IReadOnlyList<MaskPrediction>[] FillMask(IReadOnlyList<FillMaskRequest> requests, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        RequireRole(ModelRole.MaskedLm);
+        var results = new IReadOnlyList<MaskPrediction>[requests.Count];
+        if (requests.Count == 0)
+        {
+            return results;
+        }
+        var inputs = new ModelInput[requests.Count];
+        for (var r = 0; r < requests.Count; r++)
+        {
+            var request = requests[r];
+            ArgumentNullException.ThrowIfNull(request);
+            ArgumentOutOfRangeException.ThrowIfLessThan(request.TopK, 1, nameof(request.TopK));
+            foreach (var position in request.MaskedPositions)
+            {
+                if ((uint)position >= (uint)request.Input.Ids.Length)
+                {
+                    throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                        $"masked position {position} is outside the input of {request.Input.Ids.Length} tokens"), nameof(requests));
+                }
+            }
+            inputs[r] = request.Input;
+        }
+        using var result = Run(inputs, out var length, cancellationToken);
+        var logits = result[0];
+        var shape = logits.Shape;
+        var vocabulary = checked((int)shape[^1]);
+        foreach (var request in requests)
+        {
+            if (request.Candidates.VocabularySize > vocabulary)
+            {
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                    $"the candidate vocabulary has {request.Candidates.VocabularySize} ids but the model's logits cover {vocabulary}"), nameof(requests));
+            }
+        }
+        for (var r = 0; r < requests.Count; r++)
+        {
+            var request = requests[r];
+            var predictions = new MaskPrediction[request.MaskedPositions.Length];
+            for (var m = 0; m < predictions.Length; m++)
+            {
+                var offset = (((long)r * length) + request.MaskedPositions[m]) * vocabulary;
+                predictions[m] = new MaskPrediction(logits.ElementType == TensorElementType.Float16
+                    ? TopK(logits.GetData<Half>().Slice(checked((int)offset), vocabulary), request.Candidates.Ids, request.TopK)
+                    : TopK(logits.GetData<float>().Slice(checked((int)offset), vocabulary), request.Candidates.Ids, request.TopK));
+            }
+            results[r] = predictions;
+        }
+        return results;
+    }
+
+    /// <summary>Softmax in float32 over each input's three logits, mapped to entailment/neutral/contradiction.</summary>
+    public NliProbabilities[] ClassifyPairs(IReadOnlyList<ModelInput> inputs, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        RequireRole(ModelRole.Nli);
+        var results = new NliProbabilities[inputs.Count];
+        if (inputs.Count == 0)
+        {
+            return results;
+        }
+        var labels = _contract.NliLabels ?? throw new InvalidOperationException("the nli model's labels were not resolved");
+        using var result = Run(inputs, out _, cancellationToken);
+        var logits = Widen(result[0], 0, inputs.Count * 3);
+        Span<float> p = stackalloc float[3];
+        for (var r = 0; r < inputs.Count; r++)
+        {
+            var row = logits.AsSpan(r * 3, 3);
+            var max = MathF.Max(row[0], MathF.Max(row[1], row[2]));
+            var sum = 0f;
+            for (var i = 0; i < 3; i++)
+            {
+                p[i] = MathF.Exp(row[i] - max);
+                sum += p[i];
+            }
+            results[r] = new NliProbabilities(p[labels.Entailment] / sum, p[labels.Neutral] / sum, p[labels.Contradiction] / sum);
+        }
+        return results;
+    }
+
+    /// <summary>The discriminator's logit for each token of each input (its first n values, n = the input's length).</summary>
+    public float[][] ReplacedTokenLogits(IReadOnlyList<ModelInput> inputs, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        RequireRole(ModelRole.ReplacedTokenDetection);
+        var results = new float[inputs.Count][];
+        if (inputs.Count == 0)
+        {
+            return results;
+        }
+        using var result = Run(inputs, out var length, cancellationToken);
+        var output = result[0];
+        for (var r = 0; r < inputs.Count; r++)
+        {
+            // [B,T] and [B,T,1] share one flat layout.
+            results[r] = Widen(output, r * length, inputs[r].Length);
+        }
+        return results;
+    }
+
+    /// <summary>The argmax label index of each token of each input (ties: the lower index).</summary>
+    public int[][] EntityLabels(IReadOnlyList<ModelInput> inputs, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        RequireRole(ModelRole.TokenClassification);
+        var results = new int[inputs.Count][];
+        if (inputs.Count == 0)
+        {
+            return results;
+        }
+        using var result = Run(inputs, out var length, cancellationToken);
+        var output = result[0];
+        var labels = checked((int)output.Shape[^1]);
+        for (var r = 0; r < inputs.Count; r++)
+        {
+            var tokens = new int[inputs[r].Length];
+            for (var t = 0; t < tokens.Length; t++)
+            {
+                var offset = (((r * length) + t) * labels);
+                tokens[t] = output.ElementType == TensorElementType.Float16
+                    ? ArgMax(output.GetData<Half>().Slice(offset, labels))
+                    : ArgMax(output.GetData<float>().Slice(offset, labels));
+            }
+            results[r] = tokens;
+        }
+        return results;
+    }
+
+    private void RequireRole(ModelRole role)
+    {
+        if (Role != role)
+        {
+            throw new InvalidOperationException($"this runner runs a {Role.Name()} model, not a {role.Name()} model");
+        }
+    }
+
+    /// <summary>Pads the inputs into one batch and runs it; <paramref name="length"/> is the padded length.</summary>
+    private RunResult Run(IReadOnlyList<ModelInput> inputs, out int length, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        length = 0;
+        foreach (var input in inputs)
+        {
+            ArgumentNullException.ThrowIfNull(input);
+            if (input.Ids.Length == 0)
+            {
+                throw new ArgumentException("a model input needs at least one token", nameof(inputs));
+            }
+            if (input.Ids.Length > MaxSequenceLength)
+            {
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                    $"an input of {input.Ids.Length} tokens is longer than the {Role.Name()} model accepts ({MaxSequenceLength})"), nameof(inputs));
+            }
+            if (input.TypeIds is { } inputTypes && inputTypes.Length != input.Ids.Length)
+            {
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                    $"an input has {input.Ids.Length} ids but {inputTypes.Length} type ids"), nameof(inputs));
+            }
+            length = Math.Max(length, input.Ids.Length);
+        }
+        long[] shape = [inputs.Count, length];
+        using var ids = Tensor(_contract.InputIdsType, shape, inputs, length, Column.Ids);
+        using var mask = Tensor(_contract.AttentionMaskType, shape, inputs, length, Column.Mask);
+        using var types = _contract.TokenTypeIdsType is { } typeIdsType ? Tensor(typeIdsType, shape, inputs, length, Column.Types) : null;
+        return types is null
+            ? _session.Run([new NamedTensor("input_ids", ids), new NamedTensor("attention_mask", mask)], _outputNames, cancellationToken)
+            : _session.Run([new NamedTensor("input_ids", ids), new NamedTensor("attention_mask", mask), new NamedTensor("token_type_ids", types)],
+                _outputNames, cancellationToken);
+    }
+
+    private enum Column
+    {
+        Ids,
+        Mask,
+        Types,
+    }
+
+    private OrtTensor Tensor(TensorElementType type, long[] shape, IReadOnlyList<ModelInput> inputs, int length, Column column)
+    {
+        if (type == TensorElementType.Int32)
+        {
+            var tensor = OrtTensor.CreateUninitialized<int>(shape);
+            Fill(tensor.Span, inputs, length, column);
+            return tensor;
+        }
+        var wide = OrtTensor.CreateUninitialized<long>(shape);
+        Fill(wide.Span, inputs, length, column);
+        return wide;
+    }
+
+    private void Fill<T>(Span<T> data, IReadOnlyList<ModelInput> inputs, int length, Column column)
+        where T : unmanaged, IBinaryInteger<T>
+    {
+        var pad = column == Column.Ids ? T.CreateTruncating(_padId) : T.Zero;
+        for (var r = 0; r < inputs.Count; r++)
+        {
+            var row = data.Slice(r * length, length);
+            var input = inputs[r];
+            var n = input.Ids.Length;
+            switch (column)
+            {
+                case Column.Ids:
+                    for (var i = 0; i < n; i++)
+                    {
+                        row[i] = T.CreateTruncating(input.Ids[i]);
+                    }
+                    break;
+                case Column.Mask:
+                    row[..n].Fill(T.One);
+                    break;
+                default:
+                    if (input.TypeIds is { } typeIds)
+                    {
+                        for (var i = 0; i < n; i++)
+                        {
+                            row[i] = T.CreateTruncating(typeIds[i]);
+                        }
+                    }
+                    else
+                    {
+                        row[..n].Fill(T.Zero);
+                    }
+                    break;
+            }
+            row[n..].Fill(pad);
+        }
+    }
+
+    /// <summary>The best <paramref name="k"/> candidate ids of one logits row, best first; ties to the lower id.</summary>
+    private static int[] TopK<T>(ReadOnlySpan<T> row, ReadOnlySpan<int> candidates, int k)
+        where T : unmanaged, INumberBase<T>
+    {
+        k = Math.Min(k, candidates.Length);
+        var ids = new int[k];
+        Span<float> values = k <= 64 ? stackalloc float[k] : new float[k];
+        var count = 0;
+        foreach (var id in candidates)
+        {
+            var value = float.CreateTruncating(row[id]);
+            if (float.IsNaN(value) || (count == k && value <= values[count - 1]))
+            {
+                continue;
+            }
+            // Candidates arrive in ascending id order: an equal value goes after those already kept.
+            var at = count < k ? count : k - 1;
+            while (at > 0 && values[at - 1] < value)
+            {
+                if (at < k)
+                {
+                    values[at] = values[at - 1];
+                    ids[at] = ids[at - 1];
+                }
+                at--;
+            }
+            values[at] = value;
+            ids[at] = id;
+            count = Math.Min(count + 1, k);
+        }
+        return count == k ? ids : ids[..count];
+    }
+
+    private static int ArgMax<T>(ReadOnlySpan<T> row)
+        where T : unmanaged, INumberBase<T>
+    {
+        var best = 0;
+        var bestValue = float.CreateTruncating(row[0]);
+        for (var i = 1; i < row.Length; i++)
+        {
+            var value = float.CreateTruncating(row[i]);
+            if (value > bestValue || float.IsNaN(bestValue))
+            {
+                best = i;
+                bestValue = value;
+            }
+        }
+        return best;
+    }
+
+    /// <summary>Copies <paramref name="count"/> values from <paramref name="start"/> as float32.</summary>
+    private static float[] Widen(OutputTensor output, int start, int count)
+    {
+        var values = new float[count];
+        if (output.ElementType == TensorElementType.Float16)
+        {
+            var data = output.GetData<Half>().Slice(start, count);
+            for (var i = 0; i < count; i++)
+            {
+                values[i] = (float)data[i];
+            }
+        }
+        else
+        {
+            output.GetData<float>().Slice(start, count).CopyTo(values);
+        }
+        return values;
+    }
+}

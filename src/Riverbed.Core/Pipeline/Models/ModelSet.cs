@@ -1,0 +1,286 @@
+using System.Text.Json;
+using Riverbed.Inference;
+using Riverbed.Inference.Models;
+using Riverbed.Scoring;
+using Riverbed.Tokenization;
+
+namespace Riverbed.Pipeline.Models;
+
+/// <summary>How a <see cref="ModelSet"/> opens its folders.</summary>
+public sealed class ModelSetOptions
+{
+    /// <summary>Session options for every model (threads, execution provider, …).</summary>
+    public SessionOptions Session { get; init; } = SessionOptions.Default;
+
+    /// <summary>Sessions opened per role (each gets its own <see cref="ModelRunner"/>); at least 1.</summary>
+    public int SessionsPerRole { get; init; } = 1;
+
+    /// <summary>An environment to use; null creates one that the set owns and disposes.</summary>
+    public InferenceEnvironment? Environment { get; init; }
+
+    /// <summary>Log level of an environment the set creates.</summary>
+    public OrtLogLevel LogLevel { get; init; } = OrtLogLevel.Error;
+}
+
+/// <summary>One opened role of a <see cref="ModelSet"/>: its checked folder, tokenizer, limits and runners.</summary>
+public sealed class ModelEntry : IDisposable
+{
+    private readonly InferenceSession[] _extraSessions;
+
+    internal ModelEntry(ModelRole role, ModelFolder folder, Tokenizer tokenizer, ModelRoleInfo info,
+        IReadOnlyList<ModelRunner> runners, InferenceSession[] extraSessions)
+    {
+        Role = role;
+        Folder = folder;
+        Tokenizer = tokenizer;
+        Info = info;
+        Runners = runners;
+        _extraSessions = extraSessions;
+    }
+
+    public ModelRole Role { get; }
+
+    public ModelFolder Folder { get; }
+
+    public Tokenizer Tokenizer { get; }
+
+    /// <summary>What scorers see of the model.</summary>
+    public ModelRoleInfo Info { get; }
+
+    /// <summary>One runner per session (<see cref="ModelSetOptions.SessionsPerRole"/>); the first runs the checked folder's session.</summary>
+    public IReadOnlyList<ModelRunner> Runners { get; }
+
+    public void Dispose()
+    {
+        foreach (var session in _extraSessions)
+        {
+            session.Dispose();
+        }
+        Folder.Dispose();
+    }
+}
+
+/// <summary>
+/// The models of a run, opened from a folder holding <c>mlm/</c>, <c>nli/</c>, <c>rtd/</c> and optionally
+/// <c>ner/</c>, each a model folder (model.onnx, tokenizer.json, config.json) checked against the contract. A missing
+/// role is null, with a note saying which scorers that skips. Owns its sessions (and its environment when it made it).
+/// </summary>
+public sealed class ModelSet : IDisposable
+{
+    private static readonly HashSet<string> RobertaFamily = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "roberta", "xlm-roberta", "xlm-roberta-xl", "camembert", "longformer", "mpnet", "ibert", "data2vec-text",
+        "roberta-prelayernorm", "luke",
+    };
+
+    private readonly InferenceEnvironment? _ownedEnvironment;
+    private readonly ModelEntry?[] _entries;
+
+    private ModelSet(ModelEntry?[] entries, IReadOnlyList<string> notes, InferenceEnvironment? ownedEnvironment)
+    {
+        _entries = entries;
+        Notes = notes;
+        _ownedEnvironment = ownedEnvironment;
+    }
+
+    public ModelEntry? Mlm => _entries[(int)ModelRole.MaskedLm];
+
+    public ModelEntry? Nli => _entries[(int)ModelRole.Nli];
+
+    public ModelEntry? Rtd => _entries[(int)ModelRole.ReplacedTokenDetection];
+
+    public ModelEntry? Ner => _entries[(int)ModelRole.TokenClassification];
+
+    public ModelEntry? this[ModelRole role] => _entries[(int)role];
+
+    /// <summary>Missing roles and what they skip, and the checked folders' own notes.</summary>
+    public IReadOnlyList<string> Notes { get; }
+
+    /// <summary>Opens <c>{folder}/mlm</c>, <c>nli</c>, <c>rtd</c> and <c>ner</c>, whichever exist.</summary>
+    /// <exception cref="RiverbedException">The folder does not exist or holds none of the role folders.</exception>
+    /// <exception cref="ModelContractException">A role folder breaks the contract (every problem listed).</exception>
+    public static ModelSet Open(string folder, ModelSetOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        var full = Path.GetFullPath(folder);
+        if (!Directory.Exists(full))
+        {
+            throw new RiverbedException($"models folder not found: '{full}' (it should hold mlm/, nli/, rtd/ and optionally ner/)");
+        }
+        var folders = new Dictionary<ModelRole, string>();
+        foreach (var role in Enum.GetValues<ModelRole>())
+        {
+            var path = Path.Combine(full, role.Name());
+            if (Directory.Exists(path))
+            {
+                folders[role] = path;
+            }
+        }
+        if (folders.Count == 0)
+        {
+            throw new RiverbedException($"models folder '{full}' holds none of mlm/, nli/, rtd/, ner/; each is a model folder " +
+                "with model.onnx, tokenizer.json and config.json (riverbed models generate demo makes a set)");
+        }
+        return Open(folders, options);
+    }
+
+    /// <summary>Opens the given role folders (roles not given are missing).</summary>
+    public static ModelSet Open(IReadOnlyDictionary<ModelRole, string> folders, ModelSetOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(folders);
+        options ??= new ModelSetOptions();
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.SessionsPerRole, 1, nameof(options.SessionsPerRole));
+        var owned = options.Environment is null ? InferenceEnvironment.Create(options.LogLevel) : null;
+        var environment = options.Environment ?? owned!;
+        var entries = new ModelEntry?[4];
+        var notes = new List<string>();
+        try
+        {
+            foreach (var role in Enum.GetValues<ModelRole>())
+            {
+                if (folders.TryGetValue(role, out var path))
+                {
+                    var entry = OpenRole(environment, role, path, options);
+                    entries[(int)role] = entry;
+                    notes.AddRange(entry.Folder.Notes.Select(n => $"{role.Name()}: {n}"));
+                }
+            }
+            if (entries[(int)ModelRole.MaskedLm] is null)
+            {
+                notes.Add("no mlm model: fill-and-compare is skipped");
+            }
+            if (entries[(int)ModelRole.Nli] is null)
+            {
+                notes.Add("no nli model: fill-and-compare and self-contradiction are skipped");
+            }
+            if (entries[(int)ModelRole.ReplacedTokenDetection] is null)
+            {
+                notes.Add("no rtd model: replaced-token detection is skipped");
+            }
+            if (entries[(int)ModelRole.TokenClassification] is null && entries[(int)ModelRole.ReplacedTokenDetection] is not null)
+            {
+                notes.Add("no ner model: entities come from the built-in heuristic (names, numbers, dates, quantities)");
+            }
+            if (entries[(int)ModelRole.TokenClassification] is not null && entries[(int)ModelRole.ReplacedTokenDetection] is null)
+            {
+                notes.Add("a ner model but no rtd model: entities are found only to be scored by the rtd model, so the ner model is unused");
+            }
+            return new ModelSet(entries, notes, owned);
+        }
+        catch
+        {
+            foreach (var entry in entries)
+            {
+                entry?.Dispose();
+            }
+            owned?.Dispose();
+            throw;
+        }
+    }
+
+    private static ModelEntry OpenRole(InferenceEnvironment environment, ModelRole role, string path, ModelSetOptions options)
+    {
+        var full = Path.GetFullPath(path);
+        var tokenizerPath = Path.Combine(full, ModelFolder.TokenizerFileName);
+        Tokenizer? tokenizer = null;
+        if (File.Exists(tokenizerPath))
+        {
+            tokenizer = Tokenizer.FromFile(tokenizerPath);
+        }
+        // Without a tokenizer the folder check reports the missing file along with everything else.
+        var folder = ModelFolder.Open(environment, full, new ModelFolderOptions
+        {
+            Role = role,
+            TokenizerVocabularySize = tokenizer?.VocabularySize,
+            Session = options.Session,
+        });
+        var sessions = new List<InferenceSession>();
+        try
+        {
+            if (tokenizer is null)
+            {
+                throw new ModelContractException(full, [$"missing {ModelFolder.TokenizerFileName}"]);
+            }
+            if (role == ModelRole.MaskedLm && tokenizer.MaskTokenId is null)
+            {
+                throw new ModelContractException(full, [$"{ModelFolder.TokenizerFileName} has no mask token (<mask> or [MASK]); an mlm model needs one"]);
+            }
+            var maxLength = MaxSequenceLength(folder, full);
+            var info = new ModelRoleInfo(tokenizer, maxLength, folder.Contract.Labels);
+            var padId = tokenizer.PadTokenId ?? (int?)folder.Config.PadTokenId ?? 0;
+            var runners = new List<ModelRunner> { new(folder.Session, folder.Contract, role, padId, maxLength) };
+            for (var i = 1; i < options.SessionsPerRole; i++)
+            {
+                var session = InferenceSession.Create(environment, folder.ModelPath, options.Session);
+                sessions.Add(session);
+                runners.Add(new ModelRunner(session, folder.Contract, role, padId, maxLength));
+            }
+            return new ModelEntry(role, folder, tokenizer, info, runners, [.. sessions]);
+        }
+        catch
+        {
+            foreach (var session in sessions)
+            {
+                session.Dispose();
+            }
+            folder.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// max_position_embeddings (minus 2 for the RoBERTa family, whose positions start after the padding index), capped
+    /// by the tokenizer's model_max_length (tokenizer_config.json) or declared truncation when either is known.
+    /// </summary>
+    internal static int MaxSequenceLength(ModelFolder folder, string path)
+    {
+        long length = 512;
+        if (folder.Config.MaxPositionEmbeddings is { } positions)
+        {
+            length = RobertaFamily.Contains(folder.Config.ModelType ?? string.Empty) ? positions - 2 : positions;
+        }
+        if (TokenizerModelMaxLength(Path.Combine(path, "tokenizer_config.json")) is { } tokenizerLimit)
+        {
+            length = Math.Min(length, tokenizerLimit);
+        }
+        if (length < 4)
+        {
+            throw new ModelContractException(path, [$"the model accepts only {length} tokens (config.json max_position_embeddings); scoring needs at least 4"]);
+        }
+        return (int)Math.Min(length, int.MaxValue);
+    }
+
+    /// <summary>model_max_length from tokenizer_config.json when it is a plausible number (HF writes 1e30 for "none").</summary>
+    private static long? TokenizerModelMaxLength(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+        try
+        {
+            using var document = JsonDocument.Parse(File.ReadAllBytes(path));
+            if (document.RootElement.ValueKind == JsonValueKind.Object
+                && document.RootElement.TryGetProperty("model_max_length", out var value)
+                && value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var number)
+                && number >= 1 && number < 1e9)
+            {
+                return (long)number;
+            }
+        }
+        catch (JsonException error)
+        {
+            throw new ModelContractException(Path.GetDirectoryName(path)!, [$"tokenizer_config.json {JsonErrors.NotValidJson(error)}"]);
+        }
+        return null;
+    }
+
+    public void Dispose()
+    {
+        foreach (var entry in _entries)
+        {
+            entry?.Dispose();
+        }
+        _ownedEnvironment?.Dispose();
+    }
+}
