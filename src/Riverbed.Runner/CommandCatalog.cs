@@ -16,5 +16,7 @@ internal static class CommandCatalog
         yield return Commands.DemoCommand.Create();
         yield return Commands.ReportCommand.Create();
         yield return Commands.BenchCommand.Create();
+        yield return Commands.StatusCommand.Create();
+        yield return Commands.EmitCommand.Create();
     }
 }

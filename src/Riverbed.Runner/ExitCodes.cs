@@ -17,6 +17,9 @@ public static class ExitCodes
     /// <summary>The run finished, but some shards failed; the summary names them and a rerun retries them.</summary>
     public const int PartialFailure = 3;
 
+    /// <summary><c>riverbed status</c>: some shards are not complete yet (pending, failed or stale); a rerun has work to do.</summary>
+    public const int Incomplete = 4;
+
     /// <summary>Stopped by Ctrl+C or SIGTERM before finishing; committed shards are complete, a rerun finishes the rest.</summary>
     public const int Interrupted = 130;
 }

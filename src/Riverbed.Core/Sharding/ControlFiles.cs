@@ -1,0 +1,65 @@
+using System.Text;
+using Riverbed.IO;
+using Riverbed.IO.Writing;
+
+namespace Riverbed.Sharding;
+
+/// <summary>
+/// The output folder's control area, <c>{output}/.riverbed/</c>: the job record (<c>assignment.json</c>), pinned shard
+/// lists (<c>lists/</c>), failure markers (<c>failed/</c>) and scheduler logs. It is hidden, so input resolution never
+/// mistakes it for data when an output folder is read again. Every file in it is replaced atomically (temporary name,
+/// fsync, rename, folder fsync): the filesystem is the only thing ranks share, so a reader must never see half a file.
+/// </summary>
+public static class ControlFiles
+{
+    public const string FolderName = ".riverbed";
+
+    public static string Folder(string outputFolder) => Path.Combine(Path.GetFullPath(outputFolder), FolderName);
+
+    /// <summary>A path under the control folder; <paramref name="relative"/> is checked like an output name.</summary>
+    public static string PathOf(string outputFolder, string relative) =>
+        Path.Combine(Folder(outputFolder), ShardLayout.CheckRelativeName(relative).Replace('/', Path.DirectorySeparatorChar));
+
+    /// <summary>Writes <paramref name="path"/> atomically, replacing what was there.</summary>
+    internal static void Replace(string path, string text) => Replace(path, Encoding.UTF8.GetBytes(text));
+
+    internal static void Replace(string path, byte[] bytes)
+    {
+        var temporary = Stage(path, bytes);
+        DurableFiles.Rename(temporary, path);
+        DurableFiles.SyncDirectory(Path.GetDirectoryName(path)!);
+    }
+
+    /// <summary>
+    /// Writes <paramref name="path"/> only if no file has that name yet (atomically: of two processes racing, exactly one
+    /// creates it). Returns false when it already existed.
+    /// </summary>
+    internal static bool CreateNew(string path, byte[] bytes)
+    {
+        var temporary = Stage(path, bytes);
+        try
+        {
+            // Without overwrite, .NET moves with link()+unlink() on Linux, so an existing file is never replaced.
+            File.Move(temporary, path, overwrite: false);
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            DurableFiles.DeleteIfExists(temporary);
+            return false;
+        }
+        DurableFiles.SyncDirectory(Path.GetDirectoryName(path)!);
+        return true;
+    }
+
+    private static string Stage(string path, byte[] bytes)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var temporary = ShardLayout.TemporaryPath(path);
+        using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+        {
+            stream.Write(bytes);
+            stream.Flush(flushToDisk: true);
+        }
+        return temporary;
+    }
+}

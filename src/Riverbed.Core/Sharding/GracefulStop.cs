@@ -1,0 +1,121 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+
+namespace Riverbed.Sharding;
+
+/// <summary>
+/// Preemption handling for a worker. The first SIGTERM (or Ctrl+C) stops intake at once — no new shard is started —
+/// and gives the shard in flight <see cref="Grace"/> to finish; after that, or at a second signal, it is abandoned
+/// (its writer aborts, its temporaries are deleted, nothing final-named appears). Nothing here is needed for
+/// correctness: a worker killed outright leaves only temporaries, which the next attempt at that shard discards.
+/// Since .NET 10 the runtime installs no SIGTERM handler of its own, so without this a SIGTERM ends the process at once.
+/// </summary>
+public sealed class GracefulStop : IDisposable
+{
+    private readonly CancellationTokenSource _intake = new();
+    private readonly CancellationTokenSource _inFlight = new();
+    private readonly List<PosixSignalRegistration> _registrations = [];
+    private readonly Lock _gate = new();
+    private readonly Action<string> _log;
+    private Timer? _graceTimer;
+    private int _signals;
+    private bool _disposed;
+
+    /// <param name="grace">How long the shard in flight may take after the first signal.</param>
+    /// <param name="log">Where to say what happens (the CLI passes standard error).</param>
+    /// <param name="outer">Another cancellation that counts as a stop request (e.g. the host's).</param>
+    public GracefulStop(TimeSpan grace, Action<string>? log = null, CancellationToken outer = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(grace, TimeSpan.Zero);
+        Grace = grace;
+        _log = log ?? (_ => { });
+        if (outer.CanBeCanceled)
+        {
+            outer.Register(() => Request("cancellation"));
+        }
+    }
+
+    public TimeSpan Grace { get; }
+
+    /// <summary>Cancelled at the first signal: take no new shard.</summary>
+    public CancellationToken Intake => _intake.Token;
+
+    /// <summary>Cancelled when the grace period runs out (or at a second signal): abandon the shard in flight.</summary>
+    public CancellationToken InFlight => _inFlight.Token;
+
+    /// <summary>What stopped the worker ("SIGTERM", "SIGINT", …), or null when nothing did.</summary>
+    public string? Reason { get; private set; }
+
+    public bool Requested => _intake.IsCancellationRequested;
+
+    /// <summary>Handles SIGTERM and SIGINT in this process (instead of the default: die at once).</summary>
+    public GracefulStop Register()
+    {
+        foreach (var signal in new[] { PosixSignal.SIGTERM, PosixSignal.SIGINT })
+        {
+            _registrations.Add(PosixSignalRegistration.Create(signal, context =>
+            {
+                context.Cancel = true;
+                Request(context.Signal == PosixSignal.SIGTERM ? "SIGTERM" : "SIGINT");
+            }));
+        }
+        return this;
+    }
+
+    /// <summary>Stops intake and starts the grace period; a second request abandons the shard in flight at once.</summary>
+    public void Request(string reason)
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+            _signals++;
+            if (_signals == 1)
+            {
+                Reason = reason;
+                _log(string.Create(CultureInfo.InvariantCulture,
+                    $"{reason}: taking no new shard; the one in flight has {Grace.TotalSeconds:0.#} s to finish (a second signal abandons it)"));
+                _intake.Cancel();
+                _graceTimer = new Timer(_ => Abandon("the grace period ran out"), null, Grace, Timeout.InfiniteTimeSpan);
+            }
+            else
+            {
+                Abandon($"a second {reason}");
+            }
+        }
+    }
+
+    private void Abandon(string why)
+    {
+        lock (_gate)
+        {
+            if (_disposed || _inFlight.IsCancellationRequested)
+            {
+                return;
+            }
+            _log($"{why}: abandoning the shard in flight (it stays incomplete; a rerun redoes it)");
+            _inFlight.Cancel();
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var registration in _registrations)
+        {
+            registration.Dispose();
+        }
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+            _disposed = true;
+            _graceTimer?.Dispose();
+            _intake.Dispose();
+            _inFlight.Dispose();
+        }
+    }
+}
