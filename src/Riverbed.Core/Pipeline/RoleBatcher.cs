@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Globalization;
+using Riverbed.Inference;
 
 namespace Riverbed.Pipeline;
 
@@ -26,7 +28,8 @@ internal interface IRoleBatcher : IDisposable
 ///   <see cref="BatchingOptions.FlushDelay"/> (or <see cref="BatchingOptions.MaxLinger"/> in all) and then takes it:
 ///   when every in-flight example is waiting on the model, nothing new can arrive, and waiting longer would deadlock.</item>
 /// </list>
-/// A batch that fails fails each of its requests with the error; the caller decides what that means for the run.
+/// A batch that fails is halved and retried down to the request at fault (see <see cref="RunIsolating"/>), which fails
+/// alone with <see cref="ModelRequestFailedException"/>; the caller decides what that means for the run.
 /// </summary>
 internal sealed class RoleBatcher<TRequest, TResult> : IRoleBatcher
     where TRequest : class
@@ -42,6 +45,7 @@ internal sealed class RoleBatcher<TRequest, TResult> : IRoleBatcher
     private readonly long _flushDelayTicks;
     private readonly long _maxLingerTicks;
     private readonly ModelActivity? _activity;
+    private readonly int[] _failuresInARow;
     private long _pendingTokens;
     private long _sequence;
     private long _lastArrival;
@@ -68,6 +72,7 @@ internal sealed class RoleBatcher<TRequest, TResult> : IRoleBatcher
         _counters = new BatchCounters(role, sessions, budgetTokens);
         _flushDelayTicks = (long)(options.FlushDelay.TotalSeconds * Stopwatch.Frequency);
         _maxLingerTicks = (long)(options.MaxLinger.TotalSeconds * Stopwatch.Frequency);
+        _failuresInARow = new int[sessions];
         _workers = new Thread[sessions];
         for (var i = 0; i < sessions; i++)
         {
@@ -170,46 +175,118 @@ internal sealed class RoleBatcher<TRequest, TResult> : IRoleBatcher
     {
         while (Take() is { } batch)
         {
-            var requests = new TRequest[batch.Length];
-            long real = 0;
-            var longest = 0;
-            for (var i = 0; i < batch.Length; i++)
-            {
-                requests[i] = batch[i].Request;
-                real += batch[i].Length;
-                longest = Math.Max(longest, batch[i].Length);
-            }
-            var started = Stopwatch.GetTimestamp();
-            IReadOnlyList<TResult> results;
-            _activity?.Enter();
             try
             {
-                results = _execute(session, requests, _stopping.Token);
-                if (results.Count != batch.Length)
-                {
-                    throw new InvalidOperationException($"the {Role} runner returned {results.Count} results for {batch.Length} requests");
-                }
+                RunIsolating(session, batch);
             }
-#pragma warning disable CA1031 // Every failure goes to the requests' awaiters, which decide; the worker must live on.
-            catch (Exception error)
-#pragma warning restore CA1031
+            catch (InferenceFaultException fatal)
+            {
+                // Requests already answered keep their answers; the rest, and everything queued, fail with the cause.
+                foreach (var pending in batch)
+                {
+                    pending.Fail(fatal);
+                }
+                Abort(fatal);
+                return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs a batch. When it fails with an error a request may have caused (the runtime's, or a request's own
+    /// validation), the batch is cut in two and each half run again, down to single requests: the rest of the batch is
+    /// answered, and only the culprit fails (reliability C1, C10). A request that fails alone to allocate memory is
+    /// retried alone <see cref="BatchingOptions.AllocationRetriesAlone"/> times first; any other error alone is
+    /// deterministic and not retried. Other errors (cancellation, bugs) fail the whole batch at once.
+    /// </summary>
+    /// <exception cref="InferenceFaultException">Too many runs failed in a row: the runtime, not a request, is at fault.</exception>
+    private void RunIsolating(int session, Pending[] batch)
+    {
+        var attemptsAlone = 0;
+        while (true)
+        {
+            var error = TryRun(session, batch);
+            if (error is null)
+            {
+                _failuresInARow[session] = 0;
+                return;
+            }
+            if (error is not (OrtException or ArgumentException))
             {
                 foreach (var pending in batch)
                 {
                     pending.Fail(error);
                 }
+                return;
+            }
+            var allocation = error is OrtException { IsAllocationFailure: true };
+            _counters.FailedRun(allocation);
+            if (++_failuresInARow[session] >= _options.MaxConsecutiveFailedRuns)
+            {
+                throw new InferenceFaultException(string.Create(CultureInfo.InvariantCulture,
+                    $"the {Role} model failed {_failuresInARow[session]} runs in a row, down to single requests, so the fault is the " +
+                    $"runtime's or the device's rather than the examples' (last: {error.Message}). Committed shards are complete; " +
+                    $"fix the cause (a smaller --batch-tokens if it is memory) and run the same command again."), error);
+            }
+            if (batch.Length > 1)
+            {
+                _counters.Split();
+                var half = (batch.Length + 1) / 2;
+                RunIsolating(session, batch[..half]);
+                RunIsolating(session, batch[half..]);
+                return;
+            }
+            attemptsAlone++;
+            if (allocation && attemptsAlone <= _options.AllocationRetriesAlone)
+            {
+                _counters.Retry();
                 continue;
             }
-            finally
+            _counters.Quarantine();
+            batch[0].Fail(new ModelRequestFailedException(Role, batch[0].Length, attemptsAlone, error));
+            return;
+        }
+    }
+
+    /// <summary>Runs one batch and answers its requests; returns the error instead when it fails.</summary>
+    private Exception? TryRun(int session, Pending[] batch)
+    {
+        var requests = new TRequest[batch.Length];
+        long real = 0;
+        var longest = 0;
+        for (var i = 0; i < batch.Length; i++)
+        {
+            requests[i] = batch[i].Request;
+            real += batch[i].Length;
+            longest = Math.Max(longest, batch[i].Length);
+        }
+        var started = Stopwatch.GetTimestamp();
+        IReadOnlyList<TResult> results;
+        _activity?.Enter();
+        try
+        {
+            results = _execute(session, requests, _stopping.Token);
+            if (results.Count != batch.Length)
             {
-                _activity?.Exit();
-            }
-            _counters.Add(batch.Length, real, (long)longest * batch.Length, Stopwatch.GetTimestamp() - started);
-            for (var i = 0; i < batch.Length; i++)
-            {
-                batch[i].Succeed(results[i]);
+                throw new InvalidOperationException($"the {Role} runner returned {results.Count} results for {batch.Length} requests");
             }
         }
+#pragma warning disable CA1031 // Every failure is the caller's to classify; the worker must live on.
+        catch (Exception error)
+#pragma warning restore CA1031
+        {
+            return error;
+        }
+        finally
+        {
+            _activity?.Exit();
+        }
+        _counters.Add(batch.Length, real, (long)longest * batch.Length, Stopwatch.GetTimestamp() - started);
+        for (var i = 0; i < batch.Length; i++)
+        {
+            batch[i].Succeed(results[i]);
+        }
+        return null;
     }
 
     /// <summary>The next batch for a free session, or null when the batcher is done.</summary>

@@ -216,7 +216,7 @@ public sealed class InferenceSessionTests : IClassFixture<EnvironmentFixture>
         using var small = OrtTensor.Create([2], new[] { 1L, 1L });
         var real = Assert.Throws<OrtException>(() => session.Run([new NamedTensor("x", x), new NamedTensor("shape", huge)]));
 
-        session.InjectFault = () => true;
+        session.InjectFault = _ => InjectedFault.AllocationFailure;
         var injected = Assert.Throws<OrtException>(() => session.Run([new NamedTensor("x", x), new NamedTensor("shape", small)]));
         session.InjectFault = null;
         using var fine = session.Run([new NamedTensor("x", x), new NamedTensor("shape", small)]);
