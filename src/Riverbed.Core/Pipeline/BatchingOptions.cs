@@ -45,10 +45,11 @@ public sealed record BatchingOptions
     public int AllocationRetriesAlone { get; init; } = 2;
 
     /// <summary>
-    /// Failed runs in a row on one session (no run succeeding in between) after which the fault is taken for the
-    /// runtime's, not the requests': the run stops. Isolating one bad request in a batch of 512 takes about 10 failed
-    /// runs in a row (one per halving, plus its retries), two adjacent ones about 16, so 32 leaves room for the worst
-    /// honest case while a broken device stops within a few batches instead of failing every example one by one.
+    /// Failed runs in a row on one session (no run succeeding in between) after which the session checks that the
+    /// runtime still works, by running again a request that succeeded on it before: if that fails too the run stops
+    /// (<see cref="InferenceFaultException"/>) instead of failing every example one by one. Bad requests side by side
+    /// in a batch fail in a row as well (one halving each, plus retries), which is why the check exists rather than a
+    /// plain limit; 32 keeps the checks rare while a broken device stops within a batch or two.
     /// </summary>
     public int MaxConsecutiveFailedRuns { get; init; } = 32;
 

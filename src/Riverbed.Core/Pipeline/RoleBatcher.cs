@@ -46,6 +46,7 @@ internal sealed class RoleBatcher<TRequest, TResult> : IRoleBatcher
     private readonly long _maxLingerTicks;
     private readonly ModelActivity? _activity;
     private readonly int[] _failuresInARow;
+    private readonly TRequest?[] _probes;
     private long _pendingTokens;
     private long _sequence;
     private long _lastArrival;
@@ -73,6 +74,7 @@ internal sealed class RoleBatcher<TRequest, TResult> : IRoleBatcher
         _flushDelayTicks = (long)(options.FlushDelay.TotalSeconds * Stopwatch.Frequency);
         _maxLingerTicks = (long)(options.MaxLinger.TotalSeconds * Stopwatch.Frequency);
         _failuresInARow = new int[sessions];
+        _probes = new TRequest?[sessions];
         _workers = new Thread[sessions];
         for (var i = 0; i < sessions; i++)
         {
@@ -223,10 +225,7 @@ internal sealed class RoleBatcher<TRequest, TResult> : IRoleBatcher
             _counters.FailedRun(allocation);
             if (++_failuresInARow[session] >= _options.MaxConsecutiveFailedRuns)
             {
-                throw new InferenceFaultException(string.Create(CultureInfo.InvariantCulture,
-                    $"the {Role} model failed {_failuresInARow[session]} runs in a row, down to single requests, so the fault is the " +
-                    $"runtime's or the device's rather than the examples' (last: {error.Message}). Committed shards are complete; " +
-                    $"fix the cause (a smaller --batch-tokens if it is memory) and run the same command again."), error);
+                CheckRuntimeStillWorks(session, error);
             }
             if (batch.Length > 1)
             {
@@ -246,6 +245,39 @@ internal sealed class RoleBatcher<TRequest, TResult> : IRoleBatcher
             batch[0].Fail(new ModelRequestFailedException(Role, batch[0].Length, attemptsAlone, error));
             return;
         }
+    }
+
+    /// <summary>
+    /// After many failed runs in a row: many bad requests side by side fail in a row too, so before blaming the runtime
+    /// the session runs again a request that succeeded on it before (its probe). If that fails as well, nothing can
+    /// succeed any more: the fault is the runtime's or the device's, and the batcher stops.
+    /// </summary>
+    /// <exception cref="InferenceFaultException">The probe failed too, or there is none (nothing has succeeded yet).</exception>
+    private void CheckRuntimeStillWorks(int session, Exception error)
+    {
+        var failures = _failuresInARow[session];
+        var probe = _probes[session];
+        Exception? probeError = null;
+        if (probe is not null)
+        {
+            try
+            {
+                _ = _execute(session, [probe], _stopping.Token);
+                _failuresInARow[session] = 0;
+                return;
+            }
+#pragma warning disable CA1031 // Whatever the probe meets says the same: the runtime no longer runs what it ran before.
+            catch (Exception failure)
+#pragma warning restore CA1031
+            {
+                probeError = failure;
+            }
+        }
+        var evidence = probe is null ? "and none of its runs has succeeded yet" : "and a request it had run fine before failed again";
+        throw new InferenceFaultException(string.Create(CultureInfo.InvariantCulture,
+            $"the {Role} model failed {failures} runs in a row, down to single requests, {evidence}, so the fault is the runtime's or the " +
+            $"device's rather than the examples' (last: {(probeError ?? error).Message}). Committed shards are complete; fix the cause " +
+            $"(a smaller --batch-tokens if it is memory) and run the same command again."), probeError ?? error);
     }
 
     /// <summary>Runs one batch and answers its requests; returns the error instead when it fails.</summary>
@@ -282,10 +314,13 @@ internal sealed class RoleBatcher<TRequest, TResult> : IRoleBatcher
             _activity?.Exit();
         }
         _counters.Add(batch.Length, real, (long)longest * batch.Length, Stopwatch.GetTimestamp() - started);
+        var shortest = 0;
         for (var i = 0; i < batch.Length; i++)
         {
             batch[i].Succeed(results[i]);
+            shortest = batch[i].Length < batch[shortest].Length ? i : shortest;
         }
+        _probes[session] = requests[shortest];
         return null;
     }
 
