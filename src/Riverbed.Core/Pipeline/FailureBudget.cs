@@ -68,7 +68,8 @@ public sealed record FailureBudget
 
     /// <summary>Failed rows allowed once <paramref name="rowsRead"/> rows of the shard have been read.</summary>
     public long Allowed(long rowsRead) =>
-        Count ?? Math.Max(Floor, (long)Math.Floor(Fraction!.Value * rowsRead));
+        // The tiny addend keeps 29% of 100 at 29, not 28.999… rounded down.
+        Count ?? Math.Max(Floor, (long)Math.Floor((Fraction!.Value * rowsRead) + 1e-9));
 
     public bool IsExceeded(long failedRows, long rowsRead) => failedRows > Allowed(rowsRead);
 
