@@ -258,12 +258,20 @@ internal sealed class RoleBatcher<TRequest, TResult> : IRoleBatcher
         var failures = _failuresInARow[session];
         var probe = _probes[session];
         Exception? probeError = null;
+        if (_stopping.IsCancellationRequested)
+        {
+            return; // shutting down: the next run fails with the cancellation, which is the real cause
+        }
         if (probe is not null)
         {
             try
             {
                 _ = _execute(session, [probe], _stopping.Token);
                 _failuresInARow[session] = 0;
+                return;
+            }
+            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+            {
                 return;
             }
 #pragma warning disable CA1031 // Whatever the probe meets says the same: the runtime no longer runs what it ran before.
