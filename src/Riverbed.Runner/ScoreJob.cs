@@ -51,6 +51,7 @@ internal static class ScoreJob
             Batching = settings.Batching,
             Limit = settings.Limit,
             MaxExamplesInFlight = settings.MaxExamplesInFlight,
+            MaxFailures = settings.MaxFailures,
         };
         var pipeline = new ScoringPipeline(models, options) { ShardFinished = display.Shard };
         display.Line(string.Create(CultureInfo.InvariantCulture,
@@ -101,9 +102,12 @@ internal static class ScoreJob
             $"{run.Batching.Sum(b => b.RealTokens) / seconds:N0} real tokens/s"));
         foreach (var role in run.Batching.Where(b => b.Batches > 0))
         {
+            var faults = role.FailedRuns == 0 ? string.Empty : string.Create(CultureInfo.InvariantCulture,
+                $"; {role.FailedRuns:N0} failed runs ({role.AllocationFailures:N0} out of memory): {role.Splits:N0} splits, " +
+                $"{role.Retries:N0} retries alone, {role.Quarantined:N0} requests failed alone");
             display.Line(string.Create(CultureInfo.InvariantCulture,
                 $"  {role.Role}: {role.Batches:N0} batches, fill {role.Fill:P0}, padding {role.PaddingFraction:P1}, " +
-                $"inside Run() {role.RunSeconds / role.Sessions / seconds:P0} of wall time per session"));
+                $"inside Run() {role.RunSeconds / role.Sessions / seconds:P0} of wall time per session{faults}"));
         }
         display.Line($"outputs: {output} (stats.json, run.json, one manifest per shard)");
         return new ScoreJobResult(run, total, configuration);

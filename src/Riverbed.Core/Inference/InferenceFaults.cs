@@ -2,6 +2,21 @@ using Riverbed.Inference.Native;
 
 namespace Riverbed.Inference;
 
+/// <summary>A fault a test can make a session raise in place of running.</summary>
+internal enum InjectedFault
+{
+    None,
+
+    /// <summary>The runtime's arena could not serve an allocation (what a batch too large for the device meets).</summary>
+    AllocationFailure,
+
+    /// <summary>The runtime refused the inputs (a deterministic, per-request error such as a bad shape).</summary>
+    InvalidArgument,
+}
+
+/// <summary>Decides, from a Run's inputs, whether that Run fails and how (<see cref="InferenceSession.InjectFault"/>).</summary>
+internal delegate InjectedFault FaultTrigger(ReadOnlySpan<NamedTensor> inputs);
+
 /// <summary>
 /// Faults a test can make a session raise, built the way ONNX Runtime builds them (a real OrtStatus, turned into an
 /// exception by the same code as every other status), so code under test cannot tell them from the real thing.
@@ -9,6 +24,13 @@ namespace Riverbed.Inference;
 /// </summary>
 internal static class InferenceFaults
 {
+    public static OrtException Raise(InjectedFault fault, string context) => fault switch
+    {
+        InjectedFault.AllocationFailure => AllocationFailure(context),
+        InjectedFault.InvalidArgument => InvalidArgument(context),
+        _ => throw new ArgumentOutOfRangeException(nameof(fault), fault, "no fault to raise"),
+    };
+
     /// <summary>
     /// What ONNX Runtime 1.29 reports when its arena cannot serve a request during Run (code ORT_FAIL and the
     /// message below, as measured on the CPU arena), which <see cref="OrtException.IsAllocationFailure"/> recognises.
@@ -19,5 +41,13 @@ internal static class InferenceFaults
                 "Non-zero status code returned while running MatMul node. Name:'injected_fault' Status Message: " +
                 "bfc_arena.cc: void* onnxruntime::BFCArena::AllocateRawInternal(size_t, bool, onnxruntime::Stream*) " +
                 $"Failed to allocate memory for requested buffer of size {requestedBytes}"),
+            context);
+
+    /// <summary>What ONNX Runtime reports when an input's shape does not fit the model (ORT_INVALID_ARGUMENT).</summary>
+    public static OrtException InvalidArgument(string context) =>
+        OrtStatus.ToException(
+            OrtStatus.Create(OrtErrorCode.InvalidArgument,
+                "Got invalid dimensions for input: input_ids for the following indices index: 1 Got: 0 Expected: 1 " +
+                "Please fix either the inputs/outputs or the model. (injected fault)"),
             context);
 }

@@ -54,10 +54,11 @@ public sealed unsafe class InferenceSession : IDisposable
     public string? ProducerName { get; }
 
     /// <summary>
-    /// Test seam for fault injection (reliability C1): when set and it returns true, a Run fails exactly as an
-    /// allocation failure inside ONNX Runtime does. Internal and off unless a test or the pipeline's fault mode sets it.
+    /// Test seam for fault injection (reliability C1, C10): called before each Run with the run's inputs (empty for a
+    /// Run through an IO binding); the fault it names is raised exactly as ONNX Runtime raises it (see
+    /// <see cref="InferenceFaults"/>). Internal and off unless a test or the RIVERBED_FAULT_OOM test hook sets it.
     /// </summary>
-    internal Func<bool>? InjectFault { get; set; }
+    internal FaultTrigger? InjectFault { get; set; }
 
     /// <summary>
     /// Checks the file (see <c>ModelFileGuard</c>: valid ONNX, external data inside its folder, no unvetted native
@@ -157,7 +158,7 @@ public sealed unsafe class InferenceSession : IDisposable
         using var lease = new HandleLease(_handle);
         using var bindingLease = new HandleLease(binding.Handle);
         using var control = RunControl.Start(cancellationToken);
-        CheckInjectedFault();
+        CheckInjectedFault([]);
         Finish(OrtApi.RunWithBinding(lease.Pointer, control.Pointer, bindingLease.Pointer), cancellationToken);
         return binding.TakeOutputs();
     }
@@ -212,7 +213,7 @@ public sealed unsafe class InferenceSession : IDisposable
                 outputLeases[i] = new HandleLease(leased[i].Handle);
             }
             using var control = RunControl.Start(cancellationToken);
-            CheckInjectedFault();
+            CheckInjectedFault(inputs);
             fixed (nint* inNames = inputNames, inValues = inputValues, outNames = outputNamePointers, outValues = outputs)
             {
                 Finish(OrtApi.Run(sessionLease.Pointer, control.Pointer, (byte**)inNames, inValues, (nuint)inputCount,
@@ -246,11 +247,11 @@ public sealed unsafe class InferenceSession : IDisposable
         throw error;
     }
 
-    private void CheckInjectedFault()
+    private void CheckInjectedFault(ReadOnlySpan<NamedTensor> inputs)
     {
-        if (InjectFault?.Invoke() == true)
+        if (InjectFault is { } trigger && trigger(inputs) is var fault && fault != InjectedFault.None)
         {
-            throw InferenceFaults.AllocationFailure($"running '{ModelPath}'");
+            throw InferenceFaults.Raise(fault, $"running '{ModelPath}'");
         }
     }
 

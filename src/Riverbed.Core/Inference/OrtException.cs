@@ -20,11 +20,12 @@ public sealed class OrtException : RiverbedException
     {
     }
 
-    internal OrtException(OrtErrorCode code, string runtimeMessage, string? context)
+    internal OrtException(OrtErrorCode code, string runtimeMessage, string? context, bool isAllocationFailure)
         : base(Compose(code, runtimeMessage, context))
     {
         ErrorCode = code;
         RuntimeMessage = runtimeMessage;
+        IsAllocationFailure = isAllocationFailure;
     }
 
     public OrtErrorCode ErrorCode { get; } = OrtErrorCode.Fail;
@@ -34,14 +35,9 @@ public sealed class OrtException : RiverbedException
 
     /// <summary>
     /// True when the runtime failed to allocate memory (CPU or device): the one failure a caller may answer by
-    /// retrying with a smaller batch. ORT reports these as ordinary failures, so this reads the message the allocators
-    /// write ("Failed to allocate memory", CUDA "out of memory", std::bad_alloc).
+    /// retrying with a smaller batch. Decided once, where the status becomes this exception (<c>OrtStatus</c>).
     /// </summary>
-    public bool IsAllocationFailure =>
-        RuntimeMessage.Contains("Failed to allocate memory", StringComparison.OrdinalIgnoreCase) ||
-        RuntimeMessage.Contains("out of memory", StringComparison.OrdinalIgnoreCase) ||
-        RuntimeMessage.Contains("bad_alloc", StringComparison.Ordinal) ||
-        RuntimeMessage.Contains("bad allocation", StringComparison.Ordinal);
+    public bool IsAllocationFailure { get; }
 
     private static string Compose(OrtErrorCode code, string message, string? context)
     {

@@ -14,6 +14,21 @@ namespace Riverbed.Pipeline;
 public sealed record RoleBatchStatistics(string Role, int Sessions, int BudgetTokens, long Batches, long Requests, long RealTokens,
     long PaddedTokens, double RunSeconds)
 {
+    /// <summary>Runs that failed (whatever the error); each is followed by a split, a retry, or a request failed alone.</summary>
+    public long FailedRuns { get; init; }
+
+    /// <summary>Of <see cref="FailedRuns"/>, those that failed to allocate memory.</summary>
+    public long AllocationFailures { get; init; }
+
+    /// <summary>Failed batches cut in two and run again half by half.</summary>
+    public long Splits { get; init; }
+
+    /// <summary>Requests run again alone after failing alone to allocate memory.</summary>
+    public long Retries { get; init; }
+
+    /// <summary>Requests that failed even alone: their examples became failed rows.</summary>
+    public long Quarantined { get; init; }
+
     /// <summary>Share of processed tokens that were padding.</summary>
     public double PaddingFraction => PaddedTokens == 0 ? 0 : 1.0 - ((double)RealTokens / PaddedTokens);
 
@@ -27,6 +42,11 @@ public sealed record RoleBatchStatistics(string Role, int Sessions, int BudgetTo
         RealTokens = RealTokens - earlier.RealTokens,
         PaddedTokens = PaddedTokens - earlier.PaddedTokens,
         RunSeconds = RunSeconds - earlier.RunSeconds,
+        FailedRuns = FailedRuns - earlier.FailedRuns,
+        AllocationFailures = AllocationFailures - earlier.AllocationFailures,
+        Splits = Splits - earlier.Splits,
+        Retries = Retries - earlier.Retries,
+        Quarantined = Quarantined - earlier.Quarantined,
     };
 }
 
@@ -38,6 +58,11 @@ internal sealed class BatchCounters(string role, int sessions, int budgetTokens)
     private long _realTokens;
     private long _paddedTokens;
     private long _runTicks;
+    private long _failedRuns;
+    private long _allocationFailures;
+    private long _splits;
+    private long _retries;
+    private long _quarantined;
 
     public void Add(int requests, long realTokens, long paddedTokens, long runTicks)
     {
@@ -48,8 +73,30 @@ internal sealed class BatchCounters(string role, int sessions, int budgetTokens)
         Interlocked.Add(ref _runTicks, runTicks);
     }
 
+    public void FailedRun(bool allocation)
+    {
+        Interlocked.Increment(ref _failedRuns);
+        if (allocation)
+        {
+            Interlocked.Increment(ref _allocationFailures);
+        }
+    }
+
+    public void Split() => Interlocked.Increment(ref _splits);
+
+    public void Retry() => Interlocked.Increment(ref _retries);
+
+    public void Quarantine() => Interlocked.Increment(ref _quarantined);
+
     public RoleBatchStatistics Snapshot() => new(role, sessions, budgetTokens, Volatile.Read(ref _batches), Volatile.Read(ref _requests),
-        Volatile.Read(ref _realTokens), Volatile.Read(ref _paddedTokens), (double)Volatile.Read(ref _runTicks) / Stopwatch.Frequency);
+        Volatile.Read(ref _realTokens), Volatile.Read(ref _paddedTokens), (double)Volatile.Read(ref _runTicks) / Stopwatch.Frequency)
+    {
+        FailedRuns = Volatile.Read(ref _failedRuns),
+        AllocationFailures = Volatile.Read(ref _allocationFailures),
+        Splits = Volatile.Read(ref _splits),
+        Retries = Volatile.Read(ref _retries),
+        Quarantined = Volatile.Read(ref _quarantined),
+    };
 }
 
 /// <summary>

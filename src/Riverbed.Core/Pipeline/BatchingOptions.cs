@@ -37,6 +37,22 @@ public sealed record BatchingOptions
     /// </summary>
     public long MaxLogitsBytes { get; init; } = 512L * 1024 * 1024;
 
+    /// <summary>
+    /// How often a request that failed alone to allocate memory is run again alone before its example is failed. A
+    /// single request's allocation can fail for a moment (another session's batch holds the memory), so it gets a
+    /// second and third chance; a request too large for the device fails every time and is failed after these.
+    /// </summary>
+    public int AllocationRetriesAlone { get; init; } = 2;
+
+    /// <summary>
+    /// Failed runs in a row on one session (no run succeeding in between) after which the session checks that the
+    /// runtime still works, by running again a request that succeeded on it before: if that fails too the run stops
+    /// (<see cref="InferenceFaultException"/>) instead of failing every example one by one. Bad requests side by side
+    /// in a batch fail in a row as well (one halving each, plus retries), which is why the check exists rather than a
+    /// plain limit; 32 keeps the checks rare while a broken device stops within a batch or two.
+    /// </summary>
+    public int MaxConsecutiveFailedRuns { get; init; } = 32;
+
     public void Validate()
     {
         Require(BatchTokens >= 1, $"--batch-tokens must be at least 1 (got {BatchTokens})");
@@ -44,6 +60,8 @@ public sealed record BatchingOptions
         Require(SortWindowBatches >= 1, $"the sort window must span at least 1 batch (got {SortWindowBatches})");
         Require(FlushDelay >= TimeSpan.Zero && MaxLinger >= FlushDelay, "the flush delay must be >= 0 and at most the longest linger");
         Require(MaxLogitsBytes >= 1, "the logits limit must be positive");
+        Require(AllocationRetriesAlone >= 0, $"allocation retries must be 0 or more (got {AllocationRetriesAlone})");
+        Require(MaxConsecutiveFailedRuns >= 1, $"the limit of failed runs in a row must be at least 1 (got {MaxConsecutiveFailedRuns})");
     }
 
     /// <summary>The token budget for a model whose logits hold <paramref name="valuesPerToken"/> values of <paramref name="bytesPerValue"/> bytes per token.</summary>

@@ -55,8 +55,9 @@ internal interface IExampleProcessor : IDisposable
 /// <summary>
 /// normalize → score → assemble → decide for one example: maps the dataset example onto a <see cref="Dialogue"/>, scores
 /// it through the batching backend, and turns the scores into the row's columns, route and statistics. An example
-/// whose text cannot be tokenized (e.g. longer than the tokenizer accepts) becomes a failure with that reason instead
-/// of failing the shard; any other error fails the run.
+/// whose text cannot be tokenized (e.g. longer than the tokenizer accepts), or one of whose model requests fails even
+/// alone (<see cref="ModelRequestFailedException"/>), becomes a failure with that reason instead of failing the shard;
+/// any other error fails the run.
 /// </summary>
 internal sealed class ModelExampleProcessor : IExampleProcessor
 {
@@ -88,6 +89,11 @@ internal sealed class ModelExampleProcessor : IExampleProcessor
         catch (TokenizationException error)
         {
             return ExampleOutcome.Failure(TokenizationFailure, error.Message);
+        }
+        catch (ModelRequestFailedException error)
+        {
+            // One of its model requests failed even alone (the batcher isolated it): the example is failed, the run goes on.
+            return ExampleOutcome.Failure(error.Kind, error.Message);
         }
         var decision = _policy.Decide(scores.Scores);
         return ExampleOutcome.Row(ScoredColumns.Values(dialogue, scores, decision), ScoredColumns.Route(decision),

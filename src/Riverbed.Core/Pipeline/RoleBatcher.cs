@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Globalization;
+using Riverbed.Inference;
 
 namespace Riverbed.Pipeline;
 
@@ -26,7 +28,8 @@ internal interface IRoleBatcher : IDisposable
 ///   <see cref="BatchingOptions.FlushDelay"/> (or <see cref="BatchingOptions.MaxLinger"/> in all) and then takes it:
 ///   when every in-flight example is waiting on the model, nothing new can arrive, and waiting longer would deadlock.</item>
 /// </list>
-/// A batch that fails fails each of its requests with the error; the caller decides what that means for the run.
+/// A batch that fails is halved and retried down to the request at fault (see <see cref="RunIsolating"/>), which fails
+/// alone with <see cref="ModelRequestFailedException"/>; the caller decides what that means for the run.
 /// </summary>
 internal sealed class RoleBatcher<TRequest, TResult> : IRoleBatcher
     where TRequest : class
@@ -42,6 +45,8 @@ internal sealed class RoleBatcher<TRequest, TResult> : IRoleBatcher
     private readonly long _flushDelayTicks;
     private readonly long _maxLingerTicks;
     private readonly ModelActivity? _activity;
+    private readonly int[] _failuresInARow;
+    private readonly TRequest?[] _probes;
     private long _pendingTokens;
     private long _sequence;
     private long _lastArrival;
@@ -68,6 +73,8 @@ internal sealed class RoleBatcher<TRequest, TResult> : IRoleBatcher
         _counters = new BatchCounters(role, sessions, budgetTokens);
         _flushDelayTicks = (long)(options.FlushDelay.TotalSeconds * Stopwatch.Frequency);
         _maxLingerTicks = (long)(options.MaxLinger.TotalSeconds * Stopwatch.Frequency);
+        _failuresInARow = new int[sessions];
+        _probes = new TRequest?[sessions];
         _workers = new Thread[sessions];
         for (var i = 0; i < sessions; i++)
         {
@@ -170,46 +177,159 @@ internal sealed class RoleBatcher<TRequest, TResult> : IRoleBatcher
     {
         while (Take() is { } batch)
         {
-            var requests = new TRequest[batch.Length];
-            long real = 0;
-            var longest = 0;
-            for (var i = 0; i < batch.Length; i++)
-            {
-                requests[i] = batch[i].Request;
-                real += batch[i].Length;
-                longest = Math.Max(longest, batch[i].Length);
-            }
-            var started = Stopwatch.GetTimestamp();
-            IReadOnlyList<TResult> results;
-            _activity?.Enter();
             try
             {
-                results = _execute(session, requests, _stopping.Token);
-                if (results.Count != batch.Length)
-                {
-                    throw new InvalidOperationException($"the {Role} runner returned {results.Count} results for {batch.Length} requests");
-                }
+                RunIsolating(session, batch);
             }
-#pragma warning disable CA1031 // Every failure goes to the requests' awaiters, which decide; the worker must live on.
-            catch (Exception error)
-#pragma warning restore CA1031
+            catch (InferenceFaultException fatal)
+            {
+                // Requests already answered keep their answers; the rest, and everything queued, fail with the cause.
+                foreach (var pending in batch)
+                {
+                    pending.Fail(fatal);
+                }
+                Abort(fatal);
+                return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs a batch. When it fails with an error a request may have caused (the runtime's, or a request's own
+    /// validation), the batch is cut in two and each half run again, down to single requests: the rest of the batch is
+    /// answered, and only the culprit fails (reliability C1, C10). A request that fails alone to allocate memory is
+    /// retried alone <see cref="BatchingOptions.AllocationRetriesAlone"/> times first; any other error alone is
+    /// deterministic and not retried. Other errors (cancellation, bugs) fail the whole batch at once.
+    /// </summary>
+    /// <exception cref="InferenceFaultException">Too many runs failed in a row: the runtime, not a request, is at fault.</exception>
+    private void RunIsolating(int session, Pending[] batch)
+    {
+        var attemptsAlone = 0;
+        while (true)
+        {
+            var error = TryRun(session, batch);
+            if (error is null)
+            {
+                _failuresInARow[session] = 0;
+                return;
+            }
+            if (error is not (OrtException or ArgumentException))
             {
                 foreach (var pending in batch)
                 {
                     pending.Fail(error);
                 }
+                return;
+            }
+            var allocation = error is OrtException { IsAllocationFailure: true };
+            _counters.FailedRun(allocation);
+            if (++_failuresInARow[session] >= _options.MaxConsecutiveFailedRuns)
+            {
+                CheckRuntimeStillWorks(session, error);
+            }
+            if (batch.Length > 1)
+            {
+                _counters.Split();
+                var half = (batch.Length + 1) / 2;
+                RunIsolating(session, batch[..half]);
+                RunIsolating(session, batch[half..]);
+                return;
+            }
+            attemptsAlone++;
+            if (allocation && attemptsAlone <= _options.AllocationRetriesAlone)
+            {
+                _counters.Retry();
                 continue;
             }
-            finally
+            _counters.Quarantine();
+            batch[0].Fail(new ModelRequestFailedException(Role, batch[0].Length, attemptsAlone, error));
+            return;
+        }
+    }
+
+    /// <summary>
+    /// After many failed runs in a row: many bad requests side by side fail in a row too, so before blaming the runtime
+    /// the session runs again a request that succeeded on it before (its probe). If that fails as well, nothing can
+    /// succeed any more: the fault is the runtime's or the device's, and the batcher stops.
+    /// </summary>
+    /// <exception cref="InferenceFaultException">The probe failed too, or there is none (nothing has succeeded yet).</exception>
+    private void CheckRuntimeStillWorks(int session, Exception error)
+    {
+        var failures = _failuresInARow[session];
+        var probe = _probes[session];
+        Exception? probeError = null;
+        if (_stopping.IsCancellationRequested)
+        {
+            return; // shutting down: the next run fails with the cancellation, which is the real cause
+        }
+        if (probe is not null)
+        {
+            try
             {
-                _activity?.Exit();
+                _ = _execute(session, [probe], _stopping.Token);
+                _failuresInARow[session] = 0;
+                return;
             }
-            _counters.Add(batch.Length, real, (long)longest * batch.Length, Stopwatch.GetTimestamp() - started);
-            for (var i = 0; i < batch.Length; i++)
+            catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
             {
-                batch[i].Succeed(results[i]);
+                return;
+            }
+#pragma warning disable CA1031 // Whatever the probe meets says the same: the runtime no longer runs what it ran before.
+            catch (Exception failure)
+#pragma warning restore CA1031
+            {
+                probeError = failure;
             }
         }
+        var evidence = probe is null ? "and none of its runs has succeeded yet" : "and a request it had run fine before failed again";
+        throw new InferenceFaultException(string.Create(CultureInfo.InvariantCulture,
+            $"the {Role} model failed {failures} runs in a row, down to single requests, {evidence}, so the fault is the runtime's or the " +
+            $"device's rather than the examples' (last: {(probeError ?? error).Message}). Committed shards are complete; fix the cause " +
+            $"(a smaller --batch-tokens if it is memory) and run the same command again."), probeError ?? error);
+    }
+
+    /// <summary>Runs one batch and answers its requests; returns the error instead when it fails.</summary>
+    private Exception? TryRun(int session, Pending[] batch)
+    {
+        var requests = new TRequest[batch.Length];
+        long real = 0;
+        var longest = 0;
+        for (var i = 0; i < batch.Length; i++)
+        {
+            requests[i] = batch[i].Request;
+            real += batch[i].Length;
+            longest = Math.Max(longest, batch[i].Length);
+        }
+        var started = Stopwatch.GetTimestamp();
+        IReadOnlyList<TResult> results;
+        _activity?.Enter();
+        try
+        {
+            results = _execute(session, requests, _stopping.Token);
+            if (results.Count != batch.Length)
+            {
+                throw new InvalidOperationException($"the {Role} runner returned {results.Count} results for {batch.Length} requests");
+            }
+        }
+#pragma warning disable CA1031 // Every failure is the caller's to classify; the worker must live on.
+        catch (Exception error)
+#pragma warning restore CA1031
+        {
+            return error;
+        }
+        finally
+        {
+            _activity?.Exit();
+        }
+        _counters.Add(batch.Length, real, (long)longest * batch.Length, Stopwatch.GetTimestamp() - started);
+        var shortest = 0;
+        for (var i = 0; i < batch.Length; i++)
+        {
+            batch[i].Succeed(results[i]);
+            shortest = batch[i].Length < batch[shortest].Length ? i : shortest;
+        }
+        _probes[session] = requests[shortest];
+        return null;
     }
 
     /// <summary>The next batch for a free session, or null when the batcher is done.</summary>

@@ -123,6 +123,11 @@ public sealed class RunRecord
                 writer.WriteNumber("padding_fraction", Math.Round(role.PaddingFraction, 6));
                 writer.WriteNumber("batch_fill", Math.Round(role.Fill, 6));
                 writer.WriteNumber("run_seconds", Math.Round(role.RunSeconds, 3));
+                writer.WriteNumber("failed_runs", role.FailedRuns);
+                writer.WriteNumber("allocation_failures", role.AllocationFailures);
+                writer.WriteNumber("splits", role.Splits);
+                writer.WriteNumber("retries", role.Retries);
+                writer.WriteNumber("quarantined", role.Quarantined);
                 writer.WriteEndObject();
             }
             writer.WriteEndObject();

@@ -36,6 +36,12 @@ public sealed class ScoreRunOptions
     /// </summary>
     public int MaxExamplesInFlight { get; init; } = 512;
 
+    /// <summary>
+    /// Failed rows a shard may have before it stops and fails uncommitted (<c>--max-failures</c>). Not part of the
+    /// configuration hash: it changes which shards commit, never what a committed shard holds.
+    /// </summary>
+    public FailureBudget MaxFailures { get; init; } = FailureBudget.Default;
+
     public void Validate()
     {
         Reader.Validate();

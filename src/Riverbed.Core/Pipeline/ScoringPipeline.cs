@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Threading.Channels;
 using Riverbed.IO;
 using Riverbed.Pipeline.Models;
@@ -51,8 +52,8 @@ public sealed record ScoreRunResult(IReadOnlyList<ShardRunResult> Shards, IReadO
 ///     → write (in input order: the bounded order channel is the reorder buffer; commit at the end of each shard)
 /// </code>
 /// Memory stays flat whatever the shard size: at most MaxExamplesInFlight examples exist between the reader and the
-/// writer. A shard that cannot be read or written fails alone (nothing of it is committed; the run goes on with the
-/// next). Any other fault in any stage stops the whole run with that exception, and the shard in progress is not
+/// writer. A shard that cannot be read or written, or whose failed rows exceed <see cref="ScoreRunOptions.MaxFailures"/>,
+/// fails alone (nothing of it is committed; the run goes on with the next). Any other fault in any stage stops the whole run with that exception, and the shard in progress is not
 /// committed; so does cancellation (Ctrl+C, SIGTERM), after which the run throws <see cref="OperationCanceledException"/>.
 /// Complete shards are skipped; a complete shard made with another configuration is refused before anything starts.
 /// </summary>
@@ -299,6 +300,10 @@ public sealed class ScoringPipeline
                             long records = 0;
                             foreach (var record in reader.ReadRecords(cancellationToken))
                             {
+                                if (shard.Stopped)
+                                {
+                                    break;
+                                }
                                 if (record.Example is { } example)
                                 {
                                     var outcome = Task.Run(() => _processor.ProcessAsync(example, cancellationToken), cancellationToken);
@@ -422,11 +427,30 @@ public sealed class ScoringPipeline
                 _progress.Failure();
                 shard.Statistics.AddFailed();
                 Guarded(shard, () => shard.Writer?.WriteFailed(example, outcome.FailureKind!, outcome.FailureMessage!));
+                CheckFailureBudget(shard, outcome);
                 return;
             }
             _progress.Row(!outcome.Facts!.Decision.Keep);
             shard.Statistics.AddRow(outcome.Facts);
             Guarded(shard, () => shard.Writer?.WriteRow(example, outcome.Columns, outcome.Route));
+        }
+
+        /// <summary>Past its failure budget a shard stops: the reader moves on, and nothing of it is committed.</summary>
+        private void CheckFailureBudget(ShardWork shard, ExampleOutcome failure)
+        {
+            var budget = _options.MaxFailures;
+            var statistics = shard.Statistics;
+            if (shard.Problem is not null || !budget.IsExceeded(statistics.RowsFailed, statistics.RowsIn))
+            {
+                return;
+            }
+            shard.Problem = string.Create(CultureInfo.InvariantCulture,
+                $"{shard.Input.DisplayPath}: {statistics.RowsFailed} failed rows in its first {statistics.RowsIn} exceed the failure budget " +
+                $"(--max-failures {budget}: {budget.Allowed(statistics.RowsIn)} allowed), so the shard was stopped and nothing of it committed. " +
+                $"Last failure ({failure.FailureKind}): {failure.FailureMessage}. Fix the cause or raise --max-failures, and run again.");
+            shard.Stopped = true;
+            shard.Writer?.Dispose();
+            shard.Writer = null;
         }
 
         private async Task CommitAsync(ShardWork shard, Slot end, CancellationToken cancellationToken)
@@ -494,6 +518,8 @@ public sealed class ScoringPipeline
     /// <summary>One shard as the writer stage sees it.</summary>
     private sealed class ShardWork(ShardInput input)
     {
+        private bool _stopped;
+
         public ShardInput Input { get; } = input;
 
         public ShardWriter? Writer { get; set; }
@@ -502,6 +528,13 @@ public sealed class ScoringPipeline
 
         /// <summary>Why the shard cannot be committed (a write failed); its remaining records are consumed and dropped.</summary>
         public string? Problem { get; set; }
+
+        /// <summary>Set by the writer when the shard is past its failure budget: the reader reads no more of it.</summary>
+        public bool Stopped
+        {
+            get => Volatile.Read(ref _stopped);
+            set => Volatile.Write(ref _stopped, value);
+        }
     }
 
     private enum SlotKind

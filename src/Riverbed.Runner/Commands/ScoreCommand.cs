@@ -16,7 +16,8 @@ internal static class ScoreCommand
         var output = new Option<string>("--output", "-o") { Description = "Output folder", Required = true };
         var command = new Command("score",
             "Score dataset files with the models (fill-and-compare, replaced-token detection, self-contradiction) and write scored shards; " +
-            "a rerun skips complete shards.");
+            "a rerun skips complete shards. A model batch the runtime cannot run (out of memory) is halved and retried; an example whose " +
+            "request fails even alone becomes a failed row with its reason ({base}.failures.jsonl), up to --max-failures per shard.");
         dataset.AddTo(command);
         command.Options.Add(output);
         scoring.AddTo(command);

@@ -81,6 +81,14 @@ internal sealed class ScoreOptionSet
         DefaultValueFactory = _ => 10,
     };
 
+    public Option<string> MaxFailures { get; } = new("--max-failures")
+    {
+        Description = "Failed rows a shard may have (examples kept aside with a reason in {base}.failures.jsonl: untokenizable, or a model " +
+            "request that failed even alone after its batch was halved and retried) before the shard stops and fails, nothing of it " +
+            $"committed: a count (0: none), or a percentage of the rows read so far, at least {FailureBudget.Floor}. Not part of the configuration",
+        DefaultValueFactory = _ => FailureBudget.Default.ToString(),
+    };
+
     /// <summary>One intra-op thread per session unless measured otherwise (see bench/README.md, Pipeline).</summary>
     public static int DefaultThreads => 1;
 
@@ -95,7 +103,18 @@ internal sealed class ScoreOptionSet
                 result.AddError($"--device must be cpu, cuda or cuda:N; got '{result.GetValueOrDefault<string>()}'");
             }
         });
-        foreach (var option in new Option[] { Models, Device, BatchTokens, Sessions, Threads, Seed, Limit, Config, Thresholds, Combine, LogEvery })
+        MaxFailures.Validators.Add(result =>
+        {
+            try
+            {
+                FailureBudget.Parse(result.GetValueOrDefault<string>());
+            }
+            catch (RiverbedException error)
+            {
+                result.AddError(error.Message);
+            }
+        });
+        foreach (var option in new Option[] { Models, Device, BatchTokens, Sessions, Threads, Seed, Limit, Config, Thresholds, Combine, LogEvery, MaxFailures })
         {
             command.Options.Add(option);
         }
@@ -139,6 +158,7 @@ internal sealed class ScoreOptionSet
             Scoring = scoring,
             Policy = basePolicy.With(thresholds, combination),
             LogEvery = TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(LogEvery))),
+            MaxFailures = FailureBudget.Parse(parse.GetValue(MaxFailures)!),
         };
         settings.Validate();
         return settings;
@@ -206,6 +226,8 @@ internal sealed class ScoreSettings
     public TimeSpan LogEvery { get; init; } = TimeSpan.FromSeconds(10);
 
     public int MaxExamplesInFlight { get; init; } = 512;
+
+    public FailureBudget MaxFailures { get; init; } = FailureBudget.Default;
 
     public BatchingOptions Batching => new() { BatchTokens = BatchTokens };
 

@@ -216,7 +216,7 @@ public sealed class InferenceSessionTests : IClassFixture<EnvironmentFixture>
         using var small = OrtTensor.Create([2], new[] { 1L, 1L });
         var real = Assert.Throws<OrtException>(() => session.Run([new NamedTensor("x", x), new NamedTensor("shape", huge)]));
 
-        session.InjectFault = () => true;
+        session.InjectFault = _ => InjectedFault.AllocationFailure;
         var injected = Assert.Throws<OrtException>(() => session.Run([new NamedTensor("x", x), new NamedTensor("shape", small)]));
         session.InjectFault = null;
         using var fine = session.Run([new NamedTensor("x", x), new NamedTensor("shape", small)]);
@@ -226,6 +226,36 @@ public sealed class InferenceSessionTests : IClassFixture<EnvironmentFixture>
         Assert.Equal(real.ErrorCode, injected.ErrorCode);
         Assert.StartsWith($"running '{session.ModelPath}': ONNX Runtime (Fail): Non-zero status code", injected.Message, StringComparison.Ordinal);
         Assert.Equal([1f], fine["y"].GetData<float>().ToArray());
+    }
+
+    [Fact]
+    public void The_injected_invalid_argument_looks_like_a_real_shape_error_and_neither_is_an_allocation_failure()
+    {
+        using var scratch = new ScratchFolder("ort");
+        using var session = InferenceSession.Create(_environment, TestModels.Affine().Save(scratch));
+        using var wrong = OrtTensor.Create<float>(2, 4);
+        using var right = OrtTensor.Create<float>(2, 3);
+        var real = Assert.Throws<OrtException>(() => session.Run([new NamedTensor("x", wrong)]));
+
+        session.InjectFault = inputs => inputs.Length == 1 && inputs[0].Tensor.Shape[0] == 2 ? InjectedFault.InvalidArgument : InjectedFault.None;
+        var injected = Assert.Throws<OrtException>(() => session.Run([new NamedTensor("x", right)]));
+
+        Assert.Equal((OrtErrorCode.InvalidArgument, false), (real.ErrorCode, real.IsAllocationFailure));
+        Assert.Equal((OrtErrorCode.InvalidArgument, false), (injected.ErrorCode, injected.IsAllocationFailure));
+        Assert.StartsWith($"running '{session.ModelPath}': ONNX Runtime (InvalidArgument): Got invalid dimensions for input", injected.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(OrtErrorCode.Fail, "Failed to allocate memory for requested buffer of size 1024", true)]
+    [InlineData(OrtErrorCode.Fail, "CUDA failure 2: out of memory ; GPU=0", true)]
+    [InlineData(OrtErrorCode.RuntimeException, "std::bad_alloc", true)]
+    [InlineData(OrtErrorCode.Fail, "Non-zero status code returned while running Gather node: indices out of bounds", false)]
+    [InlineData(OrtErrorCode.InvalidArgument, "input 'x' is out of memory range [0, 4)", false)]
+    public void Whether_a_status_is_an_allocation_failure_is_decided_where_it_becomes_an_exception(OrtErrorCode code, string message, bool allocation)
+    {
+        var error = Riverbed.Inference.Native.OrtStatus.ToException(Riverbed.Inference.Native.OrtStatus.Create(code, message), "testing");
+        Assert.Equal((code, allocation), (error.ErrorCode, error.IsAllocationFailure));
+        Assert.False(new OrtException("made by hand: Failed to allocate memory").IsAllocationFailure);
     }
 }
 

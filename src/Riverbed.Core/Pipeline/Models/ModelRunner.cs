@@ -36,6 +36,9 @@ public sealed class ModelRunner
 
     public ModelRole Role { get; }
 
+    /// <summary>The session it runs (fault injection in tests sets its trigger).</summary>
+    internal InferenceSession Session => _session;
+
     /// <summary>The longest input accepted, special tokens included.</summary>
     public int MaxSequenceLength { get; }
 

@@ -130,6 +130,7 @@ public sealed class ModelSet : IDisposable
         ArgumentNullException.ThrowIfNull(folders);
         options ??= new ModelSetOptions();
         ArgumentOutOfRangeException.ThrowIfLessThan(options.SessionsPerRole, 1, nameof(options.SessionsPerRole));
+        var faults = InferenceFaultPlan.FromEnvironment();
         var owned = options.Environment is null ? InferenceEnvironment.Create(options.LogLevel) : null;
         var environment = options.Environment ?? owned!;
         var entries = new ModelEntry?[4];
@@ -165,7 +166,9 @@ public sealed class ModelSet : IDisposable
             {
                 notes.Add("a ner model but no rtd model: entities are found only to be scored by the rtd model, so the ner model is unused");
             }
-            return new ModelSet(entries, notes, owned);
+            var set = new ModelSet(entries, notes, owned);
+            faults?.Attach(set);
+            return set;
         }
         catch
         {
