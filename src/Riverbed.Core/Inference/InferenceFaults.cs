@@ -37,7 +37,7 @@ internal static class InferenceFaults
     /// </summary>
     public static OrtException AllocationFailure(string context, long requestedBytes = 1L << 34) =>
         OrtStatus.ToException(
-            OrtStatus.Create(OrtErrorCode.Fail,
+            Create(OrtErrorCode.Fail,
                 "Non-zero status code returned while running MatMul node. Name:'injected_fault' Status Message: " +
                 "bfc_arena.cc: void* onnxruntime::BFCArena::AllocateRawInternal(size_t, bool, onnxruntime::Stream*) " +
                 $"Failed to allocate memory for requested buffer of size {requestedBytes}"),
@@ -46,8 +46,15 @@ internal static class InferenceFaults
     /// <summary>What ONNX Runtime reports when an input's shape does not fit the model (ORT_INVALID_ARGUMENT).</summary>
     public static OrtException InvalidArgument(string context) =>
         OrtStatus.ToException(
-            OrtStatus.Create(OrtErrorCode.InvalidArgument,
+            Create(OrtErrorCode.InvalidArgument,
                 "Got invalid dimensions for input: input_ids for the following indices index: 1 Got: 0 Expected: 1 " +
                 "Please fix either the inputs/outputs or the model. (injected fault)"),
             context);
+
+    /// <summary>A real status needs the runtime: loaded here (once per process) for callers that have no session.</summary>
+    private static nint Create(OrtErrorCode code, string message)
+    {
+        OrtRuntime.Load();
+        return OrtStatus.Create(code, message);
+    }
 }
