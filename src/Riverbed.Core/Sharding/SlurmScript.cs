@@ -106,7 +106,9 @@ public sealed partial class SlurmJobOptions
 /// depends on the whole array (<c>afterany</c>). The batch shell runs the worker in the background and forwards
 /// SIGTERM to it (a shell running a foreground command would hold the signal until the command ends); a worker that
 /// stops because of the signal exits with the interrupted code, and the task requeues itself, a bounded number of
-/// times, so the rerun picks up where the committed shards end.
+/// times, so the rerun picks up where the committed shards end. Only a task Slurm still calls RUNNING requeues
+/// itself: plain <c>scancel</c> also sends SIGTERM (the worker then exits with the interrupted code too), but by then
+/// the task is COMPLETING, and requeueing it would undo the curator's cancel (seen on Slurm 22.05).
 /// </summary>
 public static class SlurmScript
 {
@@ -231,9 +233,18 @@ public static class SlurmScript
         s.Append("  [ -z \"$signalled\" ] && break\n");
         s.Append("done\n");
         s.Append("echo \"riverbed: worker exited with $status\"\n");
-        s.Append(Invariant($"if [ \"$status\" -eq {options.InterruptedExitCode} ] && [ \"${{SLURM_RESTART_COUNT:-0}}\" -lt {options.MaxRequeues} ]; then\n"));
-        s.Append("  # Interrupted: committed shards are kept; requeue this task so the rest is done.\n");
-        s.Append("  scontrol requeue \"${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}\"\n");
+        s.Append(Invariant($"if [ \"$status\" -eq {options.InterruptedExitCode} ]; then\n"));
+        s.Append("  # A warning signal (time limit, `scancel --batch --signal=TERM`, a preemption notice) leaves the task RUNNING;\n");
+        s.Append("  # `scancel` itself has already moved it on (COMPLETING), and a cancelled task must stay cancelled.\n");
+        s.Append("  state=$(squeue -h -j \"${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}\" -o %T 2>/dev/null)\n");
+        s.Append("  if [ \"$state\" != RUNNING ]; then\n");
+        s.Append("    echo \"riverbed: not requeueing: the task is ${state:-unknown to squeue} (cancelled or requeued by Slurm); rerun with riverbed emit slurm\"\n");
+        s.Append(Invariant($"  elif [ \"${{SLURM_RESTART_COUNT:-0}}\" -ge {options.MaxRequeues} ]; then\n"));
+        s.Append(Invariant($"    echo \"riverbed: not requeueing: already restarted {options.MaxRequeues} time(s); rerun with riverbed emit slurm\"\n"));
+        s.Append("  else\n");
+        s.Append("    # Interrupted: committed shards are kept; requeue this task so the rest is done.\n");
+        s.Append("    scontrol requeue \"${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}\"\n");
+        s.Append("  fi\n");
         s.Append("fi\n");
         s.Append("exit \"$status\"\n");
         return s.ToString();

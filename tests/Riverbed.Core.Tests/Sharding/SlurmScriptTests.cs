@@ -91,6 +91,24 @@ public sealed class SlurmScriptTests : IDisposable
         Assert.Single(File.ReadAllLines(_scratch.File("scontrol.log")));
     }
 
+    [Theory]
+    [InlineData("COMPLETING")]
+    [InlineData("CANCELLED")]
+    [InlineData("")]
+    public void A_task_the_curator_cancelled_is_not_requeued_even_though_its_worker_was_interrupted(string state)
+    {
+        // Plain scancel sends SIGTERM too, so the worker exits 130 as after a time-limit warning; only Slurm's state
+        // tells them apart (an empty answer: squeue no longer knows the task, or cannot reach the controller).
+        var script = WriteScript(SlurmScript.Render(Options([FakeWorker(), "score"])));
+        var cancelled = Slurm(taskId: 1, exitCode: 130);
+        cancelled["FAKE_JOB_STATE"] = state;
+        var run = Bash([script], cancelled);
+        Assert.Equal(130, run.ExitCode);
+        Assert.False(File.Exists(_scratch.File("scontrol.log")), run.Output);
+        Assert.Contains("not requeueing", run.Output, StringComparison.Ordinal);
+        Assert.Equal(["-h", "-j", "777_1", "-o", "%T"], File.ReadAllText(_scratch.File("squeue.log")).Trim().Split(' '));
+    }
+
     [Fact]
     public void Sigterm_to_the_batch_shell_reaches_the_worker_and_its_exit_code_comes_back()
     {
@@ -159,7 +177,8 @@ public sealed class SlurmScriptTests : IDisposable
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var bin = _scratch.File("bin");
         Directory.CreateDirectory(bin);
-        foreach (var (tool, reply) in new[] { ("sbatch", "echo 4242"), ("scontrol", "true") })
+        // squeue answers the task's state as Slurm would: RUNNING unless the test says it was cancelled.
+        foreach (var (tool, reply) in new[] { ("sbatch", "echo 4242"), ("scontrol", "true"), ("squeue", "echo \"${FAKE_JOB_STATE-RUNNING}\"") })
         {
             var fake = Path.Combine(bin, tool);
             File.WriteAllText(fake, $"#!/bin/bash\necho \"$*\" >> {ShellQuote.Word(_scratch.File(tool + ".log"))}\n{reply}\n");
