@@ -13,6 +13,7 @@ internal static class ScoreCommand
     {
         var dataset = new DatasetOptions();
         var scoring = new ScoreOptionSet();
+        var workerOptions = new WorkerOptionSet();
         var output = new Option<string>("--output", "-o") { Description = "Output folder", Required = true };
         var command = new Command("score",
             "Score dataset files with the models (fill-and-compare, replaced-token detection, self-contradiction) and write scored shards; " +
@@ -20,16 +21,20 @@ internal static class ScoreCommand
         dataset.AddTo(command);
         command.Options.Add(output);
         scoring.AddTo(command);
+        workerOptions.AddTo(command);
         CommandAction.Set(command, async (parse, cancellationToken) =>
         {
             var folder = parse.GetValue(output)!;
             CheckOutsideInputs(folder, parse.GetValue(dataset.Inputs) ?? []);
             var settings = scoring.Resolve(parse, dataset);
+            var worker = workerOptions.Resolve(parse);
             var inputs = dataset.ResolveInputs(parse);
-            var result = await ScoreJob.RunAsync(settings, inputs, folder, new RunDisplay(), cancellationToken).ConfigureAwait(false);
+            var result = await ScoreJob.RunAsync(settings, inputs, folder, new RunDisplay(), cancellationToken, worker).ConfigureAwait(false);
             if (result.Run.Failed > 0)
             {
-                await Console.Error.WriteLineAsync($"riverbed: {result.Run.Failed} shard(s) failed; fix them and run again (complete shards are skipped)")
+                var failed = result.Run.Shards.Where(s => s.Status == Pipeline.ShardRunStatus.Failed).Select(s => $"{s.Input.DisplayPath} ({s.Message})");
+                await Console.Error.WriteLineAsync(
+                        $"riverbed: {result.Run.Failed} shard(s) failed: {string.Join("; ", failed)}. Fix them and run again (complete shards are skipped)")
                     .ConfigureAwait(false);
                 return ExitCodes.PartialFailure;
             }
