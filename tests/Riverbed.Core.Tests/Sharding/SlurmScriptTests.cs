@@ -126,8 +126,33 @@ public sealed class SlurmScriptTests : IDisposable
         Assert.Equal(0, Kill(process.Id, "TERM"));
         Assert.True(process.WaitForExit(20_000));
         Assert.Equal(130, process.ExitCode);
-        Assert.True(File.Exists(_scratch.File("worker-got-term-0")));
+        Assert.Equal(["TERM"], File.ReadAllLines(_scratch.File("worker-got-term-0")));
         Assert.Equal(["requeue 777_0"], File.ReadAllLines(_scratch.File("scontrol.log")));
+    }
+
+    [Fact]
+    public void When_slurm_signals_the_worker_itself_the_shell_adds_no_second_sigterm_and_does_not_requeue()
+    {
+        // scancel and scontrol requeue signal every process of the task; a forwarded copy would be the worker's
+        // "second signal" (abandon the shard at once), and requeueing would undo the cancel.
+        var script = WriteScript(SlurmScript.Render(Options([FakeWorker(), "score"])));
+        var environment = Slurm(taskId: 0, exitCode: 0);
+        environment["FAKE_WORKER_WAIT"] = "1";
+        environment["FAKE_JOB_STATE"] = "COMPLETING";
+        using var process = Process.Start(BashInfo([script], environment))!;
+        var started = _scratch.File("worker-started-0");
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while ((!File.Exists(started) || File.ReadAllText(started).Trim().Length == 0) && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(50);
+        }
+        var worker = int.Parse(File.ReadAllText(started).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(0, Kill(worker, "TERM"));
+        Assert.Equal(0, Kill(process.Id, "TERM"));
+        Assert.True(process.WaitForExit(20_000));
+        Assert.Equal(130, process.ExitCode);
+        Assert.Equal(["TERM"], File.ReadAllLines(_scratch.File("worker-got-term-0")));
+        Assert.False(File.Exists(_scratch.File("scontrol.log")));
     }
 
     [Theory]
@@ -167,9 +192,14 @@ public sealed class SlurmScriptTests : IDisposable
             dir={{ShellQuote.Word(_scratch.Path)}}
             printf '%s\n' "$@" > "$dir/worker-args-$SLURM_ARRAY_TASK_ID"
             if [ -n "${FAKE_WORKER_WAIT:-}" ]; then
-              trap 'touch "$dir/worker-got-term-$SLURM_ARRAY_TASK_ID"; exit 130' TERM
-              touch "$dir/worker-started-$SLURM_ARRAY_TASK_ID"
-              for i in $(seq 400); do sleep 0.05; done
+              # Counts every SIGTERM it gets (one line each), and exits 130 a second after the first.
+              got=
+              trap 'echo TERM >> "$dir/worker-got-term-$SLURM_ARRAY_TASK_ID"; got=1' TERM
+              echo $$ > "$dir/worker-started-$SLURM_ARRAY_TASK_ID"
+              for i in $(seq 400); do
+                sleep 0.05
+                if [ -n "$got" ]; then sleep 1; exit 130; fi
+              done
               exit 0
             fi
             exit "$FAKE_EXIT"
