@@ -63,17 +63,18 @@ public sealed partial class SlurmJobTests(SlurmCluster cluster)
     public void Tasks_stopped_by_sigterm_or_requeued_by_slurm_rerun_and_the_job_completes_with_no_row_lost_or_duplicated()
     {
         cluster.Require();
-        // --grace 0: a stopped worker abandons its shard in flight at once, so the rerun must redo it.
-        using var job = new SlurmWorkspace(shards: 6, rowsPerShard: 12, "--grace", "0");
+        // --grace 0: a stopped worker abandons its shards in flight at once, so the rerun must redo them.
+        using var job = new SlurmWorkspace(shards: 6, rowsPerShard: 30, "--grace", "0");
         var array = cluster.Submit(job.Emit("riverbed.sbatch", "--tasks", "2"), job.Folder);
 
-        // Task 0 owns part-0, part-2, part-4; task 1 owns part-1, part-3, part-5. Each is stopped after its first commit.
-        WaitFor(() => File.Exists(Path.Combine(job.Output, "part-0.manifest.json")), job, "task 0 to commit part-0");
-        // A warning signal to the batch shell (what a time limit or a preemption notice sends): the worker stops,
-        // exits 130, and the task requeues itself.
+        // Each task is stopped once its worker is scoring (it has 90 rows, several seconds of work, to go).
+        WaitForScoring(job, array, task: 0);
+        // A warning signal to the batch shell (what a time limit or a preemption notice sends): the shell passes it
+        // on, the worker stops and exits 130, and the task requeues itself.
         Assert.Equal(0, cluster.Client("scancel", "--batch", "--signal=TERM", $"{array}_0").ExitCode);
-        WaitFor(() => File.Exists(Path.Combine(job.Output, "part-1.manifest.json")), job, "task 1 to commit part-1");
-        // The scheduler's own requeue (what preemption in REQUEUE mode does): Slurm kills the task and queues it again.
+        WaitForScoring(job, array, task: 1);
+        // The scheduler's own requeue (what preemption in REQUEUE mode does): Slurm signals every process of the task,
+        // the worker stops gracefully (one SIGTERM, not two), and Slurm queues the task again.
         var requeue = cluster.Client("scontrol", "requeue", $"{array}_1");
         Assert.True(requeue.ExitCode == 0, requeue.Output);
 
@@ -85,9 +86,14 @@ public sealed partial class SlurmJobTests(SlurmCluster cluster)
             Assert.True(show.Contains("JobState=COMPLETED", StringComparison.Ordinal) && show.Contains(" Restarts=1 ", StringComparison.Ordinal),
                 $"task {task} should have completed after one restart:\n{show}\n{job.AllLogs()}");
         }
-        var firstLog = File.ReadAllText(Path.Combine(job.Logs, $"slurm-{array}_0.out"));
-        Assert.Contains("riverbed: worker exited with 130", firstLog, StringComparison.Ordinal);
-        Assert.Contains("restart 1,", firstLog, StringComparison.Ordinal);
+        foreach (var task in new[] { 0, 1 })
+        {
+            var log = File.ReadAllText(Path.Combine(job.Logs, $"slurm-{array}_{task}.out"));
+            Assert.True(log.Contains("riverbed: worker exited with 130", StringComparison.Ordinal) && log.Contains("restart 1,", StringComparison.Ordinal),
+                job.AllLogs());
+        }
+        // Slurm requeued task 1 itself; its script must not have asked for a second requeue.
+        Assert.Contains("not requeueing", File.ReadAllText(Path.Combine(job.Logs, $"slurm-{array}_1.out")), StringComparison.Ordinal);
 
         var status = job.Status(json: true);
         Assert.True(status.ExitCode == ExitCodes.Success, status + job.AllLogs());
@@ -157,9 +163,9 @@ public sealed partial class SlurmJobTests(SlurmCluster cluster)
     public void A_task_the_curator_cancels_stays_cancelled()
     {
         cluster.Require();
-        using var job = new SlurmWorkspace(shards: 4, rowsPerShard: 12);
+        using var job = new SlurmWorkspace(shards: 4, rowsPerShard: 30, "--grace", "0");
         var array = cluster.Submit(job.Emit("riverbed.sbatch", "--tasks", "1"), job.Folder);
-        WaitFor(() => File.Exists(Path.Combine(job.Output, "part-0.manifest.json")), job, "the task to commit part-0");
+        WaitForScoring(job, array, task: 0);
         // Plain scancel sends SIGTERM to the worker as well, which then exits 130 as after a time-limit warning.
         Assert.Equal(0, cluster.Client("scancel", $"{array}_0").ExitCode);
         cluster.WaitUntilIdle(JobTimeout);
@@ -182,6 +188,13 @@ public sealed partial class SlurmJobTests(SlurmCluster cluster)
         var merged = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(job.Output, "stats.json"))).RootElement;
         var reference = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(job.Folder, "reference", "stats.json"))).RootElement;
         Assert.True(JsonElement.DeepEquals(merged, reference), $"merged stats.json:\n{merged}\nsingle process:\n{reference}");
+    }
+
+    /// <summary>Waits until the task's worker has opened the models and started on its shards.</summary>
+    private void WaitForScoring(SlurmWorkspace job, string array, int task)
+    {
+        var log = Path.Combine(job.Logs, $"slurm-{array}_{task}.out");
+        WaitFor(() => File.Exists(log) && File.ReadAllText(log).Contains("riverbed score:", StringComparison.Ordinal), job, $"task {task} to start scoring");
     }
 
     private void WaitFor(Func<bool> condition, SlurmWorkspace job, string what)
