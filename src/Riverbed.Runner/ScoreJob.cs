@@ -86,6 +86,7 @@ internal static class ScoreJob
             Batching = settings.Batching,
             Limit = settings.Limit,
             MaxExamplesInFlight = settings.MaxExamplesInFlight,
+            Rejects = worker.Rejects,
         };
         display.Line(string.Create(CultureInfo.InvariantCulture,
             $"{worker.Rank}: {inputs.Count} of {allInputs.Count} shard(s){(assignment.PinnedFile is { } pinned ? $" of the list {pinned}" : string.Empty)}"));

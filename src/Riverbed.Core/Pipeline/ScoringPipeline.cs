@@ -523,6 +523,12 @@ public sealed class ScoringPipeline
                     throw new InvalidOperationException(
                         $"{shard.Input.DisplayPath}: {end.ReadStatistics.Records} records read but {shard.Statistics.RowsIn} counted");
                 }
+                if (_options.Rejects.Exceeded(shard.Statistics.RowsRejected, end.ReadStatistics.Records) is { } overBudget)
+                {
+                    var kinds = string.Join(", ", shard.Statistics.RejectsByKind.Select(pair => $"{pair.Key} {pair.Value}"));
+                    throw new ShardWriteException(
+                        $"{overBudget}, by kind: {kinds}; the shard is not committed (raise the budget to keep the rejects in its rejects file, or fix the input)");
+                }
                 writer.Attach(ScoreRunOptions.StatsAttachment, shard.Statistics.ToJson());
                 var manifest = await writer.CommitAsync(end.ReadStatistics, end.Schema, cancellationToken).ConfigureAwait(false);
                 Finish(shard, ShardRunStatus.Committed, "written", manifest);
