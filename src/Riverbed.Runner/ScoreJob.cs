@@ -9,7 +9,32 @@ using Riverbed.Sharding;
 namespace Riverbed.Runner;
 
 /// <summary>What a scoring job produced.</summary>
-internal sealed record ScoreJobResult(ScoreRunResult Run, ScoreStatistics Total, RunConfiguration Configuration);
+/// <param name="StoppedBy">The signal that stopped intake ("SIGTERM", …), or null when the run was not stopped.</param>
+internal sealed record ScoreJobResult(ScoreRunResult Run, ScoreStatistics Total, RunConfiguration Configuration, string? StoppedBy)
+{
+    /// <summary>
+    /// The exit code: interrupted when a stop cut the run short, partial when a shard failed (the message names them),
+    /// success otherwise.
+    /// </summary>
+    public int ExitCode(out string? message)
+    {
+        var failed = Run.Shards.Where(s => s.Status == ShardRunStatus.Failed).Select(s => $"{s.Input.DisplayPath} ({s.Message})").ToList();
+        var failures = failed.Count > 0 ? $"{failed.Count} shard(s) failed: {string.Join("; ", failed)}. " : string.Empty;
+        if (StoppedBy is not null && Run.Stopped > 0)
+        {
+            message = string.Create(CultureInfo.InvariantCulture,
+                $"stopped by {StoppedBy}: {Run.Shards.Count(s => s.Status == ShardRunStatus.Committed)} shard(s) committed, {Run.Stopped} not started. {failures}Run the same command again to finish (complete shards are skipped)");
+            return ExitCodes.Interrupted;
+        }
+        if (failed.Count > 0)
+        {
+            message = failures + "Fix them and run again (complete shards are skipped)";
+            return ExitCodes.PartialFailure;
+        }
+        message = null;
+        return ExitCodes.Success;
+    }
+}
 
 /// <summary>
 /// One <c>riverbed score</c> worker, shared by <c>score</c> and <c>demo</c>: opens the models, fixes the configuration
@@ -22,7 +47,7 @@ internal sealed record ScoreJobResult(ScoreRunResult Run, ScoreStatistics Total,
 internal static class ScoreJob
 {
     public static async Task<ScoreJobResult> RunAsync(ScoreSettings settings, IReadOnlyList<ShardInput> inputs, string output,
-        RunDisplay display, CancellationToken cancellationToken, WorkerSettings? worker = null)
+        RunDisplay display, GracefulStop stop, WorkerSettings? worker = null)
     {
         var started = DateTime.UtcNow;
         output = Path.GetFullPath(output);
@@ -61,6 +86,7 @@ internal static class ScoreJob
             Batching = settings.Batching,
             Limit = settings.Limit,
             MaxExamplesInFlight = settings.MaxExamplesInFlight,
+            Rejects = worker.Rejects,
         };
         display.Line(string.Create(CultureInfo.InvariantCulture,
             $"{worker.Rank}: {inputs.Count} of {allInputs.Count} shard(s){(assignment.PinnedFile is { } pinned ? $" of the list {pinned}" : string.Empty)}"));
@@ -79,12 +105,12 @@ internal static class ScoreJob
         ScoreRunResult run;
         try
         {
-            run = await display.TrackAsync(() => pipeline.RunAsync(inputs, cancellationToken), () => pipeline.Progress, settings.LogEvery, "scoring")
+            run = await display.TrackAsync(() => pipeline.RunAsync(inputs, stop.Intake, stop.InFlight), () => pipeline.Progress, settings.LogEvery, "scoring")
                 .ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (stop.InFlight.IsCancellationRequested)
         {
-            display.Line("stopped: committed shards are complete; the shard in progress was not committed. Run the same command again to finish.");
+            display.Line($"stopped by {stop.Reason}: committed shards are complete; the shard in progress was abandoned (not committed, its temporaries deleted). Run the same command again to finish.");
             throw;
         }
 
@@ -135,7 +161,7 @@ internal static class ScoreJob
             ? $"outputs: {output} (stats.json, run.json, one manifest per shard)"
             : $"outputs: {output} ({Path.GetRelativePath(output, statsPath)}, {Path.GetRelativePath(output, runPath)}, one manifest per shard); " +
               $"`riverbed merge-stats {output}` writes stats.json and run.json once every rank has finished");
-        return new ScoreJobResult(run, total, configuration);
+        return new ScoreJobResult(run, total, configuration, stop.Requested ? stop.Reason : null);
     }
 
     /// <summary>
@@ -145,6 +171,10 @@ internal static class ScoreJob
     private static void KeepFailureMarker(string output, ShardRunResult result, WorkerRank rank)
     {
         var baseName = result.Input.BaseName;
+        if (result.HeldByAnother || result.Status == ShardRunStatus.Stopped)
+        {
+            return; // Another worker is writing it, or it was never started: nothing to record.
+        }
         if (result.Status == ShardRunStatus.Failed)
         {
             FailureMarker.Write(output, baseName, result.Message, rank);

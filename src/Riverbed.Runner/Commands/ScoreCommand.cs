@@ -22,23 +22,20 @@ internal static class ScoreCommand
         command.Options.Add(output);
         scoring.AddTo(command);
         workerOptions.AddTo(command);
-        CommandAction.Set(command, async (parse, cancellationToken) =>
+        CommandAction.SetGraceful(command, parse => TimeSpan.FromSeconds(parse.GetValue(workerOptions.Grace)), async (parse, stop) =>
         {
             var folder = parse.GetValue(output)!;
             CheckOutsideInputs(folder, parse.GetValue(dataset.Inputs) ?? []);
             var settings = scoring.Resolve(parse, dataset);
             var worker = workerOptions.Resolve(parse);
             var inputs = dataset.ResolveInputs(parse);
-            var result = await ScoreJob.RunAsync(settings, inputs, folder, new RunDisplay(), cancellationToken, worker).ConfigureAwait(false);
-            if (result.Run.Failed > 0)
+            var result = await ScoreJob.RunAsync(settings, inputs, folder, new RunDisplay(), stop, worker).ConfigureAwait(false);
+            var code = result.ExitCode(out var message);
+            if (message is not null)
             {
-                var failed = result.Run.Shards.Where(s => s.Status == Pipeline.ShardRunStatus.Failed).Select(s => $"{s.Input.DisplayPath} ({s.Message})");
-                await Console.Error.WriteLineAsync(
-                        $"riverbed: {result.Run.Failed} shard(s) failed: {string.Join("; ", failed)}. Fix them and run again (complete shards are skipped)")
-                    .ConfigureAwait(false);
-                return ExitCodes.PartialFailure;
+                await Console.Error.WriteLineAsync($"riverbed: {message}").ConfigureAwait(false);
             }
-            return ExitCodes.Success;
+            return code;
         });
         return command;
     }

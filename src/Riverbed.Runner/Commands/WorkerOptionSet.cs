@@ -1,13 +1,15 @@
 using System.CommandLine;
 using System.Globalization;
+using Riverbed.Pipeline;
 using Riverbed.Sharding;
 
 namespace Riverbed.Runner.Commands;
 
 /// <summary>
 /// The options that make <c>riverbed score</c> one worker of a job spread over ranks: which rank it is, which shards the
-/// job deals out, how long it has after SIGTERM. Kept apart from <see cref="ScoreOptionSet"/> because none of them
-/// changes what a shard's output is (they are not part of the configuration hash).
+/// job deals out, how long it has after SIGTERM, and when a shard with rejected records fails. Kept apart from
+/// <see cref="ScoreOptionSet"/> because none of them changes what a committed shard holds (they are not part of the
+/// configuration hash).
 /// </summary>
 internal sealed class WorkerOptionSet
 {
@@ -39,6 +41,17 @@ internal sealed class WorkerOptionSet
         DefaultValueFactory = _ => WorkerDefaults.GraceSeconds,
     };
 
+    public Option<long?> MaxRejects { get; } = new("--max-rejects")
+    {
+        Description = "Most records of one shard the reader may reject before the shard fails instead of committing (default: no limit; " +
+            "every reject is kept with its line and reason in {shard}.rejects.jsonl and counted)",
+    };
+
+    public Option<double?> MaxRejectRatio { get; } = new("--max-reject-ratio")
+    {
+        Description = "Largest fraction (0 … 1) of one shard's records that may be rejected before the shard fails (default: no limit)",
+    };
+
     public void AddTo(Command command)
     {
         Grace.Validators.Add(result =>
@@ -48,7 +61,7 @@ internal sealed class WorkerOptionSet
                 result.AddError("--grace must be 0 or more seconds");
             }
         });
-        foreach (var option in new Option[] { Rank, WorldSize, ShardList, ForceReassign, Grace })
+        foreach (var option in new Option[] { Rank, WorldSize, ShardList, ForceReassign, Grace, MaxRejects, MaxRejectRatio })
         {
             command.Options.Add(option);
         }
@@ -61,6 +74,7 @@ internal sealed class WorkerOptionSet
         ShardList = parse.GetValue(ShardList),
         ForceReassign = parse.GetValue(ForceReassign),
         Grace = TimeSpan.FromSeconds(parse.GetValue(Grace)),
+        Rejects = new RejectBudget { MaxRejects = parse.GetValue(MaxRejects), MaxRatio = parse.GetValue(MaxRejectRatio) },
     };
 }
 
@@ -77,6 +91,9 @@ internal sealed record WorkerSettings
     public bool ForceReassign { get; init; }
 
     public TimeSpan Grace { get; init; } = TimeSpan.FromSeconds(WorkerDefaults.GraceSeconds);
+
+    /// <summary>Rejects a shard may have before it fails (not part of the configuration: it decides commit or not, not the output).</summary>
+    public RejectBudget Rejects { get; init; } = RejectBudget.None;
 
     /// <summary>One process doing every shard of the job: it writes stats.json and run.json itself, as it always did.</summary>
     public bool WholeJob => Rank.WorldSize == 1 && ShardList is null;
