@@ -139,7 +139,7 @@ public sealed partial class SlurmJobTests(SlurmCluster cluster)
             .Where(l => l.Length > 0 && !l.StartsWith('#')));
 
         // The curator fixes the input and submits.
-        File.WriteAllLines(job.InputShard(3), File.ReadLines(job.InputShard(3)).Take(4));
+        File.WriteAllLines(job.InputShard(3), File.ReadAllLines(job.InputShard(3)).Take(4).ToArray());
         var second = cluster.Submit(Path.Combine(job.Folder, "rerun.sbatch"), job.Folder);
         cluster.WaitUntilIdle(JobTimeout);
 
