@@ -46,7 +46,11 @@ public sealed partial class SlurmJobTests(SlurmCluster cluster)
         var mergeShow = cluster.Show(merge);
         Assert.True(mergeShow.Contains("JobState=COMPLETED", StringComparison.Ordinal) && mergeShow.Contains(" ExitCode=0:0", StringComparison.Ordinal),
             $"merge-stats job {merge}:\n{mergeShow}\n{job.AllLogs()}");
-        Assert.Contains($"Dependency=", mergeShow, StringComparison.Ordinal);
+        var mergeStart = Time(mergeShow, "StartTime");
+        for (var task = 0; task < 3; task++)
+        {
+            Assert.True(mergeStart >= Time(cluster.Show($"{array}_{task}"), "EndTime"), $"merge-stats started before task {task} ended:\n{mergeShow}");
+        }
         var mergeLog = File.ReadAllText(Path.Combine(job.Logs, $"slurm-{merge}-merge-stats.out"));
         Assert.Contains("merged 6 complete shard(s) of 6", mergeLog, StringComparison.Ordinal);
         var statsWritten = File.GetLastWriteTimeUtc(Path.Combine(job.Output, "stats.json"));
@@ -208,6 +212,14 @@ public sealed partial class SlurmJobTests(SlurmCluster cluster)
             }
             Thread.Sleep(100);
         }
+    }
+
+    /// <summary>A time field of <c>scontrol show job</c> (whole seconds, the controller's local time).</summary>
+    private static DateTime Time(string show, string field)
+    {
+        var match = Regex.Match(show, $@"\b{field}=(\S+)");
+        Assert.True(match.Success, $"no {field} in:\n{show}");
+        return DateTime.ParseExact(match.Groups[1].Value, "yyyy-MM-dd'T'HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
     }
 
     [GeneratedRegex(@"--shard-list (\S+)")]
