@@ -123,6 +123,8 @@ internal static class ScoreJob
         var recordName = worker.RecordName(assignment);
         var statsPath = worker.WholeJob ? Path.Combine(output, "stats.json") : Path.Combine(output, "stats", recordName);
         var runPath = worker.WholeJob ? Path.Combine(output, "run.json") : Path.Combine(output, "runs", recordName);
+        DeleteLeftovers(statsPath);
+        DeleteLeftovers(runPath);
         RunRecord.WriteAtomically(statsPath, total.ToJson());
         var record = new RunRecord
         {
@@ -162,6 +164,22 @@ internal static class ScoreJob
             : $"outputs: {output} ({Path.GetRelativePath(output, statsPath)}, {Path.GetRelativePath(output, runPath)}, one manifest per shard); " +
               $"`riverbed merge-stats {output}` writes stats.json and run.json once every rank has finished");
         return new ScoreJobResult(run, total, configuration, stop.Requested ? stop.Reason : null);
+    }
+
+    /// <summary>
+    /// Removes what earlier runs killed while writing <paramref name="path"/> left (<c>.{name}.{pid}.tmp</c>): only this
+    /// worker writes that file, so no one else's temporary can match.
+    /// </summary>
+    private static void DeleteLeftovers(string path)
+    {
+        var folder = Path.GetDirectoryName(path)!;
+        if (Directory.Exists(folder))
+        {
+            foreach (var leftover in Directory.EnumerateFiles(folder, "." + Path.GetFileName(path) + ".*.tmp"))
+            {
+                File.Delete(leftover);
+            }
+        }
     }
 
     /// <summary>
