@@ -181,7 +181,10 @@ public sealed class SlurmCluster : IDisposable
         if (stop.ExitCode != 0)
         {
             Console.Error.WriteLine($"tests/slurm/cluster.sh stop failed: {stop.Output}");
+            return; // keep the state folder: its pid files and logs are what is needed to clean up by hand
         }
+        // The daemons' logs already went into any failure message; a stopped cluster's folder is only litter.
+        Directory.Delete(_state, recursive: true);
     }
 
     private static (int ExitCode, string Output) RunScript(params string[] arguments)
