@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
+using Riverbed.Sharding;
 
 namespace Riverbed.Runner;
 
@@ -18,28 +19,46 @@ internal static class CommandAction
             using var interrupted = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => Interrupt(context, interrupted));
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => Interrupt(context, interrupted));
-            try
-            {
-                return await action(parseResult, interrupted.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (interrupted.IsCancellationRequested)
-            {
-                await Console.Error.WriteLineAsync("riverbed: interrupted").ConfigureAwait(false);
-                return ExitCodes.Interrupted;
-            }
-            catch (RiverbedException error)
-            {
-                await Console.Error.WriteLineAsync($"riverbed: error: {error.Message}").ConfigureAwait(false);
-                return ExitCodes.Failure;
-            }
-#pragma warning disable CA1031 // The last line of defence: report the bug and exit non-zero rather than crash.
-            catch (Exception error)
-#pragma warning restore CA1031
-            {
-                await Console.Error.WriteLineAsync($"riverbed: internal error: {error}").ConfigureAwait(false);
-                return ExitCodes.Failure;
-            }
+            return await GuardAsync(() => action(parseResult, interrupted.Token), () => interrupted.IsCancellationRequested).ConfigureAwait(false);
         });
+
+    /// <summary>
+    /// For workers (<c>score</c>, <c>demo</c>): the signals go to one <see cref="GracefulStop"/> instead — the first stops
+    /// intake and starts the grace period given by <paramref name="grace"/>, after which (or at a second signal) the shard
+    /// in flight is abandoned. The action decides what a stop that let it finish returns; an abandoned run's
+    /// cancellation becomes <see cref="ExitCodes.Interrupted"/>.
+    /// </summary>
+    public static void SetGraceful(Command command, Func<ParseResult, TimeSpan> grace, Func<ParseResult, GracefulStop, Task<int>> action) =>
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            using var stop = new GracefulStop(grace(parseResult), message => Console.Error.WriteLine($"riverbed: {message}"), cancellationToken).Register();
+            return await GuardAsync(() => action(parseResult, stop), () => stop.Requested).ConfigureAwait(false);
+        });
+
+    private static async Task<int> GuardAsync(Func<Task<int>> action, Func<bool> interrupted)
+    {
+        try
+        {
+            return await action().ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (interrupted())
+        {
+            await Console.Error.WriteLineAsync("riverbed: interrupted").ConfigureAwait(false);
+            return ExitCodes.Interrupted;
+        }
+        catch (RiverbedException error)
+        {
+            await Console.Error.WriteLineAsync($"riverbed: error: {error.Message}").ConfigureAwait(false);
+            return ExitCodes.Failure;
+        }
+#pragma warning disable CA1031 // The last line of defence: report the bug and exit non-zero rather than crash.
+        catch (Exception error)
+#pragma warning restore CA1031
+        {
+            await Console.Error.WriteLineAsync($"riverbed: internal error: {error}").ConfigureAwait(false);
+            return ExitCodes.Failure;
+        }
+    }
 
     private static void Interrupt(PosixSignalContext context, CancellationTokenSource interrupted)
     {

@@ -18,5 +18,6 @@ internal static class CommandCatalog
         yield return Commands.BenchCommand.Create();
         yield return Commands.StatusCommand.Create();
         yield return Commands.EmitCommand.Create();
+        yield return Commands.MergeStatsCommand.Create();
     }
 }

@@ -136,6 +136,9 @@ internal sealed class RunDisplay
                     : string.Create(CultureInfo.InvariantCulture,
                         $"  {name}: {s.RowsIn:N0} in, {s.Kept:N0} kept, {s.Removed:N0} removed, {s.RowsRejected:N0} rejected, {s.RowsFailed:N0} failed"));
                 break;
+            case ShardRunStatus.Stopped:
+                Line($"  {name}: {result.Message}");
+                break;
             default:
                 System.Console.Error.WriteLine($"  {name}: FAILED: {result.Message}");
                 break;

@@ -4,24 +4,59 @@ using Riverbed.IO;
 using Riverbed.Pipeline;
 using Riverbed.Pipeline.Models;
 using Riverbed.Runner.Commands;
+using Riverbed.Sharding;
 
 namespace Riverbed.Runner;
 
 /// <summary>What a scoring job produced.</summary>
-internal sealed record ScoreJobResult(ScoreRunResult Run, ScoreStatistics Total, RunConfiguration Configuration);
+/// <param name="StoppedBy">The signal that stopped intake ("SIGTERM", …), or null when the run was not stopped.</param>
+internal sealed record ScoreJobResult(ScoreRunResult Run, ScoreStatistics Total, RunConfiguration Configuration, string? StoppedBy)
+{
+    /// <summary>
+    /// The exit code: interrupted when a stop cut the run short, partial when a shard failed (the message names them),
+    /// success otherwise.
+    /// </summary>
+    public int ExitCode(out string? message)
+    {
+        var failed = Run.Shards.Where(s => s.Status == ShardRunStatus.Failed).Select(s => $"{s.Input.DisplayPath} ({s.Message})").ToList();
+        var failures = failed.Count > 0 ? $"{failed.Count} shard(s) failed: {string.Join("; ", failed)}. " : string.Empty;
+        if (StoppedBy is not null && Run.Stopped > 0)
+        {
+            message = string.Create(CultureInfo.InvariantCulture,
+                $"stopped by {StoppedBy}: {Run.Shards.Count(s => s.Status == ShardRunStatus.Committed)} shard(s) committed, {Run.Stopped} not started. {failures}Run the same command again to finish (complete shards are skipped)");
+            return ExitCodes.Interrupted;
+        }
+        if (failed.Count > 0)
+        {
+            message = failures + "Fix them and run again (complete shards are skipped)";
+            return ExitCodes.PartialFailure;
+        }
+        message = null;
+        return ExitCodes.Success;
+    }
+}
 
 /// <summary>
-/// One <c>riverbed score</c> job, shared by <c>score</c> and <c>demo</c>: opens the models, fixes the configuration and
-/// its hash, runs the pipeline with progress, then writes stats.json (the merge of every complete shard of the run's
-/// inputs) and run.json, and prints the summary.
+/// One <c>riverbed score</c> worker, shared by <c>score</c> and <c>demo</c>: opens the models, fixes the configuration
+/// and its hash, checks the output folder's job record (world size, inputs, configuration), runs the pipeline over this
+/// rank's shards with progress, keeps each shard's failure marker in step with its outcome, then writes the statistics
+/// (the merge of every complete shard the rank owns) and the run record, and prints the summary. A single process doing
+/// the whole job writes them as stats.json and run.json; a rank of a larger job writes stats/rank-R-of-W.json and
+/// runs/rank-R-of-W.json, and <c>riverbed merge-stats</c> makes stats.json and run.json from every rank's work.
 /// </summary>
 internal static class ScoreJob
 {
     public static async Task<ScoreJobResult> RunAsync(ScoreSettings settings, IReadOnlyList<ShardInput> inputs, string output,
-        RunDisplay display, CancellationToken cancellationToken)
+        RunDisplay display, GracefulStop stop, WorkerSettings? worker = null)
     {
         var started = DateTime.UtcNow;
         output = Path.GetFullPath(output);
+        worker ??= WorkerSettings.Single;
+        var assignment = worker.ShardList is { } listFile
+            ? ShardAssignment.Pinned(inputs, listFile, worker.Rank.WorldSize)
+            : ShardAssignment.RoundRobin(inputs, worker.Rank.WorldSize);
+        var allInputs = inputs;
+        inputs = assignment.ForRank(worker.Rank.Rank);
         using var models = Open(settings);
         foreach (var note in models.Notes)
         {
@@ -52,29 +87,46 @@ internal static class ScoreJob
             Limit = settings.Limit,
             MaxExamplesInFlight = settings.MaxExamplesInFlight,
             MaxFailures = settings.MaxFailures,
+            Rejects = worker.Rejects,
         };
-        var pipeline = new ScoringPipeline(models, options) { ShardFinished = display.Shard };
+        display.Line(string.Create(CultureInfo.InvariantCulture,
+            $"{worker.Rank}: {inputs.Count} of {allInputs.Count} shard(s){(assignment.PinnedFile is { } pinned ? $" of the list {pinned}" : string.Empty)}"));
+        JobRecord.Establish(output, assignment, allInputs, configuration.Hash, worker.ForceReassign);
+        var pipeline = new ScoringPipeline(models, options)
+        {
+            ShardFinished = result =>
+            {
+                KeepFailureMarker(output, result, worker.Rank);
+                display.Shard(result);
+            },
+        };
         display.Line(string.Create(CultureInfo.InvariantCulture,
             $"riverbed score: {inputs.Count} shard(s) -> {output} ({(settings.Format == OutputFormat.Parquet ? "parquet" : "jsonl")}, config {configuration.Hash[..12]}); " +
             $"models {settings.ModelsFolder} on {settings.Device}, {settings.Sessions} session(s)/role, batch {settings.BatchTokens:N0} tokens; policy {settings.Policy}"));
         ScoreRunResult run;
         try
         {
-            run = await display.TrackAsync(() => pipeline.RunAsync(inputs, cancellationToken), () => pipeline.Progress, settings.LogEvery, "scoring")
+            run = await display.TrackAsync(() => pipeline.RunAsync(inputs, stop.Intake, stop.InFlight), () => pipeline.Progress, settings.LogEvery, "scoring")
                 .ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (stop.InFlight.IsCancellationRequested)
         {
-            display.Line("stopped: committed shards are complete; the shard in progress was not committed. Run the same command again to finish.");
+            display.Line($"stopped by {stop.Reason}: committed shards are complete; the shard in progress was abandoned (not committed, its temporaries deleted). Run the same command again to finish.");
             throw;
         }
 
+        // Every complete shard as its {base}.stats.json holds it, so merge-stats later finds exactly these totals.
         var total = new ScoreStatistics();
-        foreach (var shard in run.Shards.Where(s => s.Statistics is not null).OrderBy(s => s.Input.BaseName, StringComparer.Ordinal))
+        foreach (var shard in run.Shards.Where(s => s.Statistics is not null))
         {
-            total.Merge(shard.Statistics!);
+            total.Merge(shard.Statistics!.Snapshot());
         }
-        RunRecord.WriteAtomically(Path.Combine(output, "stats.json"), total.ToJson());
+        var recordName = worker.RecordName(assignment);
+        var statsPath = worker.WholeJob ? Path.Combine(output, "stats.json") : Path.Combine(output, "stats", recordName);
+        var runPath = worker.WholeJob ? Path.Combine(output, "run.json") : Path.Combine(output, "runs", recordName);
+        DeleteLeftovers(statsPath);
+        DeleteLeftovers(runPath);
+        RunRecord.WriteAtomically(statsPath, total.ToJson());
         var record = new RunRecord
         {
             StartedUtc = started,
@@ -89,8 +141,10 @@ internal static class ScoreJob
             ShardsCommitted = run.Shards.Count(s => s.Status == ShardRunStatus.Committed),
             ShardsSkipped = run.Shards.Count(s => s.Status == ShardRunStatus.Skipped),
             ShardsFailed = run.Failed,
+            Rank = worker.Rank.Rank,
+            WorldSize = worker.Rank.WorldSize,
         };
-        RunRecord.WriteAtomically(Path.Combine(output, "run.json"), record.ToJson());
+        RunRecord.WriteAtomically(runPath, record.ToJson());
 
         display.Summary(run.Shards, total);
         display.Reasons(total);
@@ -109,8 +163,48 @@ internal static class ScoreJob
                 $"  {role.Role}: {role.Batches:N0} batches, fill {role.Fill:P0}, padding {role.PaddingFraction:P1}, " +
                 $"inside Run() {role.RunSeconds / role.Sessions / seconds:P0} of wall time per session{faults}"));
         }
-        display.Line($"outputs: {output} (stats.json, run.json, one manifest per shard)");
-        return new ScoreJobResult(run, total, configuration);
+        display.Line(worker.WholeJob
+            ? $"outputs: {output} (stats.json, run.json, one manifest per shard)"
+            : $"outputs: {output} ({Path.GetRelativePath(output, statsPath)}, {Path.GetRelativePath(output, runPath)}, one manifest per shard); " +
+              $"`riverbed merge-stats {output}` writes stats.json and run.json once every rank has finished");
+        return new ScoreJobResult(run, total, configuration, stop.Requested ? stop.Reason : null);
+    }
+
+    /// <summary>
+    /// Removes what earlier runs killed while writing <paramref name="path"/> left (<c>.{name}.{pid}.tmp</c>): only this
+    /// worker writes that file, so no one else's temporary can match.
+    /// </summary>
+    private static void DeleteLeftovers(string path)
+    {
+        var folder = Path.GetDirectoryName(path)!;
+        if (Directory.Exists(folder))
+        {
+            foreach (var leftover in Directory.EnumerateFiles(folder, "." + Path.GetFileName(path) + ".*.tmp"))
+            {
+                File.Delete(leftover);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A failed attempt leaves a marker saying why; a complete shard has none (a commit clears what an earlier attempt
+    /// left). Written as each shard finishes, so a worker killed later still leaves the truth behind.
+    /// </summary>
+    private static void KeepFailureMarker(string output, ShardRunResult result, WorkerRank rank)
+    {
+        var baseName = result.Input.BaseName;
+        if (result.HeldByAnother || result.Status == ShardRunStatus.Stopped)
+        {
+            return; // Another worker is writing it, or it was never started: nothing to record.
+        }
+        if (result.Status == ShardRunStatus.Failed)
+        {
+            FailureMarker.Write(output, baseName, result.Message, rank);
+        }
+        else
+        {
+            FailureMarker.Clear(output, baseName);
+        }
     }
 
     public static ModelSet Open(ScoreSettings settings) => ModelSet.Open(settings.ModelsFolder, new ModelSetOptions

@@ -42,6 +42,23 @@ internal sealed class ExactSum
         _partials.Add(x);
     }
 
+    /// <summary>
+    /// Adds everything <paramref name="other"/> holds: its partials sum exactly to its unrounded total, so merging sums
+    /// in any grouping gives the same bits as adding every value to one sum.
+    /// </summary>
+    public void Add(ExactSum other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        if (other._sawNonFinite)
+        {
+            Add(other._nonFinite);
+        }
+        foreach (var partial in other._partials.ToArray())
+        {
+            Add(partial);
+        }
+    }
+
     /// <summary>The sum of every value added, correctly rounded to the nearest double (ties to even).</summary>
     public double Value
     {

@@ -42,11 +42,15 @@ public sealed class ScoreRunOptions
     /// </summary>
     public FailureBudget MaxFailures { get; init; } = FailureBudget.Default;
 
+    /// <summary>Rejects a shard may have before it fails instead of committing (no limit by default).</summary>
+    public RejectBudget Rejects { get; init; } = RejectBudget.None;
+
     public void Validate()
     {
         Reader.Validate();
         Scoring.Validate();
         Batching.Validate();
+        Rejects.Validate();
         if (Limit is < 1)
         {
             throw new RiverbedException($"--limit must be at least 1 (got {Limit})");

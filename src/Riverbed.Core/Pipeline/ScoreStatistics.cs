@@ -12,6 +12,8 @@ namespace Riverbed.Pipeline;
 public sealed class ScoreSummary
 {
     private readonly long[] _bins;
+    private readonly ExactSum _sum = new();
+    private readonly ExactSum _sumSquares = new();
 
     public ScoreSummary(double low, double high, int bins)
     {
@@ -32,9 +34,10 @@ public sealed class ScoreSummary
 
     public long Missing { get; private set; }
 
-    public double Sum { get; private set; }
+    /// <summary>The sum of the values, exact until rounded once (so it does not depend on the order of rows or merges).</summary>
+    public double Sum => _sum.Value;
 
-    public double SumSquares { get; private set; }
+    public double SumSquares => _sumSquares.Value;
 
     public double? Min { get; private set; }
 
@@ -54,8 +57,8 @@ public sealed class ScoreSummary
             return;
         }
         Count++;
-        Sum += v;
-        SumSquares += v * v;
+        _sum.Add(v);
+        _sumSquares.Add(v * v);
         Min = Min is { } min ? Math.Min(min, v) : v;
         Max = Max is { } max ? Math.Max(max, v) : v;
         _bins[BinOf(v)]++;
@@ -77,8 +80,8 @@ public sealed class ScoreSummary
         }
         Count += other.Count;
         Missing += other.Missing;
-        Sum += other.Sum;
-        SumSquares += other.SumSquares;
+        _sum.Add(other._sum);
+        _sumSquares.Add(other._sumSquares);
         if (other.Min is { } otherMin)
         {
             Min = Min is { } min ? Math.Min(min, otherMin) : otherMin;
@@ -123,12 +126,12 @@ public sealed class ScoreSummary
         {
             Count = element.GetProperty("count").GetInt64(),
             Missing = element.GetProperty("missing").GetInt64(),
-            Sum = element.GetProperty("sum").GetDouble(),
-            SumSquares = element.GetProperty("sum_squares").GetDouble(),
             Min = ReadNullable(element.GetProperty("min")),
             Max = ReadNullable(element.GetProperty("max")),
         };
         bins.CopyTo(summary._bins, 0);
+        summary._sum.Add(element.GetProperty("sum").GetDouble());
+        summary._sumSquares.Add(element.GetProperty("sum_squares").GetDouble());
         return summary;
     }
 
@@ -149,9 +152,11 @@ public sealed class ScoreSummary
 
 /// <summary>
 /// stats.json (format <c>riverbed-stats/1</c>): the counts and score histograms of a shard, a rank or a run, in one
-/// format. Merging adds counters and bins and takes the min of mins and max of maxes, so counts and histograms merge
-/// exactly in any order; <c>sum</c> and <c>sum_squares</c> are floating-point sums (the run merges shards in name order,
-/// so its totals are reproducible). Timing is not kept here (it does not merge); it goes to run.json.
+/// format. Merging adds counters and bins and takes the min of mins and max of maxes; <c>sum</c> and <c>sum_squares</c>
+/// are exact sums (<see cref="ExactSum"/>) rounded once when written, so everything merges exactly and the result does
+/// not depend on the order or grouping of the merges. Totals over shards are made from the shards' written statistics
+/// (<see cref="Snapshot"/>), so a total made in one process equals one merged later from the files. Timing is not kept
+/// here (it does not merge); it goes to run.json.
 /// </summary>
 public sealed class ScoreStatistics
 {
@@ -275,6 +280,9 @@ public sealed class ScoreStatistics
             _scores[name].Merge(other._scores[name]);
         }
     }
+
+    /// <summary>These statistics as their stats.json holds them (sums rounded once): what merges of written files start from.</summary>
+    public ScoreStatistics Snapshot() => Parse(ToJson(), "statistics");
 
     /// <summary>The same statistics with the decisions counted again: what <c>riverbed filter</c> writes.</summary>
     internal void ReplaceDecisions(long kept, long removed, IReadOnlyDictionary<string, long> removedByReason)

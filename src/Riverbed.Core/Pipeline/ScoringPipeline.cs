@@ -16,10 +16,20 @@ public enum ShardRunStatus
 
     /// <summary>Could not be read or written; nothing of it was committed (a rerun retries it).</summary>
     Failed,
+
+    /// <summary>Not started: the run was asked to stop taking new shards first (a rerun does it).</summary>
+    Stopped,
 }
 
 /// <summary>One shard's outcome, with its manifest and statistics when it is complete.</summary>
-public sealed record ShardRunResult(ShardInput Input, ShardRunStatus Status, string Message, ShardManifest? Manifest, ScoreStatistics? Statistics);
+public sealed record ShardRunResult(ShardInput Input, ShardRunStatus Status, string Message, ShardManifest? Manifest, ScoreStatistics? Statistics)
+{
+    /// <summary>
+    /// Failed only because another worker holds the shard's lock (it is writing it): this worker did not do it, but
+    /// nothing is wrong with the shard, so no failure is recorded for it.
+    /// </summary>
+    public bool HeldByAnother { get; init; }
+}
 
 /// <summary>A finished run: every shard's outcome, the batching, and the wall time.</summary>
 /// <param name="ModelBusy">Wall time during which at least one model was running a batch.</param>
@@ -27,6 +37,9 @@ public sealed record ScoreRunResult(IReadOnlyList<ShardRunResult> Shards, IReadO
     TimeSpan ModelBusy)
 {
     public int Failed => Shards.Count(s => s.Status == ShardRunStatus.Failed);
+
+    /// <summary>Shards not started because intake was stopped (a graceful stop); a rerun does them.</summary>
+    public int Stopped => Shards.Count(s => s.Status == ShardRunStatus.Stopped);
 
     /// <summary>Statistics of the shards this run committed (skipped ones not included).</summary>
     public ScoreStatistics Committed
@@ -80,7 +93,7 @@ public sealed class ScoringPipeline
     /// <summary>Called (from the writer stage) as each shard is committed, skipped or fails.</summary>
     public Action<ShardRunResult>? ShardFinished { get; init; }
 
-    /// <summary>The run's progress so far; null before <see cref="RunAsync"/> starts.</summary>
+    /// <summary>The run's progress so far; null before a run starts.</summary>
     public ProgressSnapshot? Progress => _progress?.Snapshot();
 
     /// <summary>
@@ -110,7 +123,16 @@ public sealed class ScoringPipeline
         return plan;
     }
 
-    public async Task<ScoreRunResult> RunAsync(IReadOnlyList<ShardInput> inputs, CancellationToken cancellationToken = default)
+    public Task<ScoreRunResult> RunAsync(IReadOnlyList<ShardInput> inputs, CancellationToken cancellationToken = default) =>
+        RunAsync(inputs, CancellationToken.None, cancellationToken);
+
+    /// <summary>
+    /// Runs with a graceful stop in two steps. Once <paramref name="stopIntake"/> is cancelled no new shard is started
+    /// (the shard being read is read to its end, scored and committed; the rest are reported
+    /// <see cref="ShardRunStatus.Stopped"/>) and the run returns normally. <paramref name="cancellationToken"/> abandons
+    /// the shard in flight: nothing of it is committed and the run throws <see cref="OperationCanceledException"/>.
+    /// </summary>
+    public async Task<ScoreRunResult> RunAsync(IReadOnlyList<ShardInput> inputs, CancellationToken stopIntake, CancellationToken cancellationToken)
     {
         var plan = Plan(inputs);
         var results = new List<ShardRunResult>();
@@ -138,10 +160,12 @@ public sealed class ScoringPipeline
                 results.Add(result);
             }
             ShardFinished?.Invoke(result);
-        });
+        }, stopIntake);
         await run.ExecuteAsync(cancellationToken).ConfigureAwait(false);
         var byInput = results.ToDictionary(r => (object)r.Input, ReferenceEqualityComparer.Instance);
-        var ordered = plan.Select(p => byInput[p.Input]).ToList();
+        var ordered = plan.Select(p => byInput.TryGetValue(p.Input, out var result)
+            ? result
+            : new ShardRunResult(p.Input, ShardRunStatus.Stopped, "not started: the run was stopped", null, null)).ToList();
         return new ScoreRunResult(ordered, processor.Batching, progress.Elapsed, processor.ModelBusy);
     }
 
@@ -163,6 +187,7 @@ public sealed class ScoringPipeline
         private readonly IExampleProcessor _processor;
         private readonly PipelineProgress _progress;
         private readonly IReadOnlyList<ShardInput> _shards;
+        private readonly CancellationToken _intake;
         private readonly Action<ShardRunResult> _report;
         private readonly ShardWriterOptions _writerOptions;
         private readonly Channel<Slot> _order;
@@ -171,8 +196,9 @@ public sealed class ScoringPipeline
         private Exception? _fault;
 
         public Run(ScoreRunOptions options, IExampleProcessor processor, PipelineProgress progress, IReadOnlyList<ShardInput> shards,
-            Action<ShardRunResult> report)
+            Action<ShardRunResult> report, CancellationToken intake)
         {
+            _intake = intake;
             _options = options;
             _processor = processor;
             _progress = progress;
@@ -279,6 +305,10 @@ public sealed class ScoringPipeline
                 foreach (var input in _shards)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
+                    if (_intake.IsCancellationRequested)
+                    {
+                        break;
+                    }
                     var weight = Math.Max(1, input.Size) / totalBytes;
                     var shard = new ShardWork(input);
                     ShardReader reader;
@@ -300,7 +330,7 @@ public sealed class ScoringPipeline
                             long records = 0;
                             foreach (var record in reader.ReadRecords(cancellationToken))
                             {
-                                if (shard.Stopped)
+                                if (shard.OverFailureBudget || shard.Abandoned)
                                 {
                                     break;
                                 }
@@ -382,7 +412,7 @@ public sealed class ScoringPipeline
                     switch (slot.Kind)
                     {
                         case SlotKind.Start:
-                            Guarded(current, () => current.Writer = ShardWriter.Create(current.Input, _writerOptions));
+                            Start(current);
                             break;
                         case SlotKind.Row:
                             ExampleOutcome outcome;
@@ -420,6 +450,38 @@ public sealed class ScoringPipeline
             }
         }
 
+        /// <summary>
+        /// Opens the shard's writer. A shard another worker is writing (lock held) or has committed meanwhile is left to
+        /// it: its remaining records are dropped unread.
+        /// </summary>
+        private void Start(ShardWork shard)
+        {
+            if (_intake.IsCancellationRequested)
+            {
+                // Read ahead but not begun: after a stop request no new shard is begun, however far the reader got.
+                shard.NotBegun = true;
+                return;
+            }
+            try
+            {
+                shard.Writer = ShardWriter.Create(shard.Input, _writerOptions);
+            }
+            catch (ShardCommittedElsewhereException error)
+            {
+                shard.CommittedElsewhere = error.Manifest;
+                shard.Problem = error.Message;
+            }
+            catch (ShardBusyException error)
+            {
+                shard.HeldByAnother = true;
+                shard.Problem = error.Message;
+            }
+            catch (Exception error) when (IsShardProblem(error))
+            {
+                shard.Problem = error.Message;
+            }
+        }
+
         private void Record(ShardWork shard, Example example, ExampleOutcome outcome)
         {
             if (outcome.Failed)
@@ -448,7 +510,7 @@ public sealed class ScoringPipeline
                 $"{shard.Input.DisplayPath}: {statistics.RowsFailed} failed rows in its first {statistics.RowsIn} exceed the failure budget " +
                 $"(--max-failures {budget}: {budget.Allowed(statistics.RowsIn)} allowed), so the shard was stopped and nothing of it committed. " +
                 $"Last failure ({failure.FailureKind}): {failure.FailureMessage}. Fix the cause or raise --max-failures, and run again.");
-            shard.Stopped = true;
+            shard.OverFailureBudget = true;
             shard.Writer?.Dispose();
             shard.Writer = null;
         }
@@ -457,6 +519,19 @@ public sealed class ScoringPipeline
         {
             if (shard.Writer is not { } writer)
             {
+                if (shard.NotBegun)
+                {
+                    _progress.ShardDone();
+                    _report(new ShardRunResult(shard.Input, ShardRunStatus.Stopped, "not started: the run was stopped", null, null));
+                    return;
+                }
+                if (shard.CommittedElsewhere is { } manifest)
+                {
+                    _progress.ShardDone();
+                    _report(new ShardRunResult(shard.Input, ShardRunStatus.Skipped, "committed by another worker", manifest,
+                        LoadStatistics(manifest, _options.OutputFolder)));
+                    return;
+                }
                 Finish(shard, ShardRunStatus.Failed, shard.Problem ?? "not written", null);
                 return;
             }
@@ -467,6 +542,12 @@ public sealed class ScoringPipeline
                 {
                     throw new InvalidOperationException(
                         $"{shard.Input.DisplayPath}: {end.ReadStatistics.Records} records read but {shard.Statistics.RowsIn} counted");
+                }
+                if (_options.Rejects.Exceeded(shard.Statistics.RowsRejected, end.ReadStatistics.Records) is { } overBudget)
+                {
+                    var kinds = string.Join(", ", shard.Statistics.RejectsByKind.Select(pair => $"{pair.Key} {pair.Value}"));
+                    throw new ShardWriteException(
+                        $"{overBudget}, by kind: {kinds}; the shard is not committed (raise the budget to keep the rejects in its rejects file, or fix the input)");
                 }
                 writer.Attach(ScoreRunOptions.StatsAttachment, shard.Statistics.ToJson());
                 var manifest = await writer.CommitAsync(end.ReadStatistics, end.Schema, cancellationToken).ConfigureAwait(false);
@@ -511,14 +592,17 @@ public sealed class ScoringPipeline
             shard.Writer?.Dispose();
             shard.Writer = null;
             _progress.ShardDone();
-            _report(new ShardRunResult(shard.Input, status, message, manifest, status == ShardRunStatus.Committed ? shard.Statistics : null));
+            _report(new ShardRunResult(shard.Input, status, message, manifest, status == ShardRunStatus.Committed ? shard.Statistics : null)
+            {
+                HeldByAnother = shard.HeldByAnother,
+            });
         }
     }
 
     /// <summary>One shard as the writer stage sees it.</summary>
     private sealed class ShardWork(ShardInput input)
     {
-        private bool _stopped;
+        private bool _overFailureBudget;
 
         public ShardInput Input { get; } = input;
 
@@ -530,11 +614,23 @@ public sealed class ScoringPipeline
         public string? Problem { get; set; }
 
         /// <summary>Set by the writer when the shard is past its failure budget: the reader reads no more of it.</summary>
-        public bool Stopped
+        public bool OverFailureBudget
         {
-            get => Volatile.Read(ref _stopped);
-            set => Volatile.Write(ref _stopped, value);
+            get => Volatile.Read(ref _overFailureBudget);
+            set => Volatile.Write(ref _overFailureBudget, value);
         }
+
+        /// <summary>Another worker committed the shard before this one could start it.</summary>
+        public ShardManifest? CommittedElsewhere { get; set; }
+
+        /// <summary>Another worker holds the shard's lock.</summary>
+        public bool HeldByAnother { get; set; }
+
+        /// <summary>Set by the writer when the shard will not be committed by this run: the reader stops feeding it.</summary>
+        public bool Abandoned => CommittedElsewhere is not null || HeldByAnother || NotBegun;
+
+        /// <summary>Reached the writer after intake was stopped: left for a rerun.</summary>
+        public bool NotBegun { get; set; }
     }
 
     private enum SlotKind

@@ -76,7 +76,7 @@ public sealed class GracefulStop : IDisposable
             {
                 Reason = reason;
                 _log(string.Create(CultureInfo.InvariantCulture,
-                    $"{reason}: taking no new shard; the one in flight has {Grace.TotalSeconds:0.#} s to finish (a second signal abandons it)"));
+                    $"{reason} received: taking no new shard; the one in flight has {Grace.TotalSeconds:0.#} s to finish (a second signal abandons it)"));
                 _intake.Cancel();
                 _graceTimer = new Timer(_ => Abandon("the grace period ran out"), null, Grace, Timeout.InfiniteTimeSpan);
             }

@@ -210,7 +210,8 @@ public sealed class JobRecord
         }
         if (ConfigHash is { } recordedConfig && !string.Equals(recordedConfig, proposed.ConfigHash, StringComparison.Ordinal))
         {
-            problems.Add($"it was made with configuration {recordedConfig}, this run's is {proposed.ConfigHash}");
+            problems.Add($"its shards are made with another configuration ({recordedConfig}; this run's is {proposed.ConfigHash}); " +
+                "to finish that job rerun with the same options (see its run.json, or pass it with --config)");
         }
         if (!pinned && WorldSize is { } world && world != proposed.WorldSize)
         {

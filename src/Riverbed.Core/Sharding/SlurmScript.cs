@@ -106,7 +106,11 @@ public sealed partial class SlurmJobOptions
 /// depends on the whole array (<c>afterany</c>). The batch shell runs the worker in the background and forwards
 /// SIGTERM to it (a shell running a foreground command would hold the signal until the command ends); a worker that
 /// stops because of the signal exits with the interrupted code, and the task requeues itself, a bounded number of
-/// times, so the rerun picks up where the committed shards end.
+/// times, so the rerun picks up where the committed shards end. Only a task Slurm still calls RUNNING requeues
+/// itself: plain <c>scancel</c> also sends SIGTERM (the worker then exits with the interrupted code too), but by then
+/// the task is COMPLETING, and requeueing it would undo the curator's cancel (seen on Slurm 22.05). For the same reason
+/// the shell forwards a signal only while the task is RUNNING: when Slurm cancels or requeues it, Slurm has signalled
+/// the worker itself, and a forwarded copy would count as the worker's "second signal: stop at once".
 /// </summary>
 public static class SlurmScript
 {
@@ -214,11 +218,21 @@ public static class SlurmScript
         {
             s.Append("# Slurm restricts CUDA_VISIBLE_DEVICES to the task's GPUs, which CUDA then numbers from 0 (hence --device cuda:0).\n");
         }
-        s.Append("# SIGTERM (time limit, scancel, preemption) reaches this shell: pass it on. The worker stops taking shards,\n");
-        s.Append(Invariant($"# finishes or abandons the one in flight within its grace period ({options.GraceSeconds} s) and exits {options.InterruptedExitCode}.\n"));
+        s.Append("# Slurm's view of this task: RUNNING, or COMPLETING/CANCELLED/REQUEUED once Slurm itself is ending it.\n");
+        s.Append("task_state() { squeue -h -j \"${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}\" -o %T 2>/dev/null; }\n");
+        s.Append("# A warning SIGTERM (the time limit's --signal, `scancel --batch --signal=TERM`) reaches only this shell: pass it on.\n");
+        s.Append("# When Slurm cancels or requeues the task it signals every process itself, the worker included; a second SIGTERM\n");
+        s.Append("# from here would make the worker abandon its shard at once instead of using its grace period.\n");
+        s.Append(Invariant($"# The worker stops taking shards, finishes or abandons the one in flight within {options.GraceSeconds} s, and exits {options.InterruptedExitCode}.\n"));
         s.Append("worker=\n");
         s.Append("signalled=\n");
-        s.Append("forward() { signalled=1; [ -n \"$worker\" ] && kill -TERM \"$worker\" 2>/dev/null; }\n");
+        s.Append("forward() {\n");
+        s.Append("  signalled=1\n");
+        s.Append("  [ -n \"$worker\" ] || return 0\n");
+        s.Append("  case \"$(task_state)\" in\n");
+        s.Append("    RUNNING|'') kill -TERM \"$worker\" 2>/dev/null ;;\n");
+        s.Append("  esac\n");
+        s.Append("}\n");
         s.Append("trap forward TERM INT USR1\n");
         s.Append(ShellQuote.Line(options.Command)).Append(" &\n");
         s.Append("worker=$!\n");
@@ -231,9 +245,18 @@ public static class SlurmScript
         s.Append("  [ -z \"$signalled\" ] && break\n");
         s.Append("done\n");
         s.Append("echo \"riverbed: worker exited with $status\"\n");
-        s.Append(Invariant($"if [ \"$status\" -eq {options.InterruptedExitCode} ] && [ \"${{SLURM_RESTART_COUNT:-0}}\" -lt {options.MaxRequeues} ]; then\n"));
-        s.Append("  # Interrupted: committed shards are kept; requeue this task so the rest is done.\n");
-        s.Append("  scontrol requeue \"${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}\"\n");
+        s.Append(Invariant($"if [ \"$status\" -eq {options.InterruptedExitCode} ]; then\n"));
+        s.Append("  # After a warning the task is still RUNNING: requeue it. A task Slurm is ending was cancelled (it must stay\n");
+        s.Append("  # cancelled) or is being requeued by Slurm already; an unknown state is left alone too.\n");
+        s.Append("  state=$(task_state)\n");
+        s.Append("  if [ \"$state\" != RUNNING ]; then\n");
+        s.Append("    echo \"riverbed: not requeueing: Slurm has this task as ${state:-gone} (cancelled, or requeued by Slurm itself)\"\n");
+        s.Append(Invariant($"  elif [ \"${{SLURM_RESTART_COUNT:-0}}\" -ge {options.MaxRequeues} ]; then\n"));
+        s.Append(Invariant($"    echo \"riverbed: not requeueing: already restarted {options.MaxRequeues} time(s); rerun with riverbed emit slurm\"\n"));
+        s.Append("  else\n");
+        s.Append("    # Interrupted: committed shards are kept; requeue this task so the rest is done.\n");
+        s.Append("    scontrol requeue \"${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}\"\n");
+        s.Append("  fi\n");
         s.Append("fi\n");
         s.Append("exit \"$status\"\n");
         return s.ToString();

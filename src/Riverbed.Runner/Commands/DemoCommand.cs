@@ -26,14 +26,14 @@ internal static class DemoCommand
             "The demo models have random weights: the run shows the mechanics, not real quality scores.");
         command.Options.Add(output);
         scoring.AddTo(command);
-        CommandAction.Set(command, async (parse, cancellationToken) =>
+        CommandAction.SetGraceful(command, _ => TimeSpan.FromSeconds(Sharding.WorkerDefaults.GraceSeconds), async (parse, stop) =>
         {
             var settings = scoring.Resolve(parse, dataset: null);
             var folder = Path.GetFullPath(parse.GetValue(output)!);
             var sample = ExtractSample();
             var display = new RunDisplay();
             display.Line($"riverbed demo: scoring the bundled sample ({sample}) with {settings.ModelsFolder}");
-            var result = await ScoreJob.RunAsync(settings, [ShardInput.FromFile(sample)], folder, display, cancellationToken).ConfigureAwait(false);
+            var result = await ScoreJob.RunAsync(settings, [ShardInput.FromFile(sample)], folder, display, stop).ConfigureAwait(false);
             var shard = result.Run.Shards[0];
             if (shard.Manifest is { } manifest)
             {
@@ -50,7 +50,12 @@ internal static class DemoCommand
                     $"Try: ./riverbed filter {folder} --output {folder}-filtered --threshold fill_compare_min=0.5"));
             }
             display.Line("The demo models have random weights (see models/README.md): their scores show the mechanics, not quality.");
-            return shard.Status == Pipeline.ShardRunStatus.Failed ? ExitCodes.PartialFailure : ExitCodes.Success;
+            var code = result.ExitCode(out var message);
+            if (message is not null)
+            {
+                await Console.Error.WriteLineAsync($"riverbed: {message}").ConfigureAwait(false);
+            }
+            return code;
         });
         return command;
     }

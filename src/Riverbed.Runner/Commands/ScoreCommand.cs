@@ -13,6 +13,7 @@ internal static class ScoreCommand
     {
         var dataset = new DatasetOptions();
         var scoring = new ScoreOptionSet();
+        var workerOptions = new WorkerOptionSet();
         var output = new Option<string>("--output", "-o") { Description = "Output folder", Required = true };
         var command = new Command("score",
             "Score dataset files with the models (fill-and-compare, replaced-token detection, self-contradiction) and write scored shards; " +
@@ -21,20 +22,21 @@ internal static class ScoreCommand
         dataset.AddTo(command);
         command.Options.Add(output);
         scoring.AddTo(command);
-        CommandAction.Set(command, async (parse, cancellationToken) =>
+        workerOptions.AddTo(command);
+        CommandAction.SetGraceful(command, parse => TimeSpan.FromSeconds(parse.GetValue(workerOptions.Grace)), async (parse, stop) =>
         {
             var folder = parse.GetValue(output)!;
             CheckOutsideInputs(folder, parse.GetValue(dataset.Inputs) ?? []);
             var settings = scoring.Resolve(parse, dataset);
+            var worker = workerOptions.Resolve(parse);
             var inputs = dataset.ResolveInputs(parse);
-            var result = await ScoreJob.RunAsync(settings, inputs, folder, new RunDisplay(), cancellationToken).ConfigureAwait(false);
-            if (result.Run.Failed > 0)
+            var result = await ScoreJob.RunAsync(settings, inputs, folder, new RunDisplay(), stop, worker).ConfigureAwait(false);
+            var code = result.ExitCode(out var message);
+            if (message is not null)
             {
-                await Console.Error.WriteLineAsync($"riverbed: {result.Run.Failed} shard(s) failed; fix them and run again (complete shards are skipped)")
-                    .ConfigureAwait(false);
-                return ExitCodes.PartialFailure;
+                await Console.Error.WriteLineAsync($"riverbed: {message}").ConfigureAwait(false);
             }
-            return ExitCodes.Success;
+            return code;
         });
         return command;
     }

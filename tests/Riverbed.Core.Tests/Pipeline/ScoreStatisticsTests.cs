@@ -39,8 +39,36 @@ public sealed class ScoreStatisticsTests
         Assert.Equal(shards.Sum(s => s.Scores[ScoreNames.FillCompareMin].Count), forward.Scores[ScoreNames.FillCompareMin].Count);
         Assert.Equal(-0.9, forward.Scores[ScoreNames.FillCompareMin].Min);
         Assert.Equal(shards.Max(s => s.Scores[ScoreNames.FillCompareMin].Max), forward.Scores[ScoreNames.FillCompareMin].Max);
-        // Sums are floating point: equal up to rounding, not bit for bit, across merge orders.
-        Assert.Equal(forward.Scores[ScoreNames.ReplacedEntityMax].Sum, backward.Scores[ScoreNames.ReplacedEntityMax].Sum, 1e-9);
+        // Sums are exact until written, so every merge order gives the same bits.
+        Assert.Equal(forward.ToJson(), backward.ToJson());
+    }
+
+    [Fact]
+    public void Written_shard_statistics_merge_to_the_same_bytes_whatever_the_order_or_grouping_into_ranks()
+    {
+        // What merge-stats does: shard files are the truth; ranks group them, and the total must not depend on how.
+        var shards = Enumerable.Range(0, 12).Select(seed => ScoreStatistics.Parse(Shard(seed + 10).ToJson(), "shard.stats.json")).ToList();
+        var direct = new ScoreStatistics();
+        foreach (var shard in shards)
+        {
+            direct.Merge(shard);
+        }
+        var random = new Random(5);
+        foreach (var world in new[] { 2, 3, 5 })
+        {
+            var ranks = Enumerable.Range(0, world).Select(_ => new ScoreStatistics()).ToList();
+            foreach (var (shard, index) in shards.Select((shard, index) => (shard, index)).OrderBy(_ => random.Next()))
+            {
+                ranks[index % world].Merge(shard);
+            }
+            var total = new ScoreStatistics();
+            foreach (var rank in Enumerable.Reverse(ranks))
+            {
+                total.Merge(rank);
+            }
+            Assert.Equal(direct.ToJson(), total.ToJson());
+        }
+        Assert.Equal(direct.ToJson(), direct.Snapshot().ToJson());
     }
 
     [Fact]

@@ -196,6 +196,62 @@ public sealed class ScoringPipelineTests
     }
 
     [Fact]
+    public async Task Stopping_intake_lets_the_shard_in_flight_commit_and_begins_no_other()
+    {
+        using var scratch = new ScratchFolder("pipeline");
+        List<ShardInput> inputs = [WriteShard(scratch, "a.jsonl", 300), WriteShard(scratch, "b.jsonl", 300), WriteShard(scratch, "c.jsonl", 300)];
+        using var intake = new CancellationTokenSource();
+        var processor = new FakeProcessor { Throws = e => { if (e.Row == 100) { intake.Cancel(); } return false; } };
+        var result = await Pipeline(scratch, processor, OutputFormat.JsonLines).RunAsync(inputs, intake.Token, CancellationToken.None);
+        Assert.Equal([ShardRunStatus.Committed, ShardRunStatus.Stopped, ShardRunStatus.Stopped], result.Shards.Select(s => s.Status));
+        Assert.Equal(300, result.Shards[0].Manifest!.RowsOut);
+        Assert.Equal(2, result.Stopped);
+        Assert.Equal(["a.jsonl", "a.manifest.json", "a.stats.json"], VisibleFiles(scratch));
+    }
+
+    [Fact]
+    public async Task A_shard_whose_lock_another_worker_holds_is_left_alone_and_reported_held()
+    {
+        using var scratch = new ScratchFolder("pipeline");
+        var input = WriteShard(scratch, "chat.jsonl", 20);
+        Directory.CreateDirectory(scratch.File("out"));
+        using (new FileStream(scratch.File("out", ".chat.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+        {
+            var result = await Pipeline(scratch, new FakeProcessor(), OutputFormat.JsonLines).RunAsync([input]);
+            var shard = Assert.Single(result.Shards);
+            Assert.Equal(ShardRunStatus.Failed, shard.Status);
+            Assert.True(shard.HeldByAnother);
+            Assert.Contains("is being written by another worker", shard.Message, StringComparison.Ordinal);
+            Assert.Empty(VisibleFiles(scratch));
+        }
+    }
+
+    [Fact]
+    public async Task A_shard_another_worker_committed_after_the_plan_is_kept_and_skipped_not_redone()
+    {
+        using var scratch = new ScratchFolder("pipeline");
+        var first = WriteShard(scratch, "a.jsonl", 50);
+        var second = WriteShard(scratch, "b.jsonl", 50);
+        var otherWorker = 0;
+        var processor = new FakeProcessor
+        {
+            // While this worker scores a.jsonl, "another worker" commits b.jsonl, which this one planned as to do.
+            Throws = e =>
+            {
+                if (Interlocked.Exchange(ref otherWorker, 1) == 0)
+                {
+                    Pipeline(scratch, new FakeProcessor(), OutputFormat.JsonLines).RunAsync([second]).GetAwaiter().GetResult();
+                }
+                return false;
+            },
+        };
+        var result = await Pipeline(scratch, processor, OutputFormat.JsonLines).RunAsync([first, second]);
+        Assert.Equal([ShardRunStatus.Committed, ShardRunStatus.Skipped], result.Shards.Select(s => s.Status));
+        Assert.Equal("committed by another worker", result.Shards[1].Message);
+        Assert.Equal(50, result.Shards[1].Statistics!.RowsOut);
+    }
+
+    [Fact]
     public async Task A_complete_shard_made_with_another_configuration_is_refused_before_any_work()
     {
         using var scratch = new ScratchFolder("pipeline");

@@ -19,7 +19,7 @@ public sealed class GracefulStopTests
         Assert.True(stop.InFlight.IsCancellationRequested);
         lock (log)
         {
-            Assert.Contains(log, line => line.StartsWith("SIGTERM: taking no new shard; the one in flight has 0.3 s", StringComparison.Ordinal));
+            Assert.Contains(log, line => line.StartsWith("SIGTERM received: taking no new shard; the one in flight has 0.3 s", StringComparison.Ordinal));
             Assert.Contains(log, line => line.StartsWith("the grace period ran out: abandoning", StringComparison.Ordinal));
         }
     }

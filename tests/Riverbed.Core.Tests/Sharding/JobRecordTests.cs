@@ -66,7 +66,7 @@ public sealed class JobRecordTests
         using var job = new ShardedJob(2);
         job.Record(1);
         var error = Assert.Throws<JobRecordException>(() => job.Record(1, configHash: "0123456789abcdef"));
-        Assert.Contains($"it was made with configuration {job.ConfigHash}, this run's is 0123456789abcdef", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"made with another configuration ({job.ConfigHash}; this run's is 0123456789abcdef)", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

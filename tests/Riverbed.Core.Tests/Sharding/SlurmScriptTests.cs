@@ -91,6 +91,24 @@ public sealed class SlurmScriptTests : IDisposable
         Assert.Single(File.ReadAllLines(_scratch.File("scontrol.log")));
     }
 
+    [Theory]
+    [InlineData("COMPLETING")]
+    [InlineData("CANCELLED")]
+    [InlineData("")]
+    public void A_task_the_curator_cancelled_is_not_requeued_even_though_its_worker_was_interrupted(string state)
+    {
+        // Plain scancel sends SIGTERM too, so the worker exits 130 as after a time-limit warning; only Slurm's state
+        // tells them apart (an empty answer: squeue no longer knows the task, or cannot reach the controller).
+        var script = WriteScript(SlurmScript.Render(Options([FakeWorker(), "score"])));
+        var cancelled = Slurm(taskId: 1, exitCode: 130);
+        cancelled["FAKE_JOB_STATE"] = state;
+        var run = Bash([script], cancelled);
+        Assert.Equal(130, run.ExitCode);
+        Assert.False(File.Exists(_scratch.File("scontrol.log")), run.Output);
+        Assert.Contains("not requeueing", run.Output, StringComparison.Ordinal);
+        Assert.Equal(["-h", "-j", "777_1", "-o", "%T"], File.ReadAllText(_scratch.File("squeue.log")).Trim().Split(' '));
+    }
+
     [Fact]
     public void Sigterm_to_the_batch_shell_reaches_the_worker_and_its_exit_code_comes_back()
     {
@@ -108,8 +126,33 @@ public sealed class SlurmScriptTests : IDisposable
         Assert.Equal(0, Kill(process.Id, "TERM"));
         Assert.True(process.WaitForExit(20_000));
         Assert.Equal(130, process.ExitCode);
-        Assert.True(File.Exists(_scratch.File("worker-got-term-0")));
+        Assert.Equal(["TERM"], File.ReadAllLines(_scratch.File("worker-got-term-0")));
         Assert.Equal(["requeue 777_0"], File.ReadAllLines(_scratch.File("scontrol.log")));
+    }
+
+    [Fact]
+    public void When_slurm_signals_the_worker_itself_the_shell_adds_no_second_sigterm_and_does_not_requeue()
+    {
+        // scancel and scontrol requeue signal every process of the task; a forwarded copy would be the worker's
+        // "second signal" (abandon the shard at once), and requeueing would undo the cancel.
+        var script = WriteScript(SlurmScript.Render(Options([FakeWorker(), "score"])));
+        var environment = Slurm(taskId: 0, exitCode: 0);
+        environment["FAKE_WORKER_WAIT"] = "1";
+        environment["FAKE_JOB_STATE"] = "COMPLETING";
+        using var process = Process.Start(BashInfo([script], environment))!;
+        var started = _scratch.File("worker-started-0");
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while ((!File.Exists(started) || File.ReadAllText(started).Trim().Length == 0) && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(50);
+        }
+        var worker = int.Parse(File.ReadAllText(started).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(0, Kill(worker, "TERM"));
+        Assert.Equal(0, Kill(process.Id, "TERM"));
+        Assert.True(process.WaitForExit(20_000));
+        Assert.Equal(130, process.ExitCode);
+        Assert.Equal(["TERM"], File.ReadAllLines(_scratch.File("worker-got-term-0")));
+        Assert.False(File.Exists(_scratch.File("scontrol.log")));
     }
 
     [Theory]
@@ -149,9 +192,14 @@ public sealed class SlurmScriptTests : IDisposable
             dir={{ShellQuote.Word(_scratch.Path)}}
             printf '%s\n' "$@" > "$dir/worker-args-$SLURM_ARRAY_TASK_ID"
             if [ -n "${FAKE_WORKER_WAIT:-}" ]; then
-              trap 'touch "$dir/worker-got-term-$SLURM_ARRAY_TASK_ID"; exit 130' TERM
-              touch "$dir/worker-started-$SLURM_ARRAY_TASK_ID"
-              for i in $(seq 400); do sleep 0.05; done
+              # Counts every SIGTERM it gets (one line each), and exits 130 a second after the first.
+              got=
+              trap 'echo TERM >> "$dir/worker-got-term-$SLURM_ARRAY_TASK_ID"; got=1' TERM
+              echo $$ > "$dir/worker-started-$SLURM_ARRAY_TASK_ID"
+              for i in $(seq 400); do
+                sleep 0.05
+                if [ -n "$got" ]; then sleep 1; exit 130; fi
+              done
               exit 0
             fi
             exit "$FAKE_EXIT"
@@ -159,7 +207,8 @@ public sealed class SlurmScriptTests : IDisposable
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var bin = _scratch.File("bin");
         Directory.CreateDirectory(bin);
-        foreach (var (tool, reply) in new[] { ("sbatch", "echo 4242"), ("scontrol", "true") })
+        // squeue answers the task's state as Slurm would: RUNNING unless the test says it was cancelled.
+        foreach (var (tool, reply) in new[] { ("sbatch", "echo 4242"), ("scontrol", "true"), ("squeue", "echo \"${FAKE_JOB_STATE-RUNNING}\"") })
         {
             var fake = Path.Combine(bin, tool);
             File.WriteAllText(fake, $"#!/bin/bash\necho \"$*\" >> {ShellQuote.Word(_scratch.File(tool + ".log"))}\n{reply}\n");

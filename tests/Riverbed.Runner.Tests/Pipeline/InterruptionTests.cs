@@ -53,7 +53,8 @@ public sealed partial class InterruptionTests(InterruptionTests.Reference refere
         var output = scratch.File("out");
         // Single-request batches make the first run slow enough to interrupt mid-shard; batching is not part of the
         // configuration, so the rerun may use the fast default.
-        var info = Cli.StartInfo([.. Arguments(reference.Inputs, output), "--batch-tokens", "16", "--log-every", "1"]);
+        // With no grace the shard in flight is abandoned at once (the grace period itself is tested in Sharding/FaultTests).
+        var info = Cli.StartInfo([.. Arguments(reference.Inputs, output), "--batch-tokens", "16", "--log-every", "1", "--grace", "0"]);
         using var process = Process.Start(info)!;
         var stderr = process.StandardError.ReadToEndAsync();
         var committedA = false;

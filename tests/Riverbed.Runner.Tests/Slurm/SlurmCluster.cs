@@ -12,8 +12,12 @@ namespace Riverbed.Runner.Tests.Slurm;
 /// </summary>
 public sealed class SlurmCluster : IDisposable
 {
+    /// <summary>Seconds after release that a held requeue may start (see <see cref="ReleaseHeldRequeues"/>).</summary>
+    private const int RequeueDelaySeconds = 3;
+
     private readonly string? _state;
     private readonly string? _startError;
+    private readonly Dictionary<string, DateTime> _released = [];
 
     public SlurmCluster()
     {
@@ -118,7 +122,9 @@ public sealed class SlurmCluster : IDisposable
 
     /// <summary>
     /// A requeued job waits about two minutes (its BeginTime) before it may start again; tests cannot afford that, so
-    /// held requeues are made eligible at once. Nothing else about the requeue changes.
+    /// held requeues are made eligible a few seconds later. Not at once: slurmd refuses to launch a job in the same
+    /// second its old credential was revoked ("Job credential revoked", the task then fails with exit 1), which is what
+    /// Slurm's own delay protects against. Nothing else about the requeue changes.
     /// </summary>
     public void ReleaseHeldRequeues()
     {
@@ -126,12 +132,17 @@ public sealed class SlurmCluster : IDisposable
         foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
             var parts = line.Split(' ', 2);
-            if (parts.Length == 2 && parts[1].Trim() == "BeginTime")
+            if (parts.Length == 2 && parts[1].Trim() == "BeginTime" && !RecentlyReleased(parts[0]))
             {
-                Client("scontrol", "update", $"JobId={parts[0]}", "StartTime=now");
+                Client("scontrol", "update", $"JobId={parts[0]}", $"StartTime=now+{RequeueDelaySeconds}");
+                _released[parts[0]] = DateTime.UtcNow;
             }
         }
     }
+
+    /// <summary>Released and still within its short delay: releasing it again would only push its start back.</summary>
+    private bool RecentlyReleased(string job) =>
+        _released.TryGetValue(job, out var when) && DateTime.UtcNow - when < TimeSpan.FromSeconds(RequeueDelaySeconds + 5);
 
     /// <summary>scontrol's view of a job (state, exit code, restarts); finished jobs stay known for MinJobAge (300 s).</summary>
     public string Show(string jobId) => Client("scontrol", "show", "job", jobId).Output;
@@ -170,7 +181,10 @@ public sealed class SlurmCluster : IDisposable
         if (stop.ExitCode != 0)
         {
             Console.Error.WriteLine($"tests/slurm/cluster.sh stop failed: {stop.Output}");
+            return; // keep the state folder: its pid files and logs are what is needed to clean up by hand
         }
+        // The daemons' logs already went into any failure message; a stopped cluster's folder is only litter.
+        Directory.Delete(_state, recursive: true);
     }
 
     private static (int ExitCode, string Output) RunScript(params string[] arguments)

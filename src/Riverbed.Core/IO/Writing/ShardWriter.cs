@@ -67,10 +67,19 @@ public sealed class ShardWriter : IDisposable
         }
         catch (IOException error)
         {
-            throw new ShardWriteException($"shard {layout.BaseName} is being written by another process (lock {layout.LockPath} is held)", error);
+            throw new ShardBusyException(
+                $"shard {layout.BaseName} is being written by another worker ({Holder(layout)} holds the lock {layout.LockPath}); this worker left it alone", error);
         }
         try
         {
+            WriteHolder(layout);
+            // Planned as incomplete, but another worker may have committed it while this one waited to start it: a
+            // complete shard made with the same configuration is kept, never discarded and redone.
+            var state = ShardCompletion.Check(layout, input, options.ConfigHash);
+            if (state.Status == ShardStatus.Complete)
+            {
+                throw new ShardCommittedElsewhereException($"shard {layout.BaseName} was committed by another worker meanwhile; its outputs are kept", state.Manifest!);
+            }
             DiscardPreviousAttempt(layout, options.Attachments);
             return new ShardWriter(input, options, layout, shardLock);
         }
@@ -80,6 +89,36 @@ public sealed class ShardWriter : IDisposable
             throw;
         }
     }
+
+    /// <summary>Who holds the lock, as its owner file says (pid and host), for the message of a worker that found it held.</summary>
+    private static string Holder(ShardLayout layout)
+    {
+        try
+        {
+            var text = File.ReadAllText(OwnerPath(layout)).Trim();
+            return text.Length > 0 ? text : "another process";
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            return "another process";
+        }
+    }
+
+    /// <summary>The lock holder's name beside the lock: a held flock cannot be read by the process that finds it held.</summary>
+    private static void WriteHolder(ShardLayout layout)
+    {
+        try
+        {
+            File.WriteAllText(OwnerPath(layout), FormattableString.Invariant(
+                $"pid {Environment.ProcessId} on {Environment.MachineName} since {DateTime.UtcNow:u}\n"));
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            // Only a message uses it.
+        }
+    }
+
+    private static string OwnerPath(ShardLayout layout) => layout.LockPath + ".owner";
 
     /// <summary>Adds an example's row. <paramref name="extraValues"/> follow <see cref="ShardWriterOptions.ExtraColumns"/>.</summary>
     public void WriteRow(Example example, ReadOnlySpan<ColumnValue> extraValues = default, RowDecision? decision = null)

@@ -86,7 +86,7 @@ public sealed class ShardWriterOptions
 }
 
 /// <summary>A shard that could not be written or committed; nothing final-named is left behind for it.</summary>
-public sealed class ShardWriteException : RiverbedException
+public class ShardWriteException : RiverbedException
 {
     public ShardWriteException()
     {

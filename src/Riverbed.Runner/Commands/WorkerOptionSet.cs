@@ -1,0 +1,108 @@
+using System.CommandLine;
+using System.Globalization;
+using Riverbed.Pipeline;
+using Riverbed.Sharding;
+
+namespace Riverbed.Runner.Commands;
+
+/// <summary>
+/// The options that make <c>riverbed score</c> one worker of a job spread over ranks: which rank it is, which shards the
+/// job deals out, how long it has after SIGTERM, and when a shard with rejected records fails. Kept apart from
+/// <see cref="ScoreOptionSet"/> because none of them changes what a committed shard holds (they are not part of the
+/// configuration hash).
+/// </summary>
+internal sealed class WorkerOptionSet
+{
+    public Option<int?> Rank { get; } = new("--rank")
+    {
+        Description = "This worker's rank, 0 … world size − 1 (default: SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX or RIVERBED_RANK; else a single process)",
+    };
+
+    public Option<int?> WorldSize { get; } = new("--world-size")
+    {
+        Description = "How many ranks share the job: shard i (sorted by name) goes to rank i mod the world size " +
+            "(default: SLURM_ARRAY_TASK_COUNT or RIVERBED_WORLD_SIZE; a Kubernetes Indexed Job passes its completions)",
+    };
+
+    public Option<string?> ShardList { get; } = new("--shard-list")
+    {
+        Description = "Deal out only the shards this file names (one per line, as `riverbed status` prints them), in its order",
+    };
+
+    public Option<bool> ForceReassign { get; } = new("--force-reassign")
+    {
+        Description = "Accept a world size, input list or configuration other than the output folder's job record, replacing the record " +
+            "(only when no worker of the old job is still running)",
+    };
+
+    public Option<int> Grace { get; } = new("--grace")
+    {
+        Description = "Seconds the shard in flight may take to finish after SIGTERM or Ctrl+C; then it is abandoned (a rerun redoes it)",
+        DefaultValueFactory = _ => WorkerDefaults.GraceSeconds,
+    };
+
+    public Option<long?> MaxRejects { get; } = new("--max-rejects")
+    {
+        Description = "Most records of one shard the reader may reject before the shard fails instead of committing (default: no limit; " +
+            "every reject is kept with its line and reason in {shard}.rejects.jsonl and counted)",
+    };
+
+    public Option<double?> MaxRejectRatio { get; } = new("--max-reject-ratio")
+    {
+        Description = "Largest fraction (0 … 1) of one shard's records that may be rejected before the shard fails (default: no limit)",
+    };
+
+    public void AddTo(Command command)
+    {
+        Grace.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() < 0)
+            {
+                result.AddError("--grace must be 0 or more seconds");
+            }
+        });
+        foreach (var option in new Option[] { Rank, WorldSize, ShardList, ForceReassign, Grace, MaxRejects, MaxRejectRatio })
+        {
+            command.Options.Add(option);
+        }
+    }
+
+    /// <summary>The worker's rank (from the options and the scheduler's environment) and settings.</summary>
+    public WorkerSettings Resolve(ParseResult parse) => new()
+    {
+        Rank = RankResolver.Resolve(parse.GetValue(Rank), parse.GetValue(WorldSize)),
+        ShardList = parse.GetValue(ShardList),
+        ForceReassign = parse.GetValue(ForceReassign),
+        Grace = TimeSpan.FromSeconds(parse.GetValue(Grace)),
+        Rejects = new RejectBudget { MaxRejects = parse.GetValue(MaxRejects), MaxRatio = parse.GetValue(MaxRejectRatio) },
+    };
+}
+
+/// <summary>One worker's place in a job: its rank, the shard list dealt out, and its preemption grace.</summary>
+internal sealed record WorkerSettings
+{
+    public static WorkerSettings Single { get; } = new();
+
+    public WorkerRank Rank { get; init; } = WorkerRank.Single;
+
+    /// <summary>A pinned shard-list file, or null to deal out every input shard.</summary>
+    public string? ShardList { get; init; }
+
+    public bool ForceReassign { get; init; }
+
+    public TimeSpan Grace { get; init; } = TimeSpan.FromSeconds(WorkerDefaults.GraceSeconds);
+
+    /// <summary>Rejects a shard may have before it fails (not part of the configuration: it decides commit or not, not the output).</summary>
+    public RejectBudget Rejects { get; init; } = RejectBudget.None;
+
+    /// <summary>One process doing every shard of the job: it writes stats.json and run.json itself, as it always did.</summary>
+    public bool WholeJob => Rank.WorldSize == 1 && ShardList is null;
+
+    /// <summary>The file name of this worker's stats/ and runs/ records, e.g. "rank-2-of-4.json" (a pinned list adds its hash).</summary>
+    public string RecordName(ShardAssignment assignment)
+    {
+        ArgumentNullException.ThrowIfNull(assignment);
+        var rank = string.Create(CultureInfo.InvariantCulture, $"rank-{Rank.Rank}-of-{Rank.WorldSize}.json");
+        return assignment.PinnedFile is null ? rank : "list-" + assignment.ListSha256[..12] + "-" + rank;
+    }
+}
