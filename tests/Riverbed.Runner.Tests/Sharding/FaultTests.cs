@@ -132,7 +132,7 @@ public sealed class FaultTests(FaultTests.Job job) : IClassFixture<FaultTests.Jo
             Assert.True(results.Sum(r => r.StandardOutput.Split('\n').Count(line => line.Contains(committedLine, StringComparison.Ordinal))) == 1, both);
         }
         var loser = results.First(r => r.ExitCode == ExitCodes.PartialFailure);
-        Assert.Contains("is being written by another worker (pid ", loser.StandardError, StringComparison.Ordinal);
+        Assert.Contains("is being written by another process (pid ", loser.StandardError, StringComparison.Ordinal);
         AssertMatchesReference(output);
         Assert.False(Directory.Exists(Path.Combine(output, ".riverbed", "failed")), "a worker that found a shard busy must not mark it failed");
     }
