@@ -57,6 +57,8 @@ internal static class ScoreJob
             : ShardAssignment.RoundRobin(inputs, worker.Rank.WorldSize);
         var allInputs = inputs;
         inputs = assignment.ForRank(worker.Rank.Rank);
+        display.Line(string.Create(CultureInfo.InvariantCulture,
+            $"{worker.Rank}: {inputs.Count} of {assignment.Shards.Count} shard(s){(assignment.PinnedFile is { } pinned ? $" of the list {pinned}" : string.Empty)}"));
         using var models = Open(settings);
         foreach (var note in models.Notes)
         {
@@ -89,8 +91,6 @@ internal static class ScoreJob
             MaxFailures = settings.MaxFailures,
             Rejects = worker.Rejects,
         };
-        display.Line(string.Create(CultureInfo.InvariantCulture,
-            $"{worker.Rank}: {inputs.Count} of {allInputs.Count} shard(s){(assignment.PinnedFile is { } pinned ? $" of the list {pinned}" : string.Empty)}"));
         JobRecord.Establish(output, assignment, allInputs, configuration.Hash, worker.ForceReassign);
         var pipeline = new ScoringPipeline(models, options)
         {

@@ -221,7 +221,7 @@ public sealed class ScoringPipelineTests
             var shard = Assert.Single(result.Shards);
             Assert.Equal(ShardRunStatus.Failed, shard.Status);
             Assert.True(shard.HeldByAnother);
-            Assert.Contains("is being written by another worker", shard.Message, StringComparison.Ordinal);
+            Assert.Contains("is being written by another process", shard.Message, StringComparison.Ordinal);
             Assert.Empty(VisibleFiles(scratch));
         }
     }
@@ -238,7 +238,7 @@ public sealed class ScoringPipelineTests
             // While this worker scores a.jsonl, "another worker" commits b.jsonl, which this one planned as to do.
             Throws = e =>
             {
-                if (Interlocked.Exchange(ref otherWorker, 1) == 0)
+                if (e.Id.StartsWith("a.jsonl#", StringComparison.Ordinal) && Interlocked.Exchange(ref otherWorker, 1) == 0)
                 {
                     Pipeline(scratch, new FakeProcessor(), OutputFormat.JsonLines).RunAsync([second]).GetAwaiter().GetResult();
                 }

@@ -132,7 +132,7 @@ public sealed class FaultTests(FaultTests.Job job) : IClassFixture<FaultTests.Jo
             Assert.True(results.Sum(r => r.StandardOutput.Split('\n').Count(line => line.Contains(committedLine, StringComparison.Ordinal))) == 1, both);
         }
         var loser = results.First(r => r.ExitCode == ExitCodes.PartialFailure);
-        Assert.Contains("is being written by another worker (pid ", loser.StandardError, StringComparison.Ordinal);
+        Assert.Contains("is being written by another process (pid ", loser.StandardError, StringComparison.Ordinal);
         AssertMatchesReference(output);
         Assert.False(Directory.Exists(Path.Combine(output, ".riverbed", "failed")), "a worker that found a shard busy must not mark it failed");
     }
@@ -232,6 +232,13 @@ public sealed class FaultTests(FaultTests.Job job) : IClassFixture<FaultTests.Jo
             Assert.Equal(Shards, run.RootElement.GetProperty("shards").GetProperty("committed").GetInt32());
         }
 
+        // merge-stats made run.json and stats.json, so the tools that read a scored folder work on a multi-rank one.
+        var report = Cli.Run("report", output);
+        Assert.True(report.ExitCode == ExitCodes.Success, report.ToString());
+        var filtered = Cli.Run("filter", output, "--output", scratch.File("filtered"), "--format", "jsonl");
+        Assert.True(filtered.ExitCode == ExitCodes.Success, filtered.ToString());
+        Assert.True(File.Exists(scratch.File("filtered", "stats.json")));
+
         var changed = Cli.Run(Score(job.Inputs, output, "--rank", "0", "--world-size", "2"));
         Assert.True(changed.ExitCode == ExitCodes.Failure, changed.ToString());
         Assert.Contains("assigned over 3 rank(s), this run has world size 2", changed.StandardError, StringComparison.Ordinal);
@@ -243,6 +250,28 @@ public sealed class FaultTests(FaultTests.Job job) : IClassFixture<FaultTests.Jo
         Assert.Equal(4, forced.StandardOutput.Split('\n').Count(line => line.Contains("skipped, already complete", StringComparison.Ordinal)));
         var status = Cli.Run("status", output);
         Assert.Contains("over 2 rank(s)", status.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_slurm_array_task_takes_its_rank_from_the_environment_logs_the_source_and_does_only_its_shards()
+    {
+        using var scratch = job.Scratch("faults-slurm-env");
+        var output = scratch.File("out");
+        var environment = new Dictionary<string, string?> { ["SLURM_ARRAY_TASK_ID"] = "1", ["SLURM_ARRAY_TASK_COUNT"] = "4" };
+        var task = Cli.Run(Score(job.Inputs, output, "--limit", "2"), environment: environment);
+        Assert.True(task.ExitCode == ExitCodes.Success, task.ToString());
+        Assert.Contains("rank 1 of 4 (SLURM_ARRAY_TASK_ID=1, SLURM_ARRAY_TASK_COUNT=4): 2 of 8 shard(s)", task.StandardOutput, StringComparison.Ordinal);
+        Assert.Equal([Name(1) + ".manifest.json", Name(5) + ".manifest.json"],
+            Directory.EnumerateFiles(output, "*.manifest.json").Select(Path.GetFileName).Order(StringComparer.Ordinal));
+
+        var disagreeing = Cli.Run(Score(job.Inputs, output, "--limit", "2", "--rank", "2"), environment: environment);
+        Assert.True(disagreeing.ExitCode == ExitCodes.Failure, disagreeing.ToString());
+        Assert.Contains("--rank 2 and SLURM_ARRAY_TASK_ID=1", disagreeing.StandardError, StringComparison.Ordinal);
+
+        var merge = Cli.Run("merge-stats", output);
+        Assert.True(merge.ExitCode == ExitCodes.Incomplete, merge.ToString());
+        Assert.Contains("merged 2 complete shard(s) of 8", merge.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("stats/rank-1-of-4.json: 2 shard(s), 4 in, agrees with its shards", merge.StandardOutput, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -35,6 +35,7 @@ public sealed class ShardWriter : IDisposable
     private long _rowsFailed;
     private bool _committed;
     private bool _disposed;
+    private bool _released;
 
     private ShardWriter(ShardInput input, ShardWriterOptions options, ShardLayout layout, FileStream shardLock)
     {
@@ -68,7 +69,7 @@ public sealed class ShardWriter : IDisposable
         catch (IOException error)
         {
             throw new ShardBusyException(
-                $"shard {layout.BaseName} is being written by another worker ({Holder(layout)} holds the lock {layout.LockPath}); this worker left it alone", error);
+                $"shard {layout.BaseName} is being written by another process ({Holder(layout)} holds the lock {layout.LockPath}); this worker left it alone", error);
         }
         try
         {
@@ -85,6 +86,7 @@ public sealed class ShardWriter : IDisposable
         }
         catch
         {
+            DurableFiles.DeleteIfExists(OwnerPath(layout));
             shardLock.Dispose();
             throw;
         }
@@ -96,11 +98,11 @@ public sealed class ShardWriter : IDisposable
         try
         {
             var text = File.ReadAllText(OwnerPath(layout)).Trim();
-            return text.Length > 0 ? text : "another process";
+            return text.Length > 0 ? text : "its owner";
         }
         catch (Exception error) when (error is IOException or UnauthorizedAccessException)
         {
-            return "another process";
+            return "its owner";
         }
     }
 
@@ -347,7 +349,16 @@ public sealed class ShardWriter : IDisposable
         Release();
     }
 
-    private void Release() => _lock.Dispose();
+    private void Release()
+    {
+        // The owner note goes first, while the lock is still held, so it never names a holder that is gone.
+        if (!_released)
+        {
+            _released = true;
+            DurableFiles.DeleteIfExists(OwnerPath(Layout));
+        }
+        _lock.Dispose();
+    }
 
     private string Temporary(string relative)
     {
