@@ -18,17 +18,21 @@ public sealed class GracefulStop : IDisposable
     private readonly Lock _gate = new();
     private readonly Action<string> _log;
     private Timer? _graceTimer;
+    private readonly TimeProvider _time;
     private int _signals;
+    private long _firstSignalAt;
     private bool _disposed;
 
     /// <param name="grace">How long the shard in flight may take after the first signal.</param>
     /// <param name="log">Where to say what happens (the CLI passes standard error).</param>
     /// <param name="outer">Another cancellation that counts as a stop request (e.g. the host's).</param>
-    public GracefulStop(TimeSpan grace, Action<string>? log = null, CancellationToken outer = default)
+    /// <param name="time">The clock that tells a duplicate SIGTERM from a second one (tests pass their own).</param>
+    public GracefulStop(TimeSpan grace, Action<string>? log = null, TimeProvider? time = null, CancellationToken outer = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(grace, TimeSpan.Zero);
         Grace = grace;
         _log = log ?? (_ => { });
+        _time = time ?? TimeProvider.System;
         if (outer.CanBeCanceled)
         {
             outer.Register(() => Request("cancellation"));
@@ -36,6 +40,13 @@ public sealed class GracefulStop : IDisposable
     }
 
     public TimeSpan Grace { get; }
+
+    /// <summary>
+    /// A SIGTERM this soon after the first one is the same stop request delivered twice, not a second request: Slurm
+    /// signals every process of a task on preemption while the batch shell forwards its own copy, and that pair must not
+    /// cost the shard in flight its grace period. A deliberate second SIGTERM, or any second Ctrl+C, still abandons it.
+    /// </summary>
+    public static TimeSpan DuplicateWindow { get; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Cancelled at the first signal: take no new shard.</summary>
     public CancellationToken Intake => _intake.Token;
@@ -71,10 +82,16 @@ public sealed class GracefulStop : IDisposable
             {
                 return;
             }
+            if (_signals > 0 && reason == "SIGTERM" && Reason == "SIGTERM" && _time.GetElapsedTime(_firstSignalAt) < DuplicateWindow)
+            {
+                _log($"another SIGTERM within {DuplicateWindow.TotalSeconds:0} s of the first: the same stop request (the grace period goes on)");
+                return;
+            }
             _signals++;
             if (_signals == 1)
             {
                 Reason = reason;
+                _firstSignalAt = _time.GetTimestamp();
                 _log(string.Create(CultureInfo.InvariantCulture,
                     $"{reason} received: taking no new shard; the one in flight has {Grace.TotalSeconds:0.#} s to finish (a second signal abandons it)"));
                 _intake.Cancel();

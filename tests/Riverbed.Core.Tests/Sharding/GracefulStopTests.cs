@@ -46,4 +46,43 @@ public sealed class GracefulStopTests
         stop.Dispose();
         stop.Request("SIGTERM");
     }
+
+    [Fact]
+    public void A_SIGTERM_repeated_within_the_duplicate_window_is_the_same_request_but_a_later_one_abandons_the_shard()
+    {
+        var clock = new ManualClock();
+        var log = new List<string>();
+        using var stop = new GracefulStop(TimeSpan.FromMinutes(10), log.Add, time: clock);
+        stop.Request("SIGTERM");
+        clock.Advance(TimeSpan.FromMilliseconds(300));
+        stop.Request("SIGTERM");
+        Assert.False(stop.InFlight.IsCancellationRequested);
+        Assert.Contains(log, line => line.StartsWith("another SIGTERM within 2 s of the first: the same stop request", StringComparison.Ordinal));
+
+        clock.Advance(GracefulStop.DuplicateWindow);
+        stop.Request("SIGTERM");
+        Assert.True(stop.InFlight.IsCancellationRequested);
+    }
+
+    [Fact]
+    public void A_second_Ctrl_C_abandons_the_shard_at_once_however_quickly_it_follows()
+    {
+        var clock = new ManualClock();
+        using var stop = new GracefulStop(TimeSpan.FromMinutes(10), time: clock);
+        stop.Request("SIGINT");
+        stop.Request("SIGINT");
+        Assert.True(stop.InFlight.IsCancellationRequested);
+    }
+
+    /// <summary>A clock that moves only when told to.</summary>
+    private sealed class ManualClock : TimeProvider
+    {
+        private long _ticks;
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+        public override long GetTimestamp() => _ticks;
+
+        public void Advance(TimeSpan by) => _ticks += by.Ticks;
+    }
 }
