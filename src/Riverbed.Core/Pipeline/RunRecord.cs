@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Riverbed.Inference;
+using Riverbed.IO;
 
 namespace Riverbed.Pipeline;
 
@@ -141,21 +142,12 @@ public sealed class RunRecord
     public static void WriteAtomically(string path, byte[] content)
     {
         ArgumentNullException.ThrowIfNull(content);
-        var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        Directory.CreateDirectory(folder);
-        var temporary = Path.Combine(folder, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
         try
         {
-            using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
-            {
-                stream.Write(content);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, path, overwrite: true);
+            AtomicFile.Replace(path, content);
         }
         catch (Exception error) when (error is IOException or UnauthorizedAccessException)
         {
-            File.Delete(temporary);
             throw new RiverbedException($"{path}: cannot write it ({error.Message})", error);
         }
     }

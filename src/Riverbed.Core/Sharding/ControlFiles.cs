@@ -23,12 +23,7 @@ public static class ControlFiles
     /// <summary>Writes <paramref name="path"/> atomically, replacing what was there.</summary>
     internal static void Replace(string path, string text) => Replace(path, Encoding.UTF8.GetBytes(text));
 
-    internal static void Replace(string path, byte[] bytes)
-    {
-        var temporary = Stage(path, bytes);
-        DurableFiles.Rename(temporary, path);
-        DurableFiles.SyncDirectory(Path.GetDirectoryName(path)!);
-    }
+    internal static void Replace(string path, byte[] bytes) => AtomicFile.Replace(path, bytes);
 
     /// <summary>
     /// Writes <paramref name="path"/> only if no file has that name yet (atomically: of two processes racing, exactly one

@@ -75,10 +75,7 @@ internal static class DemoCommand
         var path = Path.Combine(folder, "demo.jsonl");
         if (!File.Exists(path) || new FileInfo(path).Length != bytes.Length || !File.ReadAllBytes(path).AsSpan().SequenceEqual(bytes))
         {
-            Directory.CreateDirectory(folder);
-            var temporary = path + $".{Environment.ProcessId}.tmp";
-            File.WriteAllBytes(temporary, bytes);
-            File.Move(temporary, path, overwrite: true);
+            AtomicFile.Replace(path, bytes);
         }
         return path;
     }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Riverbed.IO;
 using Riverbed.Runner.Report;
 
 namespace Riverbed.Runner.Commands;
@@ -91,16 +92,14 @@ internal static class ReportCommand
         {
             throw new RiverbedException($"cannot write {target}: the folder {directory} does not exist");
         }
-        var temporary = Path.Combine(directory, $".{Path.GetFileName(target)}.{Environment.ProcessId}.tmp");
+        cancellationToken.ThrowIfCancellationRequested();
         try
         {
-            await File.WriteAllBytesAsync(temporary, bytes, cancellationToken).ConfigureAwait(false);
-            File.Move(temporary, target, overwrite: true);
+            await Task.Run(() => AtomicFile.Replace(target, bytes), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception error) when (error is IOException or UnauthorizedAccessException)
         {
-            File.Delete(temporary);
-            throw new RiverbedException($"cannot write {target}: {error.Message}");
+            throw new RiverbedException($"cannot write {target}: {error.Message}", error);
         }
     }
 }
