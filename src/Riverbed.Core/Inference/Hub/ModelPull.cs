@@ -115,6 +115,11 @@ public static class ModelPull
         var config = await Fetch(model, ModelFolder.ConfigFileName).ConfigureAwait(false);
         if (onnx is null || tokenizer is null || config is null)
         {
+            if (role.Role == ModelRole.ReplacedTokenDetection && role.Head is { } head)
+            {
+                // Which head tensors are needed depends on files that are missing too; the checkpoint is listed whole.
+                missing.Add($"{head} {SafetensorsFile} (the head's tensors)");
+            }
             return null;
         }
         if (onnx.Commit != tokenizer.Commit || onnx.Commit != config.Commit)
