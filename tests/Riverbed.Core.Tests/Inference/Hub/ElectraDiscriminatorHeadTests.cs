@@ -65,7 +65,7 @@ public sealed class ElectraDiscriminatorHeadTests : IClassFixture<EnvironmentFix
         var head = ReadHead(HubModels.Safetensors(HubModels.HeadTensors()), HeadActivation.Gelu);
         var withLogits = TestModels.Affine();
         withLogits.Graph.Outputs.Add(new OnnxValueInfo("logits", TensorElementType.Float, "batch", 2));
-        var narrow = ReadHead(HubModels.Safetensors(HubModels.HeadTensors(hidden: 4)), HeadActivation.Gelu);
+        var narrow = ReadHead(HubModels.Safetensors(HubModels.HeadTensors(hidden: 4)), HeadActivation.Gelu, hidden: 4);
 
         var already = Assert.Throws<InvalidDataException>(() => Append(head, withLogits.ToArray()));
         var noHidden = Assert.Throws<InvalidDataException>(() => Append(head, TestModels.Affine().ToArray()));
@@ -86,11 +86,11 @@ public sealed class ElectraDiscriminatorHeadTests : IClassFixture<EnvironmentFix
         Assert.Contains("'discriminator_predictions.dense.weight' has shape [4, 4]; expected [8, 8]", error.Message, StringComparison.Ordinal);
     }
 
-    private static ElectraDiscriminatorHead ReadHead(byte[] checkpoint, HeadActivation activation)
+    private static ElectraDiscriminatorHead ReadHead(byte[] checkpoint, HeadActivation activation, int hidden = Hidden)
     {
         var length = SafetensorsHeader.ReadHeaderLength(checkpoint, "model.safetensors", checkpoint.Length);
         var header = SafetensorsHeader.Parse(checkpoint.AsSpan(8, (int)length), "model.safetensors", checkpoint.Length);
-        return ElectraDiscriminatorHead.FromCheckpoint(header, t => checkpoint.AsSpan((int)t.Start, (int)t.Length).ToArray(), Hidden, activation);
+        return ElectraDiscriminatorHead.FromCheckpoint(header, t => checkpoint.AsSpan((int)t.Start, (int)t.Length).ToArray(), hidden, activation);
     }
 
     private static byte[] Append(ElectraDiscriminatorHead head, byte[] encoder)
