@@ -124,6 +124,7 @@ public sealed class ModelsPullCommandTests : IDisposable
         {
             ["HF_ENDPOINT"] = _hub.Endpoint,
             ["RIVERBED_HUB_CACHE"] = _scratch.File("cache"),
+            ["HF_HUB_OFFLINE"] = null,
         };
         foreach (var (name, value) in extra)
         {

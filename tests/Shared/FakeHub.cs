@@ -45,6 +45,9 @@ internal sealed class FakeHub : IDisposable
     /// <summary>Paths (in any repository) whose next body transfer stops after this many bytes; each fault fires once.</summary>
     public ConcurrentDictionary<string, long> CutAfter { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Paths whose next body transfer sends this many bytes and then nothing, keeping the connection open.</summary>
+    public ConcurrentDictionary<string, long> StallAfter { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Paths whose announced sha256 is wrong.</summary>
     public ConcurrentDictionary<string, bool> WrongSha256 { get; } = new(StringComparer.Ordinal);
 
@@ -230,8 +233,25 @@ internal sealed class FakeHub : IDisposable
         {
             send = Math.Min(send, cut);
         }
+        long stallAt = 0;
+        var stall = response.Path is { } stalled && StallAfter.TryRemove(stalled, out stallAt);
+        if (stall)
+        {
+            send = Math.Min(send, stallAt);
+        }
         await stream.WriteAsync(body.AsMemory((int)from, (int)send)).ConfigureAwait(false);
         await stream.FlushAsync().ConfigureAwait(false);
+        if (stall)
+        {
+            try
+            {
+                await Task.Delay(Timeout.Infinite, _stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // the server is shutting down
+            }
+        }
     }
 
     private static async Task<string?> ReadHead(NetworkStream stream)

@@ -126,7 +126,16 @@ internal static class ModelsPullCommand
         {
             Console.Out.WriteLine($"  {role.Role.Name(),-3}  {role.Model}{(role.Head is { } h ? $"  (head from {h})" : string.Empty)}");
         }
-        var pulled = await ModelPull.RunAsync(hub, pull, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<PulledRole> pulled;
+        try
+        {
+            pulled = await ModelPull.RunAsync(hub, pull, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            // The cache or the output folder could not be written (disk full, permissions): say which, without a trace.
+            throw new RiverbedException($"models pull into {output}: {error.Message} (cache: {options.CacheFolder})", error);
+        }
 
         // The same check as `riverbed models check`; a folder that fails it is removed, so nothing unusable stays.
         var failed = 0;

@@ -68,6 +68,7 @@ public sealed partial class HubClient : IDisposable
     {
         var repo = RepositoryFolder(repository);
         CheckPath(path);
+        CheckRevision(revision);
         if (_options.Offline)
         {
             var commit = CachedCommit(repo, repository, revision, path);
@@ -122,6 +123,7 @@ public sealed partial class HubClient : IDisposable
     {
         var repo = RepositoryFolder(repository);
         CheckPath(path);
+        CheckRevision(revision);
         if (offset < 0 || length < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(offset), "offset and length must not be negative");
@@ -162,7 +164,15 @@ public sealed partial class HubClient : IDisposable
                 $"{repository} {path}: bytes {offset}–{offset + length} lie beyond the end of the file ({fileLength} bytes)"));
         }
 
-        var bytes = length == 0 ? [] : await FetchRangeAsync(repository, revision, commit, path, offset, length, cancellationToken).ConfigureAwait(false);
+        byte[] bytes;
+        try
+        {
+            bytes = length == 0 ? [] : await FetchRangeAsync(repository, revision, commit, path, offset, length, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception error) when (error is IOException or HttpRequestException && !cancellationToken.IsCancellationRequested)
+        {
+            throw new HubException($"{repository} {path}: reading bytes {offset}–{offset + length} failed ({error.Message}); run the pull again", error);
+        }
         Directory.CreateDirectory(Path.GetDirectoryName(rangeFile)!);
         WriteAtomically(lengthFile, Encoding.ASCII.GetBytes(fileLength.Value.ToString(CultureInfo.InvariantCulture)));
         WriteAtomically(rangeFile, bytes);
@@ -299,9 +309,24 @@ public sealed partial class HubClient : IDisposable
             var buffer = new byte[CopyBufferBytes];
             long copied = 0;
             var lastReport = Environment.TickCount64;
-            int read;
-            while ((read = await body.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+            using var stall = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            while (true)
             {
+                // A connection that stays open but sends nothing would otherwise hang the pull forever.
+                stall.CancelAfter(_options.StallTimeout);
+                int read;
+                try
+                {
+                    read = await body.ReadAsync(buffer, stall.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    throw new IOException(string.Create(CultureInfo.InvariantCulture, $"no data arrived for {_options.StallTimeout.TotalSeconds:F0} s"));
+                }
+                if (read == 0)
+                {
+                    break;
+                }
                 await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
                 copied += read;
                 received += read;
@@ -497,6 +522,15 @@ public sealed partial class HubClient : IDisposable
             path.Contains(':', StringComparison.Ordinal))
         {
             throw new HubException($"'{path}' is not a file path inside a repository");
+        }
+    }
+
+    private static void CheckRevision(string revision)
+    {
+        // Revisions name a file under refs/ (escaped); "." and ".." would name a folder instead.
+        if (revision.Length == 0 || revision.Split('/').Any(s => s.Length == 0 || s is "." or "..") || revision.Any(char.IsControl))
+        {
+            throw new HubException($"'{revision}' is not a revision (a branch, tag, refs/pr/N or commit)");
         }
     }
 

@@ -23,11 +23,14 @@ public sealed class HubOptions
     /// <summary>The pause before the first retry; it doubles on each further one.</summary>
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>How long a transfer may receive nothing before it counts as broken off (and is resumed).</summary>
+    public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>A custom HTTP stack (tests); null uses one that does not follow redirects on its own.</summary>
     public HttpMessageHandler? Handler { get; init; }
 
     /// <summary>
-    /// The options the environment asks for: <c>HF_ENDPOINT</c>, <c>HF_TOKEN</c>, and the cache in
+    /// The options the environment asks for: <c>HF_ENDPOINT</c>, <c>HF_TOKEN</c>, <c>HF_HUB_OFFLINE</c>, and the cache in
     /// <c>RIVERBED_HUB_CACHE</c>, else <c>$XDG_CACHE_HOME/riverbed/hub</c>, else <c>~/.cache/riverbed/hub</c>.
     /// </summary>
     public static HubOptions FromEnvironment(string? cacheFolder = null, bool offline = false)
@@ -39,7 +42,8 @@ public sealed class HubOptions
             Endpoint = string.IsNullOrWhiteSpace(endpoint) ? DefaultEndpoint : endpoint.Trim(),
             Token = string.IsNullOrWhiteSpace(token) ? null : token.Trim(),
             CacheFolder = cacheFolder ?? DefaultCacheFolder(),
-            Offline = offline,
+            // HF_HUB_OFFLINE=1 is how a HuggingFace user already says "no network"; honour it here too.
+            Offline = offline || Environment.GetEnvironmentVariable("HF_HUB_OFFLINE") is "1" or "true" or "TRUE" or "True",
         };
     }
 

@@ -77,6 +77,38 @@ public sealed class HubClientTests : IDisposable
     }
 
     [Fact]
+    public async Task A_transfer_that_stalls_counts_as_broken_off_and_resumes()
+    {
+        _hub.StallAfter["onnx/model.onnx"] = 50_000;
+        using var client = new HubClient(new HubOptions
+        {
+            Endpoint = _hub.Endpoint,
+            CacheFolder = _scratch.File("cache"),
+            RetryDelay = TimeSpan.FromMilliseconds(10),
+            StallTimeout = TimeSpan.FromMilliseconds(500),
+        });
+
+        var file = await client.DownloadAsync(Repo, "main", "onnx/model.onnx");
+
+        Assert.Equal(_large, File.ReadAllBytes(file.LocalPath));
+        Assert.Equal("bytes=50000-", _hub.Requests.Last(r => r.Server == "cdn").Range);
+    }
+
+    [Theory]
+    [InlineData("..")]
+    [InlineData("refs/../x")]
+    [InlineData("")]
+    public async Task A_revision_that_would_name_a_folder_of_the_cache_is_refused(string revision)
+    {
+        using var client = Client();
+
+        var error = await Assert.ThrowsAsync<HubException>(() => client.DownloadAsync(Repo, revision, "config.json"));
+
+        Assert.Contains("is not a revision", error.Message, StringComparison.Ordinal);
+        Assert.Empty(_hub.Requests);
+    }
+
+    [Fact]
     public async Task A_partial_file_left_by_a_killed_pull_is_resumed_by_the_next_one()
     {
         _hub.CutAfter["onnx/model.onnx"] = 120_000;
