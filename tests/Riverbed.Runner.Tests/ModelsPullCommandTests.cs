@@ -65,6 +65,21 @@ public sealed class ModelsPullCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_pulled_folder_that_breaks_the_contract_is_removed_and_the_reason_shown()
+    {
+        var output = _scratch.File("wrong-role");
+
+        // An NLI export pulled as the mlm role: its logits are [batch, 3], not [batch, sequence, vocabulary].
+        var result = Pull("--mlm", "acme/nli-export", "-o", output);
+
+        Assert.Equal(ExitCodes.Failure, result.ExitCode);
+        Assert.Contains("a mlm model's logits are", result.StandardError, StringComparison.Ordinal);
+        Assert.Contains("1 of 1 pulled model folders break the contract", result.StandardError, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(output));
+        Assert.DoesNotContain("   at ", result.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_large_preset_says_which_roles_have_no_public_export_and_touches_nothing()
     {
         var output = _scratch.File("large");
