@@ -20,6 +20,9 @@ public sealed record ExecutionSettings(string Device, int Sessions, int Threads,
 /// <summary>One model role's folder and the digests of its files.</summary>
 public sealed record ModelRoleDigests(string Role, string Folder, IReadOnlyList<ModelFileDigest> Files)
 {
+    /// <summary>Where a pulled folder came from (repository and exact commit, from its source.json); null otherwise.</summary>
+    public ModelSource? Source { get; init; }
+
     public static IReadOnlyList<ModelRoleDigests> Of(ModelSet models)
     {
         ArgumentNullException.ThrowIfNull(models);
@@ -28,7 +31,10 @@ public sealed record ModelRoleDigests(string Role, string Folder, IReadOnlyList<
         {
             if (models[role] is { } entry)
             {
-                roles.Add(new ModelRoleDigests(role.Name(), entry.Folder.Path, entry.Folder.ComputeFileDigests()));
+                roles.Add(new ModelRoleDigests(role.Name(), entry.Folder.Path, entry.Folder.ComputeFileDigests())
+                {
+                    Source = ModelSource.TryLoad(entry.Folder.Path),
+                });
             }
         }
         return roles;

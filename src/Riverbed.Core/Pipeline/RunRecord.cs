@@ -94,6 +94,13 @@ public sealed class RunRecord
                     writer.WriteEndObject();
                 }
                 writer.WriteEndObject();
+                if (role.Source is { } source)
+                {
+                    // The repository and exact commit a pulled folder came from (source.json), so the run names them.
+                    writer.WriteStartObject("source");
+                    source.WriteTo(writer);
+                    writer.WriteEndObject();
+                }
                 writer.WriteEndObject();
             }
             writer.WriteEndObject();

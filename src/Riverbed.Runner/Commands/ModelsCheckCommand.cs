@@ -54,7 +54,7 @@ internal static class ModelsCheckCommand
         return command;
     }
 
-    private static int Run(string[] folders, ModelRole? role, ExecutionProvider provider, CancellationToken cancellationToken)
+    internal static int Run(string[] folders, ModelRole? role, ExecutionProvider provider, CancellationToken cancellationToken)
     {
         // ORT's own log would repeat, in its format, the errors this command reports in full.
         using var environment = InferenceEnvironment.Create(OrtLogLevel.Fatal);
