@@ -196,6 +196,28 @@ public sealed class InferenceFaultTests(ScoringOracles oracles)
         Assert.Empty(Directory.EnumerateFiles(scratch.File("out"), "chat*"));
     }
 
+    [Fact]
+    public async Task A_held_word_keeps_its_runs_waiting_until_the_marker_exists_and_then_fails_nothing()
+    {
+        using var scratch = new ScratchFolder("inference-faults");
+        var marker = scratch.File("release");
+        var plan = InferenceFaultPlan.Parse($"word=zebra,hold={marker}");
+        Assert.Equal(("zebra", marker), (plan.Word, plan.Hold));
+        using var models = oracles.Open(QuickRoles);
+        var tokenizer = models[ModelRole.Nli]!.Tokenizer;
+        var trigger = plan.TriggerFor(ModelRole.Nli, tokenizer);
+        int[] horse = [.. tokenizer.Encode("a horse in a field").Ids.ToArray()];
+        int[] zebra = [.. tokenizer.Encode("a zebra in a field").Ids.ToArray()];
+
+        Assert.False(Fails(trigger, [horse]));
+        var held = Task.Run(() => Fails(trigger, [horse, zebra]));
+        // Only a broken hold can end this wait early; a working one outlasts any bound.
+        var released = Task.Delay(TimeSpan.FromMilliseconds(300));
+        Assert.Same(released, await Task.WhenAny(held, released));
+        await File.WriteAllTextAsync(marker, "go");
+        Assert.False(await held.WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+
     [Theory]
     [InlineData("p=0.05,seed=7", 0.05, 2, null, null, null)]
     [InlineData("p=1,attempts=5", 1.0, 5, null, null, null)]
@@ -215,6 +237,8 @@ public sealed class InferenceFaultTests(ScoringOracles oracles)
     [InlineData("word=x,kind=segfault")]
     [InlineData("p=0.1,attempts=0")]
     [InlineData("every=2,attempts=1")]
+    [InlineData("p=0.1,hold=/tmp/marker")]
+    [InlineData("word=x,kind=oom,hold=/tmp/marker")]
     public void A_fault_plan_that_is_not_one_is_refused_with_the_forms(string text)
     {
         var error = Assert.Throws<RiverbedException>(() => InferenceFaultPlan.Parse(text));

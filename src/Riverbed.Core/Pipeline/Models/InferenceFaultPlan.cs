@@ -24,6 +24,9 @@ namespace Riverbed.Pipeline.Models;
 /// <item><c>every=3</c>: every third attempt of each request fails (its 3rd, 6th, ...); <c>every=1</c> fails every Run;</item>
 /// <item><c>word=zebra</c>: every Run whose batch holds a request with that word's tokens fails, alone too: the
 ///   examples whose text contains the word become failed rows (a poison request);</item>
+/// <item><c>hold=/path/marker</c> (with word= only): instead of failing, those Runs wait until a file exists at that
+///   path (a path without commas), then run normally, so a test can keep a shard in flight for as long as it needs
+///   to signal or kill the process there, instead of racing the shard to its commit;</item>
 /// <item><c>role=nli</c> (optional): only that role's sessions (mlm, nli, rtd, ner); default all;</item>
 /// <item><c>kind=oom|error</c> (optional): an allocation failure (default) or an invalid-argument error.</item>
 /// </list>
@@ -36,8 +39,12 @@ internal sealed class InferenceFaultPlan
     /// <summary>How many attempts of a request p= may fail by default: the retries a request gets alone.</summary>
     public static readonly int DefaultAttempts = new BatchingOptions().AllocationRetriesAlone;
 
-    private InferenceFaultPlan(double? probability, long seed, int? attempts, int? every, string? word, ModelRole? role, InjectedFault fault)
+    /// <summary>The longest a held Run waits for its marker before it runs anyway (a test that forgot it then fails on its own).</summary>
+    private static readonly TimeSpan LongestHold = TimeSpan.FromMinutes(10);
+
+    private InferenceFaultPlan(double? probability, long seed, int? attempts, int? every, string? word, string? hold, ModelRole? role, InjectedFault fault)
     {
+        Hold = hold;
         Probability = probability;
         Seed = seed;
         Attempts = attempts;
@@ -58,6 +65,9 @@ internal sealed class InferenceFaultPlan
 
     public string? Word { get; }
 
+    /// <summary>With <see cref="Word"/>: the file whose existence releases the Runs the word holds.</summary>
+    public string? Hold { get; }
+
     public ModelRole? Role { get; }
 
     public InjectedFault Fault { get; }
@@ -75,8 +85,9 @@ internal sealed class InferenceFaultPlan
         int? attempts = null;
         int? every = null;
         string? word = null;
+        string? hold = null;
         ModelRole? role = null;
-        var fault = InjectedFault.AllocationFailure;
+        InjectedFault? fault = null;
         foreach (var part in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
             var equals = part.IndexOf('=', StringComparison.Ordinal);
@@ -99,6 +110,9 @@ internal sealed class InferenceFaultPlan
                 case "word" when value.Trim().Length > 0:
                     word = value.Trim();
                     break;
+                case "hold" when value.Trim().Length > 0:
+                    hold = value.Trim();
+                    break;
                 case "role" when Enum.GetValues<ModelRole>().Where(r => r.Name() == value).ToArray() is [var named]:
                     role = named;
                     break;
@@ -117,7 +131,12 @@ internal sealed class InferenceFaultPlan
         {
             throw Invalid(text, "seed= and attempts= go with p= only");
         }
-        return new InferenceFaultPlan(probability, seed ?? 0, probability is null ? null : attempts ?? DefaultAttempts, every, word, role, fault);
+        if (hold is not null && (word is null || fault is not null))
+        {
+            throw Invalid(text, "hold= goes with word= only, and holds instead of failing (no kind=)");
+        }
+        return new InferenceFaultPlan(probability, seed ?? 0, probability is null ? null : attempts ?? DefaultAttempts, every, word, hold, role,
+            fault ?? InjectedFault.AllocationFailure);
     }
 
     /// <summary>Sets the fault trigger on every session of the roles the plan covers (one trigger, one count of attempts, per role).</summary>
@@ -149,8 +168,18 @@ internal sealed class InferenceFaultPlan
                 .Select(text => tokenizer.Encode(text, plain).Ids.ToArray())
                 .Where(ids => ids.Length > 0)
                 .DistinctBy(ids => string.Join(' ', ids))];
-            return inputs => Requests(inputs).Any(tokens => spellings.Any(spelling => tokens.AsSpan().IndexOf(spelling) >= 0))
-                ? Fault : InjectedFault.None;
+            if (Hold is { } marker)
+            {
+                return inputs =>
+                {
+                    if (HasWord(inputs, spellings))
+                    {
+                        WaitFor(marker);
+                    }
+                    return InjectedFault.None;
+                };
+            }
+            return inputs => HasWord(inputs, spellings) ? Fault : InjectedFault.None;
         }
         if (Every == 1)
         {
@@ -166,6 +195,19 @@ internal sealed class InferenceFaultPlan
         var faulted = Attempts!.Value;
         return inputs => attempts.AnyFails(inputs, (request, attempt) => attempt < faulted && FaultDraw.Unit(salt, request, attempt) < probability)
             ? Fault : InjectedFault.None;
+    }
+
+    private static bool HasWord(ReadOnlySpan<NamedTensor> inputs, int[][] spellings) =>
+        Requests(inputs).Any(tokens => spellings.Any(spelling => tokens.AsSpan().IndexOf(spelling) >= 0));
+
+    /// <summary>Blocks the Run until the marker exists (polled: the test creates it from another process).</summary>
+    private static void WaitFor(string marker)
+    {
+        var deadline = Environment.TickCount64 + (long)LongestHold.TotalMilliseconds;
+        while (!File.Exists(marker) && Environment.TickCount64 < deadline)
+        {
+            Thread.Sleep(10);
+        }
     }
 
     /// <summary>The requests of a Run: each row of input_ids, cut to its attention mask (padding is not the request's).</summary>
@@ -244,7 +286,7 @@ internal sealed class InferenceFaultPlan
 
     private static RiverbedException Invalid(string text, string problem) => new(
         $"{EnvironmentVariable}='{text}' (a test hook): {problem}. Forms: p=0.05[,seed=7][,attempts=2] | every=3 | word=zebra, " +
-        "each optionally with role=mlm|nli|rtd|ner and kind=oom|error.");
+        "each optionally with role=mlm|nli|rtd|ner and kind=oom|error; word= also with hold=/path/marker instead of kind=.");
 }
 
 /// <summary>
