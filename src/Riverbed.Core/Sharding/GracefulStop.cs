@@ -17,7 +17,7 @@ public sealed class GracefulStop : IDisposable
     private readonly List<PosixSignalRegistration> _registrations = [];
     private readonly Lock _gate = new();
     private readonly Action<string> _log;
-    private Timer? _graceTimer;
+    private ITimer? _graceTimer;
     private readonly TimeProvider _time;
     private int _signals;
     private long _firstSignalAt;
@@ -26,7 +26,8 @@ public sealed class GracefulStop : IDisposable
     /// <param name="grace">How long the shard in flight may take after the first signal.</param>
     /// <param name="log">Where to say what happens (the CLI passes standard error).</param>
     /// <param name="outer">Another cancellation that counts as a stop request (e.g. the host's).</param>
-    /// <param name="time">The clock that tells a duplicate SIGTERM from a second one (tests pass their own).</param>
+    /// <param name="time">The clock that tells a duplicate SIGTERM from a second one and runs the grace period (tests pass
+    /// their own, so what they check does not depend on how fast the machine is).</param>
     public GracefulStop(TimeSpan grace, Action<string>? log = null, TimeProvider? time = null, CancellationToken outer = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(grace, TimeSpan.Zero);
@@ -95,7 +96,7 @@ public sealed class GracefulStop : IDisposable
                 _log(string.Create(CultureInfo.InvariantCulture,
                     $"{reason} received: taking no new shard; the one in flight has {Grace.TotalSeconds:0.#} s to finish (a second signal abandons it)"));
                 _intake.Cancel();
-                _graceTimer = new Timer(_ => Abandon("the grace period ran out"), null, Grace, Timeout.InfiniteTimeSpan);
+                _graceTimer = _time.CreateTimer(_ => Abandon("the grace period ran out"), null, Grace, Timeout.InfiniteTimeSpan);
             }
             else
             {

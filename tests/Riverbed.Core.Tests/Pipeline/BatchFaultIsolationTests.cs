@@ -31,8 +31,15 @@ public sealed class BatchFaultIsolationTests
         }
     }
 
-    /// <summary>A long quiet period before a partial batch is taken: requests submitted together make one batch.</summary>
-    private static BatchingOptions Options() => new() { FlushDelay = TimeSpan.FromMilliseconds(100), MaxLinger = TimeSpan.FromSeconds(2) };
+    /// <summary>
+    /// Batches form by budget alone, never by a clock: the window is one budget and no partial batch is ever flushed,
+    /// so the requests a test submits together, filling the budget exactly (<see cref="BudgetFor"/>), make one batch
+    /// the moment the last of them arrives, however slowly the submitting thread runs.
+    /// </summary>
+    private static BatchingOptions Options() => new() { SortWindowBatches = 1, FlushDelay = TimeSpan.FromHours(1), MaxLinger = TimeSpan.FromHours(1) };
+
+    /// <summary>The budget that <paramref name="count"/> requests of 4 tokens fill exactly.</summary>
+    private static int BudgetFor(int count) => count * 4;
 
     private static OrtException OutOfMemory() => InferenceFaults.AllocationFailure("running 'fake.onnx'");
 
@@ -45,7 +52,7 @@ public sealed class BatchFaultIsolationTests
     public async Task A_poison_request_in_a_batch_of_64_is_bisected_out_and_the_other_63_are_answered()
     {
         var model = new FakeModel { Fault = batch => batch.Any(r => r.Id == 37) ? BadShape() : null };
-        using var batcher = new RoleBatcher<Request, int>("nli", 1, budgetTokens: 4096, maxLength: 64, Options(), model.Run);
+        using var batcher = new RoleBatcher<Request, int>("nli", 1, budgetTokens: BudgetFor(64), maxLength: 64, Options(), model.Run);
         var answers = SubmitAll(batcher, 64);
         await Task.WhenAny(Task.WhenAll(answers), Task.Delay(TimeSpan.FromSeconds(30)));
 
@@ -71,7 +78,7 @@ public sealed class BatchFaultIsolationTests
     {
         var failuresLeft = 2;
         var model = new FakeModel { Fault = _ => Interlocked.Decrement(ref failuresLeft) >= 0 ? OutOfMemory() : null };
-        using var batcher = new RoleBatcher<Request, int>("mlm", 1, budgetTokens: 4096, maxLength: 64, Options(), model.Run);
+        using var batcher = new RoleBatcher<Request, int>("mlm", 1, budgetTokens: BudgetFor(1), maxLength: 64, Options(), model.Run);
 
         Assert.Equal(70, await batcher.Submit(new Request(7, 4), 4, CancellationToken.None));
         var statistics = batcher.Statistics;
@@ -82,7 +89,7 @@ public sealed class BatchFaultIsolationTests
     public async Task A_request_too_large_to_allocate_even_alone_fails_after_its_retries_and_its_batch_is_answered()
     {
         var model = new FakeModel { Fault = batch => batch.Any(r => r.Id == 5) ? OutOfMemory() : null };
-        using var batcher = new RoleBatcher<Request, int>("rtd", 1, budgetTokens: 4096, maxLength: 64, Options(), model.Run);
+        using var batcher = new RoleBatcher<Request, int>("rtd", 1, budgetTokens: BudgetFor(8), maxLength: 64, Options(), model.Run);
         var answers = SubmitAll(batcher, 8);
         await Task.WhenAny(Task.WhenAll(answers), Task.Delay(TimeSpan.FromSeconds(30)));
 
@@ -101,7 +108,7 @@ public sealed class BatchFaultIsolationTests
     {
         var model = new FakeModel { Fault = _ => OutOfMemory() };
         var options = Options() with { MaxConsecutiveFailedRuns = 8 };
-        using var batcher = new RoleBatcher<Request, int>("nli", 1, budgetTokens: 4096, maxLength: 64, options, model.Run);
+        using var batcher = new RoleBatcher<Request, int>("nli", 1, budgetTokens: BudgetFor(64), maxLength: 64, options, model.Run);
         var answers = SubmitAll(batcher, 64);
         await Task.WhenAny(Task.WhenAll(answers), Task.Delay(TimeSpan.FromSeconds(30)));
 
@@ -119,8 +126,9 @@ public sealed class BatchFaultIsolationTests
     {
         var model = new FakeModel { Fault = batch => batch.Any(r => r.Id is >= 100 and < 108) ? BadShape() : null };
         var options = Options() with { MaxConsecutiveFailedRuns = 4 };
-        using var batcher = new RoleBatcher<Request, int>("nli", 1, budgetTokens: 4096, maxLength: 64, options, model.Run);
-        Assert.Equal(10, await batcher.Submit(new Request(1, 4), 4, CancellationToken.None));
+        using var batcher = new RoleBatcher<Request, int>("nli", 1, budgetTokens: BudgetFor(16), maxLength: BudgetFor(16), options, model.Run);
+        // The probe-to-be fills the budget alone, so it runs alone at once.
+        Assert.Equal(10, await batcher.Submit(new Request(1, BudgetFor(16)), BudgetFor(16), CancellationToken.None));
         var answers = Enumerable.Range(100, 16).Select(id => batcher.Submit(new Request(id, 4), 4, CancellationToken.None)).ToArray();
         await Task.WhenAny(Task.WhenAll(answers), Task.Delay(TimeSpan.FromSeconds(30)));
 
@@ -146,8 +154,8 @@ public sealed class BatchFaultIsolationTests
         var runs = 0;
         var model = new FakeModel { Fault = _ => Interlocked.Increment(ref runs) > 1 ? OutOfMemory() : null };
         var options = Options() with { MaxConsecutiveFailedRuns = 8 };
-        using var batcher = new RoleBatcher<Request, int>("mlm", 1, budgetTokens: 4096, maxLength: 64, options, model.Run);
-        Assert.Equal(10, await batcher.Submit(new Request(1, 4), 4, CancellationToken.None));
+        using var batcher = new RoleBatcher<Request, int>("mlm", 1, budgetTokens: BudgetFor(64), maxLength: BudgetFor(64), options, model.Run);
+        Assert.Equal(10, await batcher.Submit(new Request(1, BudgetFor(64)), BudgetFor(64), CancellationToken.None));
         var answers = SubmitAll(batcher, 64);
         await Task.WhenAny(Task.WhenAll(answers), Task.Delay(TimeSpan.FromSeconds(30)));
 
@@ -160,7 +168,7 @@ public sealed class BatchFaultIsolationTests
     public async Task An_error_that_is_not_the_runtimes_fails_the_batch_at_once_without_halving()
     {
         var model = new FakeModel { Fault = _ => new InvalidOperationException("a bug, not a request") };
-        using var batcher = new RoleBatcher<Request, int>("nli", 1, budgetTokens: 4096, maxLength: 64, Options(), model.Run);
+        using var batcher = new RoleBatcher<Request, int>("nli", 1, budgetTokens: BudgetFor(16), maxLength: 64, Options(), model.Run);
         var answers = SubmitAll(batcher, 16);
         await Task.WhenAny(Task.WhenAll(answers), Task.Delay(TimeSpan.FromSeconds(30)));
 

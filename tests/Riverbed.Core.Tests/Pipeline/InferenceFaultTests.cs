@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Riverbed.Core.Tests.Scoring;
+using Riverbed.Inference;
 using Riverbed.Inference.Models;
 using Riverbed.IO;
 using Riverbed.Pipeline;
@@ -31,6 +32,23 @@ public sealed class InferenceFaultTests(ScoringOracles oracles)
     [InlineData(true, 40, "p=0.2,seed=11")]
     public async Task Allocation_failures_in_a_share_of_runs_lose_no_example_and_change_no_score_or_decision(bool withMaskedLm, int examples, string faults)
     {
+        // Why no schedule can make this fail. How requests share batches depends on timing (how fast examples arrive
+        // beside the rest of the suite), so the plan decides by what is run, not when: a request (its tokens) fails its
+        // n-th attempt or not by a hash of (seed, role, tokens, n), and only its first `attempts` (2) attempts can fail.
+        // The batcher gives a request 1 + AllocationRetriesAlone (3) attempts alone, so:
+        // - no request is quarantined: it fails at most 2 attempts anywhere, and would need to fail 3 alone; so no
+        //   example is lost, every score comes from a successful run (the same as the clean run's), and every failed run
+        //   was answered by a split (a batch of two or more) or a retry (a request alone);
+        // - the runtime check (MaxConsecutiveFailedRuns, 32) never runs: after a failed run a session runs a part of that
+        //   batch (its first half, or the request again), every request of which has made one more attempt, so the 3rd
+        //   run of such a chain holds only requests past their faulted attempts and succeeds: at most 2 failed in a row;
+        // - runs do fail: every request makes an attempt 0, drawn from the seed whatever its batch, and with these seeds
+        //   some of the fixed set of requests draw a fault there.
+        var plan = InferenceFaultPlan.Parse(faults);
+        var options = new BatchingOptions();
+        Assert.Equal(2, plan.Attempts);
+        Assert.True(plan.Attempts <= options.AllocationRetriesAlone && plan.Attempts < options.MaxConsecutiveFailedRuns);
+
         // The masked LM's [B,T,V] logits make it the slow role: the few-hundred-example run goes without it, a shorter
         // one with every role (fill-and-compare's masked LM and NLI requests included).
         var roles = withMaskedLm ? AllRoles : QuickRoles;
@@ -38,7 +56,7 @@ public sealed class InferenceFaultTests(ScoringOracles oracles)
         var input = Dialogues(scratch, "chat.jsonl", examples);
         var clean = await Score(oracles.Shared(roles), scratch.File("clean"), [input]);
         using var faulty = oracles.Open(roles);
-        InferenceFaultPlan.Parse(faults).Attach(faulty);
+        plan.Attach(faulty);
         var faulted = await Score(faulty, scratch.File("faulted"), [input]);
 
         var manifest = Assert.Single(faulted.Shards).Manifest!;
@@ -52,6 +70,50 @@ public sealed class InferenceFaultTests(ScoringOracles oracles)
         Assert.Equal(batching.Sum(b => b.FailedRuns), batching.Sum(b => b.Splits + b.Retries));
         Assert.Equal(0, batching.Sum(b => b.Quarantined));
         Assert.Equal(0, clean.Batching.Sum(b => b.FailedRuns));
+    }
+
+    [Fact]
+    public void A_request_fails_the_same_attempts_whatever_it_is_batched_with_and_none_after_its_faulted_attempts()
+    {
+        var plan = InferenceFaultPlan.Parse("p=0.5,seed=5");
+        using var models = oracles.Open(QuickRoles);
+        var tokenizer = models[ModelRole.Nli]!.Tokenizer;
+        int[][] requests = [.. Enumerable.Range(0, 24).Select(i => Enumerable.Range(0, 3 + (i % 7)).Select(t => 5 + ((t * 31) + (i * 17)) % 900).ToArray())];
+
+        // Each request alone, five times: its own fault pattern, attempt by attempt.
+        var alone = plan.TriggerFor(ModelRole.Nli, tokenizer);
+        var pattern = requests.Select(request => Enumerable.Range(0, 5).Select(_ => Fails(alone, [request])).ToArray()).ToArray();
+        Assert.All(pattern, attempts => Assert.Equal([false, false, false], attempts[2..]));
+        Assert.Contains(pattern, attempts => attempts[0]);
+        Assert.Contains(pattern, attempts => !attempts[0] && attempts[1]);
+        Assert.Contains(pattern, attempts => !attempts[0] && !attempts[1]);
+
+        // The same requests in batches of every size, in a shuffled order (padded to the longest): a batch fails exactly
+        // when one of its requests is at a faulted attempt of its own pattern, and each run is one attempt of each.
+        var batched = plan.TriggerFor(ModelRole.Nli, tokenizer);
+        var made = new int[requests.Length];
+        var order = new Random(3);
+        for (var round = 0; round < 5; round++)
+        {
+            var shuffled = Enumerable.Range(0, requests.Length).OrderBy(_ => order.Next()).ToArray();
+            for (var start = 0; start < shuffled.Length;)
+            {
+                var members = shuffled.Skip(start).Take(1 + ((start + round) % 6)).ToArray();
+                start += members.Length;
+                var expected = members.Any(r => made[r] < 5 && pattern[r][made[r]]);
+                Assert.Equal(expected, Fails(batched, [.. members.Select(r => requests[r])]));
+                foreach (var r in members)
+                {
+                    made[r]++;
+                }
+            }
+        }
+
+        // Another role draws its own faults; another seed other ones.
+        var otherRole = plan.TriggerFor(ModelRole.ReplacedTokenDetection, tokenizer);
+        var otherSeed = InferenceFaultPlan.Parse("p=0.5,seed=6").TriggerFor(ModelRole.Nli, tokenizer);
+        Assert.NotEqual(pattern.Select(attempts => attempts[0]), requests.Select(request => Fails(otherRole, [request])));
+        Assert.NotEqual(pattern.Select(attempts => attempts[0]), requests.Select(request => Fails(otherSeed, [request])));
     }
 
     [Theory]
@@ -134,14 +196,37 @@ public sealed class InferenceFaultTests(ScoringOracles oracles)
         Assert.Empty(Directory.EnumerateFiles(scratch.File("out"), "chat*"));
     }
 
+    [Fact]
+    public async Task A_held_word_keeps_its_runs_waiting_until_the_marker_exists_and_then_fails_nothing()
+    {
+        using var scratch = new ScratchFolder("inference-faults");
+        var marker = scratch.File("release");
+        var plan = InferenceFaultPlan.Parse($"word=zebra,hold={marker}");
+        Assert.Equal(("zebra", marker), (plan.Word, plan.Hold));
+        using var models = oracles.Open(QuickRoles);
+        var tokenizer = models[ModelRole.Nli]!.Tokenizer;
+        var trigger = plan.TriggerFor(ModelRole.Nli, tokenizer);
+        int[] horse = [.. tokenizer.Encode("a horse in a field").Ids.ToArray()];
+        int[] zebra = [.. tokenizer.Encode("a zebra in a field").Ids.ToArray()];
+
+        Assert.False(Fails(trigger, [horse]));
+        var held = Task.Run(() => Fails(trigger, [horse, zebra]));
+        // Only a broken hold can end this wait early; a working one outlasts any bound.
+        var released = Task.Delay(TimeSpan.FromMilliseconds(300));
+        Assert.Same(released, await Task.WhenAny(held, released));
+        await File.WriteAllTextAsync(marker, "go");
+        Assert.False(await held.WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+
     [Theory]
-    [InlineData("p=0.05,seed=7", 0.05, null, null, null)]
-    [InlineData("every=3,role=nli", null, 3, null, ModelRole.Nli)]
-    [InlineData("word=zebra,kind=error,role=ner", null, null, "zebra", ModelRole.TokenClassification)]
-    public void A_fault_plan_reads_each_of_its_forms(string text, double? probability, int? every, string? word, ModelRole? role)
+    [InlineData("p=0.05,seed=7", 0.05, 2, null, null, null)]
+    [InlineData("p=1,attempts=5", 1.0, 5, null, null, null)]
+    [InlineData("every=3,role=nli", null, null, 3, null, ModelRole.Nli)]
+    [InlineData("word=zebra,kind=error,role=ner", null, null, null, "zebra", ModelRole.TokenClassification)]
+    public void A_fault_plan_reads_each_of_its_forms(string text, double? probability, int? attempts, int? every, string? word, ModelRole? role)
     {
         var plan = InferenceFaultPlan.Parse(text);
-        Assert.Equal((probability, every, word, role), (plan.Probability, plan.Every, plan.Word, plan.Role));
+        Assert.Equal((probability, attempts, every, word, role), (plan.Probability, plan.Attempts, plan.Every, plan.Word, plan.Role));
     }
 
     [Theory]
@@ -150,11 +235,32 @@ public sealed class InferenceFaultTests(ScoringOracles oracles)
     [InlineData("p=0.1,every=2")]
     [InlineData("every=2,role=gpu")]
     [InlineData("word=x,kind=segfault")]
+    [InlineData("p=0.1,attempts=0")]
+    [InlineData("every=2,attempts=1")]
+    [InlineData("p=0.1,hold=/tmp/marker")]
+    [InlineData("word=x,kind=oom,hold=/tmp/marker")]
     public void A_fault_plan_that_is_not_one_is_refused_with_the_forms(string text)
     {
         var error = Assert.Throws<RiverbedException>(() => InferenceFaultPlan.Parse(text));
         Assert.StartsWith($"RIVERBED_FAULT_OOM='{text}' (a test hook): ", error.Message, StringComparison.Ordinal);
-        Assert.Contains("Forms: p=0.05[,seed=7] | every=3 | word=zebra", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Forms: p=0.05[,seed=7][,attempts=2] | every=3 | word=zebra", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Whether the trigger fails a Run of these requests, padded into one int64 batch as the runner pads them.</summary>
+    private static bool Fails(FaultTrigger trigger, int[][] batch)
+    {
+        var length = batch.Max(request => request.Length);
+        using var ids = OrtTensor.Create<long>(batch.Length, length);
+        using var mask = OrtTensor.Create<long>(batch.Length, length);
+        for (var r = 0; r < batch.Length; r++)
+        {
+            for (var t = 0; t < length; t++)
+            {
+                ids.Span[(r * length) + t] = t < batch[r].Length ? batch[r][t] : 1;
+                mask.Span[(r * length) + t] = t < batch[r].Length ? 1 : 0;
+            }
+        }
+        return trigger([new NamedTensor("input_ids", ids), new NamedTensor("attention_mask", mask)]) != InjectedFault.None;
     }
 
     private static ShardInput Dialogues(ScratchFolder scratch, string name, int count, int seed = 1)

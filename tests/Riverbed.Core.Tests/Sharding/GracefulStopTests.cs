@@ -6,22 +6,33 @@ namespace Riverbed.Core.Tests.Sharding;
 public sealed class GracefulStopTests
 {
     [Fact]
-    public async Task The_first_request_stops_intake_and_the_grace_period_then_abandons_the_shard_in_flight()
+    public void The_first_request_stops_intake_and_the_grace_period_then_abandons_the_shard_in_flight()
     {
+        // The grace period runs on the test's clock: nothing here depends on how fast the machine is.
+        var clock = new ManualClock();
         var log = new List<string>();
-        using var stop = new GracefulStop(TimeSpan.FromMilliseconds(300), line => { lock (log) { log.Add(line); } });
+        using var stop = new GracefulStop(TimeSpan.FromMilliseconds(300), log.Add, time: clock);
         Assert.False(stop.Requested);
         stop.Request("SIGTERM");
         Assert.True(stop.Intake.IsCancellationRequested);
         Assert.False(stop.InFlight.IsCancellationRequested);
         Assert.Equal("SIGTERM", stop.Reason);
-        await Task.Delay(Timeout.Infinite, stop.InFlight).ContinueWith(_ => { }, TaskScheduler.Default).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(["SIGTERM received: taking no new shard; the one in flight has 0.3 s to finish (a second signal abandons it)"], log);
+
+        clock.Advance(TimeSpan.FromMilliseconds(299));
+        Assert.False(stop.InFlight.IsCancellationRequested);
+        clock.Advance(TimeSpan.FromMilliseconds(1));
         Assert.True(stop.InFlight.IsCancellationRequested);
-        lock (log)
-        {
-            Assert.Contains(log, line => line.StartsWith("SIGTERM received: taking no new shard; the one in flight has 0.3 s", StringComparison.Ordinal));
-            Assert.Contains(log, line => line.StartsWith("the grace period ran out: abandoning", StringComparison.Ordinal));
-        }
+        Assert.StartsWith("the grace period ran out: abandoning", log[^1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task On_the_system_clock_the_grace_period_runs_out_by_itself()
+    {
+        using var stop = new GracefulStop(TimeSpan.FromMilliseconds(50));
+        stop.Request("SIGTERM");
+        await Task.Delay(Timeout.Infinite, stop.InFlight).ContinueWith(_ => { }, TaskScheduler.Default).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(stop.InFlight.IsCancellationRequested);
     }
 
     [Fact]
@@ -74,15 +85,57 @@ public sealed class GracefulStopTests
         Assert.True(stop.InFlight.IsCancellationRequested);
     }
 
-    /// <summary>A clock that moves only when told to.</summary>
+    /// <summary>A clock that moves only when told to; its timers fire when it passes their due time.</summary>
     private sealed class ManualClock : TimeProvider
     {
+        private readonly List<ManualTimer> _timers = [];
         private long _ticks;
 
         public override long TimestampFrequency => TimeSpan.TicksPerSecond;
 
         public override long GetTimestamp() => _ticks;
 
-        public void Advance(TimeSpan by) => _ticks += by.Ticks;
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            Assert.Equal(Timeout.InfiniteTimeSpan, period); // one-shot timers are all GracefulStop uses
+            var timer = new ManualTimer(callback, state, _ticks + dueTime.Ticks);
+            _timers.Add(timer);
+            return timer;
+        }
+
+        public void Advance(TimeSpan by)
+        {
+            _ticks += by.Ticks;
+            foreach (var timer in _timers.Where(timer => timer.DueAt <= _ticks).ToList())
+            {
+                _timers.Remove(timer);
+                timer.Fire();
+            }
+        }
+
+        private sealed class ManualTimer(TimerCallback callback, object? state, long dueAt) : ITimer
+        {
+            private bool _disposed;
+
+            public long DueAt { get; } = dueAt;
+
+            public void Fire()
+            {
+                if (!_disposed)
+                {
+                    callback(state);
+                }
+            }
+
+            public bool Change(TimeSpan dueTime, TimeSpan period) => throw new NotSupportedException("GracefulStop never reschedules its timer");
+
+            public void Dispose() => _disposed = true;
+
+            public ValueTask DisposeAsync()
+            {
+                _disposed = true;
+                return ValueTask.CompletedTask;
+            }
+        }
     }
 }

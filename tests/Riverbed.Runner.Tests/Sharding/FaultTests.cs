@@ -62,6 +62,9 @@ public sealed class FaultTests(FaultTests.Job job) : IClassFixture<FaultTests.Jo
         public void Dispose() => _scratch.Dispose();
     }
 
+    /// <summary>A word of one answer of the last shard (row 86 of the jokes: "A lunar eclipse happens ...") and of no other shard.</summary>
+    private const string HeldWord = "lunar";
+
     public static string Name(int index) => string.Create(CultureInfo.InvariantCulture, $"part-{index}");
 
     private static string[] Score(string inputs, string output, params string[] more) =>
@@ -72,6 +75,8 @@ public sealed class FaultTests(FaultTests.Job job) : IClassFixture<FaultTests.Jo
     {
         using var scratch = job.Scratch("faults-kill");
         var output = scratch.File("out");
+        Assert.Equal([Shards - 1], Enumerable.Range(0, Shards)
+            .Where(i => File.ReadAllText(Path.Combine(job.Inputs, Name(i) + ".jsonl")).Contains(HeldWord, StringComparison.OrdinalIgnoreCase)));
         var random = new Random(20240611);
         string[] phases = ["before-fsync", "before-rename", "before-manifest", "mid-manifest"];
         var kills = 0;
@@ -79,11 +84,14 @@ public sealed class FaultTests(FaultTests.Job job) : IClassFixture<FaultTests.Jo
         for (var attempt = 0; attempt < 40 && kills < 20; attempt++)
         {
             // Two of three attempts die at a commit phase (they never commit, so the job is never finished early);
-            // the others are killed from outside after a seeded random delay, wherever they are.
+            // the others are killed from outside after a seeded random delay, wherever they are. Those hold the model
+            // runs of the last shard's "lunar" answer (a word no other shard has) on a marker that never appears, so
+            // however fast the machine, none of them can finish the job: every attempt ends killed, by construction.
             var hook = attempt % 3 != 2;
             var environment = new Dictionary<string, string?>
             {
                 ["RIVERBED_FAULT_KILL_AT"] = hook ? phases[attempt % phases.Length] : null,
+                ["RIVERBED_FAULT_OOM"] = hook ? null : $"word={HeldWord},hold={scratch.File("never")}",
             };
             using var process = Process.Start(Cli.StartInfo(Score(job.Inputs, output, "--batch-tokens", "64"), environment: environment))!;
             var stdout = process.StandardOutput.ReadToEndAsync();
