@@ -38,6 +38,7 @@ public sealed class FilterOptions
         SplitByDecision = true,
         ExtraColumns = ScoredColumns.DecisionOnly,
         ConfigHash = ConfigHash,
+        Decisions = Policy.ToString(),
         MaxRawBytes = Source.Reader.Limits.MaxRawBytesInReject,
         Attachments = [ScoreRunOptions.StatsAttachment],
     };
@@ -117,8 +118,11 @@ public static class ScoredShardFilter
             }
             else if (state.Status == ShardStatus.ConfigMismatch)
             {
+                var what = state.Manifest?.Decisions is { } earlier && earlier != options.Policy.ToString()
+                    ? $"decided with {earlier}; this filter decides with {options.Policy}"
+                    : state.Reason;
                 throw new RiverbedException(
-                    $"{options.OutputFolder} already holds shard {input.BaseName} filtered with other thresholds ({state.Reason}); " +
+                    $"{options.OutputFolder} already holds shard {input.BaseName} filtered with other thresholds ({what}); " +
                     "choose a new --output folder");
             }
             else

@@ -71,8 +71,8 @@ internal static class ReportCommand
             {
                 throw new RiverbedException($"{target} is a folder; give the HTML file to write, e.g. -o {Path.Combine(target, "report.html")}");
             }
-            var content = ReportContent.Gather(scored, sampling, limits, parse.GetValue(title), cancellationToken,
-                decisions.Settings(parse), decisions.Rule(parse), parse.GetValue(calibration) is { } file ? Path.GetFullPath(file) : null);
+            var content = ReportContent.Gather(scored, sampling, limits, parse.GetValue(title),
+                decisions.Settings(parse), decisions.Rule(parse), parse.GetValue(calibration) is { } file ? Path.GetFullPath(file) : null, cancellationToken);
             var html = ReportWriter.Write(content);
             var bytes = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetBytes(html);
             await WriteAtomicallyAsync(target, bytes, cancellationToken).ConfigureAwait(false);

@@ -32,8 +32,7 @@ internal static class CalibrationCurves
                 continue;
             }
             content.Thresholds.TryGetValue(score.Score, out var threshold);
-            var shown = threshold?.Reason;
-            var at = shown is null ? null : OperatingPoint(score, shown);
+            var at = threshold is null ? null : OperatingPoint(score, threshold.Reason) ?? Nearest(score, threshold);
             var recommended = score.Recommended is { } text ? OperatingPoint(score, text) : null;
             Curve(html, "roc", $"ROC of {score.Score}, AUC {F(score.RocAuc.Value)}", "false positive rate", "true positive rate", score.Roc, at?.Roc, recommended?.Roc);
             Curve(html, "pr", $"precision–recall of {score.Score}, AP {F(score.PrAuc!.Value)}", "recall", "precision", score.Pr, at?.Pr, recommended?.Pr);
@@ -72,6 +71,35 @@ internal static class CalibrationCurves
         }
         var roc = score.Roc.FirstOrDefault(p => p.Threshold == threshold);
         return roc is null ? null : new Points((roc.X, roc.Y), score.Pr.FirstOrDefault(p => p.Threshold == threshold) is { } pr ? (pr.X, pr.Y) : null);
+    }
+
+    /// <summary>
+    /// A threshold the calibration did not evaluate (the report's own): the curve points nearest to it, by threshold
+    /// value — exact when the threshold lies between the same two scores as a point's, close otherwise.
+    /// </summary>
+    private static Points? Nearest(ScoreCalibration score, ScoreThreshold threshold)
+    {
+        CurvePoint? Closest(IReadOnlyList<CurvePoint> points) => points
+            .Select(p => (Point: p, Parsed: TryParse(p.Threshold)))
+            .Where(p => p.Parsed is { } t && t.Direction == threshold.Direction)
+            .OrderBy(p => Math.Abs(p.Parsed!.Value - threshold.Value))
+            .Select(p => p.Point)
+            .FirstOrDefault();
+        var roc = Closest(score.Roc);
+        var pr = Closest(score.Pr);
+        return roc is null ? null : new Points((roc.X, roc.Y), pr is null ? null : (pr.X, pr.Y));
+    }
+
+    private static ScoreThreshold? TryParse(string text)
+    {
+        try
+        {
+            return ScoreThreshold.Parse(text);
+        }
+        catch (RiverbedException)
+        {
+            return null;
+        }
     }
 
     private static void Curve(HtmlBuilder html, string kind, string title, string xLabel, string yLabel, IReadOnlyList<CurvePoint> points,

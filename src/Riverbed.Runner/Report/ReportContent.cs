@@ -57,8 +57,8 @@ internal sealed class ReportContent
     /// <param name="settings">Threshold settings that move the report's starting point (report --threshold).</param>
     /// <param name="rule">A combine rule for the starting point (report --combine).</param>
     /// <param name="calibrationPath">A calibration.json to draw; null looks for calibration.json in the folder.</param>
-    public static ReportContent Gather(string folder, SamplingOptions sampling, ReportLimits limits, string? title = null, CancellationToken cancellationToken = default,
-        IReadOnlyList<ThresholdSetting>? settings = null, CombineRule? rule = null, string? calibrationPath = null)
+    public static ReportContent Gather(string folder, SamplingOptions sampling, ReportLimits limits, string? title = null,
+        IReadOnlyList<ThresholdSetting>? settings = null, CombineRule? rule = null, string? calibrationPath = null, CancellationToken cancellationToken = default)
     {
         var run = ScoredRun.Open(folder);
         var (thresholds, source) = ThresholdsOf(run);
