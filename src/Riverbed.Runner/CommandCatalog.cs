@@ -13,6 +13,7 @@ internal static class CommandCatalog
         yield return Commands.TokenizeCommand.Create();
         yield return Commands.ScoreCommand.Create();
         yield return Commands.FilterCommand.Create();
+        yield return Commands.EvaluateCommand.Create();
         yield return Commands.DemoCommand.Create();
         yield return Commands.ReportCommand.Create();
         yield return Commands.BenchCommand.Create();

@@ -80,6 +80,7 @@ internal static class ScoreJob
         {
             OutputFolder = output,
             ConfigHash = configuration.Hash,
+            Configuration = configuration,
             Format = settings.Format,
             Split = settings.Split,
             Reader = settings.Reader,
@@ -91,7 +92,7 @@ internal static class ScoreJob
             MaxFailures = settings.MaxFailures,
             Rejects = worker.Rejects,
         };
-        JobRecord.Establish(output, assignment, allInputs, configuration.Hash, worker.ForceReassign);
+        JobRecord.Establish(output, assignment, allInputs, configuration.Hash, worker.ForceReassign, configuration);
         var pipeline = new ScoringPipeline(models, options)
         {
             ShardFinished = result =>
@@ -99,6 +100,7 @@ internal static class ScoreJob
                 KeepFailureMarker(output, result, worker.Rank);
                 display.Shard(result);
             },
+            ShardRedone = (input, why) => display.Line($"{input.DisplayPath}: redone ({why})"),
         };
         display.Line(string.Create(CultureInfo.InvariantCulture,
             $"riverbed score: {inputs.Count} shard(s) -> {output} ({(settings.Format == OutputFormat.Parquet ? "parquet" : "jsonl")}, config {configuration.Hash[..12]}); " +

@@ -43,14 +43,15 @@ public sealed record ModelRoleDigests(string Role, string Folder, IReadOnlyList<
 
 /// <summary>
 /// The full effective configuration of a scoring run: reading, scoring, decisions, output, models and execution. Its
-/// JSON form is run.json's "config"; its hash (SHA-256 of the canonical JSON without "execution" and without the models'
-/// folder paths, which do not change outputs) is what every manifest records, so a rerun with a different configuration
+/// JSON form is run.json's "config"; its hash (SHA-256 of the canonical JSON without "execution", without the models'
+/// folder paths, which do not change outputs, and without the decision policy, which each manifest records on its own
+/// so that a rerun with other thresholds re-decides) is what every manifest records, so a rerun with a different configuration
 /// is refused instead of mixing shards. The models enter the hash through the SHA-256 of every file they read.
 /// </summary>
 public sealed class RunConfiguration
 {
-    /// <summary>The version of the scored columns' layout; part of the hash.</summary>
-    public const string ColumnsVersion = "riverbed-scored/1";
+    /// <summary>The version of the scored columns' layout; part of the hash (2: spans carry code-point offsets too).</summary>
+    public const string ColumnsVersion = "riverbed-scored/2";
 
     private static readonly JsonWriterOptions Compact = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
@@ -151,15 +152,12 @@ public sealed class RunConfiguration
         writer.WriteString("hash", scoring.Hash);
         writer.WriteEndObject();
 
-        writer.WriteStartObject("policy");
-        writer.WriteString("combine", Policy.Combination == ThresholdCombination.Any ? "any" : "all");
-        writer.WriteStartArray("thresholds");
-        foreach (var threshold in Policy.Thresholds)
+        // Decisions are not configuration: thresholds change which rows are kept, never the scores, so a rerun with
+        // other thresholds re-decides (each manifest records the decisions it holds) instead of being refused.
+        if (!forHash)
         {
-            writer.WriteStringValue(threshold.Reason);
+            WritePolicy(writer);
         }
-        writer.WriteEndArray();
-        writer.WriteEndObject();
 
         writer.WriteStartObject("models");
         if (!forHash)
@@ -190,6 +188,121 @@ public sealed class RunConfiguration
             writer.WriteEndObject();
         }
         writer.WriteEndObject();
+    }
+
+    private void WritePolicy(Utf8JsonWriter writer)
+    {
+        writer.WriteStartObject("policy");
+        writer.WriteString("combine", Policy.Combination == ThresholdCombination.Any ? "any" : "all");
+        writer.WriteStartArray("thresholds");
+        foreach (var threshold in Policy.Thresholds)
+        {
+            writer.WriteStringValue(threshold.Reason);
+        }
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+
+    /// <summary>
+    /// The settings that differ between a recorded configuration and this one, as "name: before → after" (e.g.
+    /// "limit: 120 → none"), over what the hash covers; empty when the hashes agree.
+    /// </summary>
+    public IReadOnlyList<string> DifferencesFrom(RunConfiguration recorded)
+    {
+        ArgumentNullException.ThrowIfNull(recorded);
+        var before = Flatten(recorded.ToJson(forHash: true));
+        var after = Flatten(ToJson(forHash: true));
+        var differences = new List<string>();
+        // scoring.hash only restates the scoring settings; it is named only when nothing more telling differs.
+        var names = before.Keys.Union(after.Keys).Order(StringComparer.Ordinal).ToList();
+        names.Remove("scoring.hash");
+        names.Add("scoring.hash");
+        foreach (var name in names)
+        {
+            var was = before.GetValueOrDefault(name, "absent");
+            var now = after.GetValueOrDefault(name, "absent");
+            if (!string.Equals(was, now, StringComparison.Ordinal) && !(name == "scoring.hash" && differences.Count > 0))
+            {
+                differences.Add($"{name}: {was} → {now}");
+            }
+        }
+        return differences;
+    }
+
+    /// <summary>
+    /// The configuration recorded in an output folder (its run.json, or a rank's runs/*.json) whose hash is
+    /// <paramref name="hash"/>; null when none is readable. Used to say what differs when a rerun is refused.
+    /// </summary>
+    public static RunConfiguration? FindRecorded(string outputFolder, string hash)
+    {
+        var candidates = new List<string> { Path.Combine(outputFolder, "run.json") };
+        var ranks = Path.Combine(outputFolder, "runs");
+        if (Directory.Exists(ranks))
+        {
+            candidates.AddRange(Directory.EnumerateFiles(ranks, "*.json").Order(StringComparer.Ordinal));
+        }
+        foreach (var candidate in candidates.Where(File.Exists))
+        {
+            try
+            {
+                var configuration = Load(candidate);
+                if (string.Equals(configuration.Hash, hash, StringComparison.Ordinal))
+                {
+                    return configuration;
+                }
+            }
+            catch (RiverbedException)
+            {
+                // An unreadable or older record cannot explain the difference; the caller says so instead.
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Differences from the configuration recorded under <paramref name="recordedHash"/> in the folder, for messages.</summary>
+    public string DescribeDifferencesFrom(string outputFolder, string recordedHash)
+    {
+        var recorded = FindRecorded(outputFolder, recordedHash);
+        if (recorded is null)
+        {
+            return $"the folder's run.json does not describe configuration {recordedHash[..Math.Min(12, recordedHash.Length)]}, so what differs cannot be listed";
+        }
+        var differences = DifferencesFrom(recorded);
+        return differences.Count == 0 ? "no setting differs from the folder's run.json" : "settings that differ: " + string.Join("; ", differences);
+    }
+
+    private static SortedDictionary<string, string> Flatten(byte[] json)
+    {
+        var values = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        using var document = JsonDocument.Parse(json);
+        Visit(document.RootElement, string.Empty);
+        return values;
+
+        void Visit(JsonElement element, string name)
+        {
+            switch (element.ValueKind)
+            {
+                case JsonValueKind.Object:
+                    foreach (var property in element.EnumerateObject())
+                    {
+                        Visit(property.Value, name.Length == 0 ? property.Name : name + "." + property.Name);
+                    }
+                    break;
+                case JsonValueKind.Array:
+                    values[name] = "[" + string.Join(", ", element.EnumerateArray().Select(Text)) + "]";
+                    break;
+                default:
+                    values[name] = Text(element);
+                    break;
+            }
+        }
+
+        static string Text(JsonElement element) => element.ValueKind switch
+        {
+            JsonValueKind.Null => "none",
+            JsonValueKind.String => element.GetString()!,
+            _ => element.GetRawText(),
+        };
     }
 
     /// <summary>

@@ -14,6 +14,9 @@ public sealed class ScoreRunOptions
     /// <summary>Recorded in every manifest: a rerun with another configuration refuses to mix shards (see RunConfiguration).</summary>
     public required string ConfigHash { get; init; }
 
+    /// <summary>The run's whole configuration, when known: it lets a refusal name the settings that differ.</summary>
+    public RunConfiguration? Configuration { get; init; }
+
     public OutputFormat Format { get; init; } = OutputFormat.Parquet;
 
     /// <summary>Write kept/ and removed/{score}/ instead of one shard per input.</summary>
@@ -69,6 +72,7 @@ public sealed class ScoreRunOptions
         SplitByDecision = Split,
         ExtraColumns = ScoredColumns.All,
         ConfigHash = ConfigHash,
+        Decisions = Policy.ToString(),
         MaxRawBytes = Reader.Limits.MaxRawBytesInReject,
         Attachments = [StatsAttachment],
     };

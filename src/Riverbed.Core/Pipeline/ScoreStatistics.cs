@@ -151,6 +151,83 @@ public sealed class ScoreSummary
 }
 
 /// <summary>
+/// One source file's share of a run: rows and decisions, so a threshold that removes far more of one source than of
+/// another shows. All counts are integers, so they merge exactly.
+/// </summary>
+public sealed class SourceCounts
+{
+    private readonly SortedDictionary<string, long> _removedByReason = new(StringComparer.Ordinal);
+
+    public long RowsOut { get; internal set; }
+
+    public long RowsRejected { get; internal set; }
+
+    public long RowsFailed { get; internal set; }
+
+    public long RowsIn => RowsOut + RowsRejected + RowsFailed;
+
+    public long Kept { get; internal set; }
+
+    public long Removed { get; internal set; }
+
+    public IReadOnlyDictionary<string, long> RemovedByReason => _removedByReason;
+
+    internal void Add(SourceCounts other)
+    {
+        RowsOut += other.RowsOut;
+        RowsRejected += other.RowsRejected;
+        RowsFailed += other.RowsFailed;
+        Kept += other.Kept;
+        Removed += other.Removed;
+        foreach (var (reason, count) in other._removedByReason)
+        {
+            _removedByReason[reason] = _removedByReason.GetValueOrDefault(reason) + count;
+        }
+    }
+
+    internal void SetReasons(IEnumerable<KeyValuePair<string, long>> reasons)
+    {
+        _removedByReason.Clear();
+        foreach (var (reason, count) in reasons)
+        {
+            _removedByReason[reason] = count;
+        }
+    }
+
+    internal void Write(Utf8JsonWriter writer)
+    {
+        writer.WriteStartObject();
+        writer.WriteNumber("rows_in", RowsIn);
+        writer.WriteNumber("rows_out", RowsOut);
+        writer.WriteNumber("rows_rejected", RowsRejected);
+        writer.WriteNumber("rows_failed", RowsFailed);
+        writer.WriteNumber("kept", Kept);
+        writer.WriteNumber("removed", Removed);
+        writer.WriteStartObject("removed_by_reason");
+        foreach (var (reason, count) in _removedByReason)
+        {
+            writer.WriteNumber(reason, count);
+        }
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+    }
+
+    internal static SourceCounts Read(JsonElement element)
+    {
+        var counts = new SourceCounts
+        {
+            RowsOut = element.GetProperty("rows_out").GetInt64(),
+            RowsRejected = element.GetProperty("rows_rejected").GetInt64(),
+            RowsFailed = element.GetProperty("rows_failed").GetInt64(),
+            Kept = element.GetProperty("kept").GetInt64(),
+            Removed = element.GetProperty("removed").GetInt64(),
+        };
+        counts.SetReasons(element.GetProperty("removed_by_reason").EnumerateObject().Select(p => KeyValuePair.Create(p.Name, p.Value.GetInt64())));
+        return counts;
+    }
+}
+
+/// <summary>
 /// stats.json (format <c>riverbed-stats/1</c>): the counts and score histograms of a shard, a rank or a run, in one
 /// format. Merging adds counters and bins and takes the min of mins and max of maxes; <c>sum</c> and <c>sum_squares</c>
 /// are exact sums (<see cref="ExactSum"/>) rounded once when written, so everything merges exactly and the result does
@@ -168,6 +245,7 @@ public sealed class ScoreStatistics
     private readonly SortedDictionary<string, long> _rejectsByKind = new(StringComparer.Ordinal);
     private readonly long[] _tokens = new long[4];
     private readonly Dictionary<string, ScoreSummary> _scores;
+    private readonly SortedDictionary<string, SourceCounts> _sources = new(StringComparer.Ordinal);
 
     public ScoreStatistics()
     {
@@ -208,6 +286,22 @@ public sealed class ScoreStatistics
     public long TotalTokens => _tokens.Sum();
 
     public IReadOnlyDictionary<string, ScoreSummary> Scores => _scores;
+
+    /// <summary>Rows and decisions per source file (the input's name), in name order.</summary>
+    public IReadOnlyDictionary<string, SourceCounts> Sources => _sources;
+
+    /// <summary>
+    /// Makes these statistics (one shard's) the counts of source <paramref name="source"/>: its only entry in
+    /// <see cref="Sources"/>, replacing any earlier one. Totals merged from shards then hold every source's.
+    /// </summary>
+    public void AttributeTo(string source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        var counts = new SourceCounts { RowsOut = RowsOut, RowsRejected = RowsRejected, RowsFailed = RowsFailed, Kept = Kept, Removed = Removed };
+        counts.SetReasons(_removedByReason);
+        _sources.Clear();
+        _sources[source] = counts;
+    }
 
     /// <summary>Counts one written row: its decision (every triggered reason counts once) and its scores.</summary>
     public void AddRow(ExampleFacts facts)
@@ -279,13 +373,25 @@ public sealed class ScoreStatistics
         {
             _scores[name].Merge(other._scores[name]);
         }
+        foreach (var (source, counts) in other._sources)
+        {
+            if (!_sources.TryGetValue(source, out var mine))
+            {
+                _sources[source] = mine = new SourceCounts();
+            }
+            mine.Add(counts);
+        }
     }
 
     /// <summary>These statistics as their stats.json holds them (sums rounded once): what merges of written files start from.</summary>
     public ScoreStatistics Snapshot() => Parse(ToJson(), "statistics");
 
-    /// <summary>The same statistics with the decisions counted again: what <c>riverbed filter</c> writes.</summary>
-    internal void ReplaceDecisions(long kept, long removed, IReadOnlyDictionary<string, long> removedByReason)
+    /// <summary>
+    /// The same statistics (one shard's) with the decisions counted again: what <c>riverbed filter</c> writes; the
+    /// shard's source entry is counted again with them (<paramref name="source"/> names it when the scored statistics
+    /// predate per-source counts).
+    /// </summary>
+    internal void ReplaceDecisions(long kept, long removed, IReadOnlyDictionary<string, long> removedByReason, string source)
     {
         Kept = kept;
         Removed = removed;
@@ -294,6 +400,7 @@ public sealed class ScoreStatistics
         {
             _removedByReason[reason] = count;
         }
+        AttributeTo(_sources.Count == 1 ? _sources.Keys.First() : source);
     }
 
     public byte[] ToJson()
@@ -328,6 +435,13 @@ public sealed class ScoreStatistics
             {
                 writer.WritePropertyName(name);
                 _scores[name].Write(writer);
+            }
+            writer.WriteEndObject();
+            writer.WriteStartObject("sources");
+            foreach (var (source, counts) in _sources)
+            {
+                writer.WritePropertyName(source);
+                counts.Write(writer);
             }
             writer.WriteEndObject();
             writer.WriteEndObject();
@@ -385,6 +499,14 @@ public sealed class ScoreStatistics
             foreach (var name in ScoreNames.All)
             {
                 statistics._scores[name] = ScoreSummary.Read(scores.GetProperty(name));
+            }
+            // Statistics written before per-source counts have none; they still read.
+            if (root.TryGetProperty("sources", out var sources))
+            {
+                foreach (var source in sources.EnumerateObject())
+                {
+                    statistics._sources[source.Name] = SourceCounts.Read(source.Value);
+                }
             }
             return statistics;
         }

@@ -54,7 +54,9 @@ public static class ScoredColumns
         new StructField("replacement", ColumnType.String),
         new StructField("score", ColumnType.Double),
         new StructField("flagged", ColumnType.Boolean),
-        new StructField("pair", ColumnType.Int32));
+        new StructField("pair", ColumnType.Int32),
+        new StructField("cp_start", ColumnType.Int32),
+        new StructField("cp_end", ColumnType.Int32));
 
     /// <summary>The column holding score <paramref name="score"/> (one of <see cref="ScoreNames"/>).</summary>
     public static string ScoreColumn(string score) => "riverbed_" + score;
@@ -109,6 +111,7 @@ public static class ScoredColumns
         for (var s = 0; s < spans.Length; s++)
         {
             var span = scores.Spans[s];
+            var text = span.Turn >= 0 && span.Turn < dialogue.Turns.Count ? dialogue.Turns[span.Turn].Text : string.Empty;
             spans[s] = ColumnValue.Struct(
                 ColumnValue.From(span.Kind),
                 ColumnValue.From(span.Turn),
@@ -118,7 +121,9 @@ public static class ScoredColumns
                 ColumnValue.From(span.Replacement),
                 ColumnValue.From(span.Score),
                 ColumnValue.From(span.Flagged),
-                Number(span.Pair));
+                Number(span.Pair),
+                ColumnValue.From(TextOffsets.CodePoint(text, span.Start)),
+                ColumnValue.From(TextOffsets.CodePoint(text, span.End)));
         }
         values[i] = ColumnValue.List(spans);
         return values;

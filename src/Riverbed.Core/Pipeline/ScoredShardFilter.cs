@@ -38,6 +38,7 @@ public sealed class FilterOptions
         SplitByDecision = true,
         ExtraColumns = ScoredColumns.DecisionOnly,
         ConfigHash = ConfigHash,
+        Decisions = Policy.ToString(),
         MaxRawBytes = Source.Reader.Limits.MaxRawBytesInReject,
         Attachments = [ScoreRunOptions.StatsAttachment],
     };
@@ -46,19 +47,7 @@ public sealed class FilterOptions
     /// The scored shards are read with the scored run's schema options, and with riverbed_id as the id field so each
     /// row keeps its original id.
     /// </summary>
-    public ReaderOptions ReaderOptions() => new()
-    {
-        Schema = new SchemaOptions
-        {
-            Schema = Source.Reader.Schema.Schema,
-            PromptField = Source.Reader.Schema.PromptField,
-            ResponseField = Source.Reader.Schema.ResponseField,
-            SystemField = Source.Reader.Schema.SystemField,
-            IdField = "riverbed_id",
-            BotLabels = Source.Reader.Schema.BotLabels,
-        },
-        Limits = Source.Reader.Limits,
-    };
+    public ReaderOptions ReaderOptions() => ScoredShardFilter.ReaderOptions(Source);
 }
 
 /// <summary>
@@ -129,8 +118,11 @@ public static class ScoredShardFilter
             }
             else if (state.Status == ShardStatus.ConfigMismatch)
             {
+                var what = state.Manifest?.Decisions is { } earlier && earlier != options.Policy.ToString()
+                    ? $"decided with {earlier}; this filter decides with {options.Policy}"
+                    : state.Reason;
                 throw new RiverbedException(
-                    $"{options.OutputFolder} already holds shard {input.BaseName} filtered with other thresholds ({state.Reason}); " +
+                    $"{options.OutputFolder} already holds shard {input.BaseName} filtered with other thresholds ({what}); " +
                     "choose a new --output folder");
             }
             else
@@ -178,7 +170,7 @@ public static class ScoredShardFilter
                     [ColumnValue.From(decision.Keep ? ScoredColumns.KeepValue : ScoredColumns.RemoveValue), ColumnValue.Strings(decision.Reasons)],
                     ScoredColumns.Route(decision));
             }
-            statistics.ReplaceDecisions(kept, removed, byReason);
+            statistics.ReplaceDecisions(kept, removed, byReason, shard.Manifest.Shard);
             writer.Attach(ScoreRunOptions.StatsAttachment, statistics.ToJson());
             var manifest = await writer.CommitAsync(reader.Statistics, reader.Schema, cancellationToken).ConfigureAwait(false);
             return new ShardRunResult(input, ShardRunStatus.Committed, "written", manifest, statistics);
@@ -189,8 +181,30 @@ public static class ScoredShardFilter
         }
     }
 
+    /// <summary>
+    /// How scored shards are read back: with the scored run's schema options, and riverbed_id as the id field so each
+    /// row keeps its original id.
+    /// </summary>
+    public static ReaderOptions ReaderOptions(RunConfiguration source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        return new ReaderOptions
+        {
+            Schema = new SchemaOptions
+            {
+                Schema = source.Reader.Schema.Schema,
+                PromptField = source.Reader.Schema.PromptField,
+                ResponseField = source.Reader.Schema.ResponseField,
+                SystemField = source.Reader.Schema.SystemField,
+                IdField = "riverbed_id",
+                BotLabels = source.Reader.Schema.BotLabels,
+            },
+            Limits = source.Reader.Limits,
+        };
+    }
+
     /// <summary>The four score columns of a scored row (null when absent or null).</summary>
-    internal static Dictionary<string, double?> SavedScores(Example example, ShardInput input)
+    public static Dictionary<string, double?> SavedScores(Example example, ShardInput input)
     {
         using var document = JsonDocument.Parse(example.Record);
         var root = document.RootElement;

@@ -97,8 +97,20 @@ public sealed class ScoringPipeline
     public ProgressSnapshot? Progress => _progress?.Snapshot();
 
     /// <summary>
+    /// Called for each shard that had committed outputs which this run redoes, with why (e.g. its rows were decided
+    /// with other thresholds, or its input changed).
+    /// </summary>
+    public Action<ShardInput, string>? ShardRedone { get; init; }
+
+    private string Explain(ShardManifest? manifest) =>
+        manifest is not null && _options.Configuration is { } configuration
+            ? "; " + configuration.DescribeDifferencesFrom(_options.OutputFolder, manifest.ConfigHash)
+            : string.Empty;
+
+    /// <summary>
     /// Checks every shard's outputs before any work: complete ones will be skipped; one committed under another
-    /// configuration stops the run (mixing configurations in one output folder is refused).
+    /// configuration stops the run (mixing configurations in one output folder is refused, naming the settings that
+    /// differ); one decided with other thresholds is redone.
     /// </summary>
     public IReadOnlyList<(ShardInput Input, ShardState State)> Plan(IReadOnlyList<ShardInput> inputs)
     {
@@ -110,14 +122,14 @@ public sealed class ScoringPipeline
             throw new InputException($"input {inside.DisplayPath} lies inside the output folder {root}; choose an output folder outside the inputs");
         }
         var writerOptions = _options.WriterOptions();
-        var plan = inputs.Select(input => (input, ShardCompletion.Check(writerOptions.LayoutFor(input), input, _options.ConfigHash))).ToList();
+        var plan = inputs.Select(input => (input, ShardCompletion.Check(writerOptions.LayoutFor(input), input, _options.ConfigHash, writerOptions.Decisions))).ToList();
         var drifted = plan.Where(p => p.Item2.Status == ShardStatus.ConfigMismatch).ToList();
         if (drifted.Count > 0)
         {
             var first = drifted[0];
             throw new RiverbedException(
                 $"{_options.OutputFolder} already holds {drifted.Count} complete shard(s) made with another configuration " +
-                $"(e.g. {first.input.DisplayPath}: {first.Item2.Reason}). Mixing configurations in one output folder is refused: " +
+                $"(e.g. {first.input.DisplayPath}: {first.Item2.Reason}{Explain(first.Item2.Manifest)}). Mixing configurations in one output folder is refused: " +
                 "rerun with the same options (see its run.json, or pass it with --config), or choose a new --output folder.");
         }
         return plan;
@@ -147,6 +159,10 @@ public sealed class ScoringPipeline
             }
             else
             {
+                if (state.Status == ShardStatus.Incomplete && state.Manifest is not null)
+                {
+                    ShardRedone?.Invoke(input, state.Reason);
+                }
                 todo.Add(input);
             }
         }
@@ -538,6 +554,7 @@ public sealed class ScoringPipeline
             try
             {
                 shard.Statistics.Shards = 1;
+                shard.Statistics.AttributeTo(shard.Input.Name);
                 if (shard.Statistics.RowsIn != end.ReadStatistics!.Records)
                 {
                     throw new InvalidOperationException(

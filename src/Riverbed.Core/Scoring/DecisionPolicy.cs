@@ -79,6 +79,101 @@ public enum ThresholdCombination
     All,
 }
 
+/// <summary>
+/// One score's threshold as given by a user: a threshold, or <c>off</c> (<see cref="Threshold"/> null), which removes
+/// that score's threshold from the policy.
+/// </summary>
+public sealed record ThresholdSetting(string Score, ScoreThreshold? Threshold)
+{
+    /// <summary>The word that switches a score's threshold off: <c>name=off</c>.</summary>
+    public const string Off = "off";
+
+    /// <summary>Parses <c>name=off</c> or anything <see cref="ScoreThreshold.Parse"/> accepts.</summary>
+    public static ThresholdSetting Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var equals = text.IndexOf('=', StringComparison.Ordinal);
+        if (equals > 0 && string.Equals(text[(equals + 1)..].Trim(), Off, StringComparison.OrdinalIgnoreCase))
+        {
+            var name = text[..equals].Trim();
+            if (!ScoreNames.All.Contains(name))
+            {
+                throw new RiverbedException($"threshold '{text}': unknown score '{name}'; known scores: {string.Join(", ", ScoreNames.All)}");
+            }
+            return new ThresholdSetting(name, null);
+        }
+        var threshold = ScoreThreshold.Parse(text);
+        return new ThresholdSetting(threshold.Score, threshold);
+    }
+
+    /// <summary>Parses every setting; a score given twice is refused (which one was meant cannot be guessed).</summary>
+    public static IReadOnlyList<ThresholdSetting> ParseAll(IEnumerable<string> texts)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        var given = texts.ToList();
+        var settings = given.Select(Parse).ToList();
+        for (var i = 0; i < settings.Count; i++)
+        {
+            for (var j = 0; j < i; j++)
+            {
+                if (settings[j].Score == settings[i].Score)
+                {
+                    throw new RiverbedException(
+                        $"the threshold of {settings[i].Score} is given twice ('{given[j]}' and '{given[i]}'); give one per score");
+                }
+            }
+        }
+        return settings;
+    }
+
+    /// <summary>The text form <see cref="Parse"/> reads back.</summary>
+    public override string ToString() => Threshold is { } threshold ? threshold.Reason : $"{Score}={Off}";
+}
+
+/// <summary>
+/// How thresholds combine: <c>any</c> or <c>all</c>, optionally over an explicit subset of scores
+/// (<c>any:fill_compare_min,contradiction_max</c>); thresholds of scores outside the subset are switched off.
+/// </summary>
+public sealed record CombineRule(ThresholdCombination Combination, IReadOnlyList<string>? Scores)
+{
+    public static CombineRule Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var colon = text.IndexOf(':', StringComparison.Ordinal);
+        var word = (colon < 0 ? text : text[..colon]).Trim();
+        var combination = word switch
+        {
+            "any" => ThresholdCombination.Any,
+            "all" => ThresholdCombination.All,
+            _ => throw new RiverbedException($"combine rule '{text}' must be any, all, any:score,score… or all:score,score…"),
+        };
+        if (colon < 0)
+        {
+            return new CombineRule(combination, null);
+        }
+        var scores = text[(colon + 1)..].Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (scores.Length == 0)
+        {
+            throw new RiverbedException($"combine rule '{text}' names no score after ':'");
+        }
+        foreach (var score in scores)
+        {
+            if (!ScoreNames.All.Contains(score))
+            {
+                throw new RiverbedException($"combine rule '{text}': unknown score '{score}'; known scores: {string.Join(", ", ScoreNames.All)}");
+            }
+        }
+        if (scores.Distinct(StringComparer.Ordinal).Count() != scores.Length)
+        {
+            throw new RiverbedException($"combine rule '{text}' names a score twice");
+        }
+        return new CombineRule(combination, scores);
+    }
+
+    public override string ToString() =>
+        (Combination == ThresholdCombination.All ? "all" : "any") + (Scores is { } scores ? ":" + string.Join(',', scores) : string.Empty);
+}
+
 /// <summary>Keep or drop, with the triggered thresholds as reasons (in policy order).</summary>
 public sealed record Decision(bool Keep, IReadOnlyList<string> Reasons)
 {
@@ -143,6 +238,69 @@ public sealed class DecisionPolicy
             }
         }
         return Create(merged, combination ?? Combination);
+    }
+
+    /// <summary>
+    /// The same policy with user settings applied: each threshold replaces (or adds, or with <c>off</c> removes) its
+    /// score's, then a combine rule with a subset keeps only the thresholds of the scores it names, in its order; a
+    /// named score left without a threshold is refused, since it could never trigger.
+    /// </summary>
+    public DecisionPolicy With(IEnumerable<ThresholdSetting> settings, CombineRule? rule)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var merged = Thresholds.ToList();
+        foreach (var setting in settings)
+        {
+            var index = merged.FindIndex(t => t.Score == setting.Score);
+            if (setting.Threshold is null)
+            {
+                if (index >= 0)
+                {
+                    merged.RemoveAt(index);
+                }
+            }
+            else if (index >= 0)
+            {
+                merged[index] = setting.Threshold;
+            }
+            else
+            {
+                merged.Add(setting.Threshold);
+            }
+        }
+        if (rule?.Scores is { } subset)
+        {
+            var chosen = new List<ScoreThreshold>();
+            foreach (var score in subset)
+            {
+                chosen.Add(merged.Find(t => t.Score == score)
+                    ?? throw new RiverbedException($"combine rule '{rule}' names {score}, which has no threshold; give one (e.g. {score}={(ScoreNames.LowerIsWorse(score) ? "0" : "0.5")})"));
+            }
+            merged = chosen;
+        }
+        return Create(merged, rule?.Combination ?? Combination);
+    }
+
+    /// <summary>
+    /// The settings that turn <paramref name="from"/> into this policy, as <c>threshold</c> texts (one per score that
+    /// changed, <c>name=off</c> for one removed) and a combine rule (null when the combination is the same): what a
+    /// command line needs to reproduce this policy starting from <paramref name="from"/>.
+    /// </summary>
+    public (IReadOnlyList<string> Thresholds, string? Combine) SettingsFrom(DecisionPolicy from)
+    {
+        ArgumentNullException.ThrowIfNull(from);
+        var thresholds = new List<string>();
+        foreach (var score in ScoreNames.All)
+        {
+            var before = from.Thresholds.FirstOrDefault(t => t.Score == score);
+            var after = Thresholds.FirstOrDefault(t => t.Score == score);
+            if (before == after)
+            {
+                continue;
+            }
+            thresholds.Add(after is null ? $"{score}={ThresholdSetting.Off}" : after.Reason);
+        }
+        return (thresholds, Combination == from.Combination ? null : Combination == ThresholdCombination.All ? "all" : "any");
     }
 
     public Decision Decide(IReadOnlyDictionary<string, double?> scores)

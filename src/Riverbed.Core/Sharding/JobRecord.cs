@@ -85,7 +85,14 @@ public sealed class JobRecord
     /// world size is refused unless <paramref name="forceReassign"/>, which replaces the record.
     /// </summary>
     public static JobRecord Establish(string outputFolder, ShardAssignment assignment, IReadOnlyList<ShardInput> allInputs,
-        string configHash, bool forceReassign)
+        string configHash, bool forceReassign) => Establish(outputFolder, assignment, allInputs, configHash, forceReassign, null);
+
+    /// <summary>
+    /// As above; <paramref name="configuration"/> (this run's, whose hash is <paramref name="configHash"/>) lets a
+    /// refusal name the settings that differ from the recorded job's.
+    /// </summary>
+    public static JobRecord Establish(string outputFolder, ShardAssignment assignment, IReadOnlyList<ShardInput> allInputs,
+        string configHash, bool forceReassign, Pipeline.RunConfiguration? configuration)
     {
         ArgumentNullException.ThrowIfNull(assignment);
         ArgumentNullException.ThrowIfNull(allInputs);
@@ -112,7 +119,7 @@ public sealed class JobRecord
                 existing = TryLoad(outputFolder)!;
             }
         }
-        var problems = existing.Differences(proposed, pinned);
+        var problems = existing.Differences(proposed, pinned, configuration, outputFolder);
         JobRecord result;
         if (problems.Count > 0)
         {
@@ -196,7 +203,7 @@ public sealed class JobRecord
         return buffer.ToArray();
     }
 
-    private List<string> Differences(JobRecord proposed, bool pinned)
+    private List<string> Differences(JobRecord proposed, bool pinned, Pipeline.RunConfiguration? configuration, string outputFolder)
     {
         var problems = new List<string>();
         if (!string.Equals(ShardListSha256, proposed.ShardListSha256, StringComparison.Ordinal))
@@ -210,7 +217,9 @@ public sealed class JobRecord
         }
         if (ConfigHash is { } recordedConfig && !string.Equals(recordedConfig, proposed.ConfigHash, StringComparison.Ordinal))
         {
-            problems.Add($"its shards are made with another configuration ({recordedConfig}; this run's is {proposed.ConfigHash}); " +
+            var what = configuration?.DescribeDifferencesFrom(outputFolder, recordedConfig)
+                ?? $"{recordedConfig}; this run's is {proposed.ConfigHash}";
+            problems.Add($"its shards are made with another configuration ({what}); " +
                 "to finish that job rerun with the same options (see its run.json, or pass it with --config)");
         }
         if (!pinned && WorldSize is { } world && world != proposed.WorldSize)

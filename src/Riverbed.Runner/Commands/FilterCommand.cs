@@ -9,7 +9,8 @@ namespace Riverbed.Runner.Commands;
 /// <summary>
 /// <c>riverbed filter</c>: re-decides a scored output folder from its saved score columns, without any model, and writes
 /// kept/ and removed/&lt;score&gt;/ shards with the new decisions, per-shard manifests and stats, stats.json and run.json.
-/// With no --threshold it reproduces the scored run's decisions; thresholds given replace those of the same score.
+/// With no --threshold it reproduces the scored run's decisions; thresholds given replace those of the same score
+/// (<c>name=off</c> removes one), and <c>--combine</c> may name a subset of scores.
 /// </summary>
 internal static class FilterCommand
 {
@@ -17,19 +18,19 @@ internal static class FilterCommand
     {
         var scored = new Argument<string>("scored") { Description = "A folder written by riverbed score (it holds run.json and the scored shards)" };
         var output = new Option<string>("--output", "-o") { Description = "Output folder for kept/ and removed/<score>/", Required = true };
-        var thresholds = new Option<string[]>("--threshold")
+        var decisions = new DecisionOptions("How thresholds combine (default: the scored run's)");
+        var calibration = new Option<string?>("--calibration")
         {
-            Description = "A decision threshold: name=value (the score's natural direction), name<value or name>value; repeatable. " +
-                "Replaces the scored run's threshold for that score",
+            Description = "A calibration.json from riverbed evaluate: start from its recommended thresholds (the target's, else the F1-optimal ones); " +
+                "--threshold and --combine still apply on top",
         };
-        var combine = new Option<string?>("--combine") { Description = "any: remove when any threshold triggers; all: only when every one does (default: the scored run's)" };
-        combine.AcceptOnlyFromAmong("any", "all");
         var format = new Option<string?>("--format") { Description = "Output shard format (default: the scored run's)" };
         format.AcceptOnlyFromAmong("parquet", "jsonl");
         var command = new Command("filter", "Re-decide scored shards from their saved scores (no models run) and write kept/ and removed/<score>/.")
         {
-            scored, output, thresholds, combine, format,
+            scored, output, format, calibration,
         };
+        decisions.AddTo(command);
         CommandAction.Set(command, async (parse, cancellationToken) =>
         {
             var started = DateTime.UtcNow;
@@ -46,14 +47,16 @@ internal static class FilterCommand
                 throw new RiverbedException($"{source} has no run.json: filter reads a folder written by riverbed score");
             }
             var configuration = RunConfiguration.Load(runJson);
-            var overrides = (parse.GetValue(thresholds) ?? []).Select(ScoreThreshold.Parse).ToList();
-            ThresholdCombination? combination = parse.GetValue(combine) switch
+            var basePolicy = configuration.Policy;
+            string? calibrated = null;
+            if (parse.GetValue(calibration) is { } calibrationFile)
             {
-                "all" => ThresholdCombination.All,
-                "any" => ThresholdCombination.Any,
-                _ => null,
-            };
-            var policy = configuration.Policy.With(overrides, combination);
+                var report = ReadCalibration(calibrationFile);
+                var recommended = report.RecommendedSettings();
+                basePolicy = basePolicy.With(recommended, null);
+                calibrated = $"; thresholds from {calibrationFile}: {string.Join(", ", recommended)}";
+            }
+            var policy = decisions.Apply(parse, basePolicy);
             var chosenFormat = parse.GetValue(format) is { } name
                 ? (name == "jsonl" ? OutputFormat.JsonLines : OutputFormat.Parquet)
                 : configuration.Format;
@@ -67,7 +70,7 @@ internal static class FilterCommand
             };
             var shards = ScoredShardFilter.Find(source, configuration.Hash);
             var display = new RunDisplay();
-            display.Line($"riverbed filter: {shards.Count} scored shard(s) in {source} -> {target}; policy {policy} (scored with {configuration.Policy})");
+            display.Line($"riverbed filter: {shards.Count} scored shard(s) in {source} -> {target}; policy {policy} (scored with {configuration.Policy}{calibrated})");
             var results = await ScoredShardFilter.RunAsync(shards, options, display.Shard, cancellationToken).ConfigureAwait(false);
 
             var total = new ScoreStatistics();
@@ -117,6 +120,19 @@ internal static class FilterCommand
             return ExitCodes.Success;
         });
         return command;
+    }
+
+    /// <summary>Reads a calibration.json (for filter and report).</summary>
+    internal static CalibrationReport ReadCalibration(string path)
+    {
+        try
+        {
+            return CalibrationReport.Parse(File.ReadAllBytes(path), path);
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            throw new RiverbedException($"--calibration {path}: cannot read it ({error.Message})", error);
+        }
     }
 
     private static bool IsInside(string path, string folder) =>

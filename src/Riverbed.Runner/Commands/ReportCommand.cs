@@ -39,6 +39,12 @@ internal static class ReportCommand
             DefaultValueFactory = _ => 1500,
         };
         var title = new Option<string?>("--title") { Description = "Title of the report (default: the folder's name)" };
+        var calibration = new Option<string?>("--calibration")
+        {
+            Description = "A calibration.json from riverbed evaluate: draws each score's ROC and precision-recall curves with the operating point " +
+                "(default: calibration.json in the scored folder, when there is one)",
+        };
+        var decisions = new DecisionOptions("How the report's thresholds combine (default: the scored run's)");
         var command = new Command("report", "Write a self-contained HTML report of a scored run: summary, histograms with thresholds, samples with highlighted evidence, rejects.");
         command.Arguments.Add(folder);
         command.Options.Add(output);
@@ -47,6 +53,8 @@ internal static class ReportCommand
         command.Options.Add(nearThreshold);
         command.Options.Add(maxTurnChars);
         command.Options.Add(title);
+        command.Options.Add(calibration);
+        decisions.AddTo(command);
         CommandAction.Set(command, async (parse, cancellationToken) =>
         {
             var stopwatch = Stopwatch.StartNew();
@@ -63,7 +71,8 @@ internal static class ReportCommand
             {
                 throw new RiverbedException($"{target} is a folder; give the HTML file to write, e.g. -o {Path.Combine(target, "report.html")}");
             }
-            var content = ReportContent.Gather(scored, sampling, limits, parse.GetValue(title), cancellationToken);
+            var content = ReportContent.Gather(scored, sampling, limits, parse.GetValue(title),
+                decisions.Settings(parse), decisions.Rule(parse), parse.GetValue(calibration) is { } file ? Path.GetFullPath(file) : null, cancellationToken);
             var html = ReportWriter.Write(content);
             var bytes = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetBytes(html);
             await WriteAtomicallyAsync(target, bytes, cancellationToken).ConfigureAwait(false);

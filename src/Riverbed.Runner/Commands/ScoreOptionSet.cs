@@ -63,17 +63,7 @@ internal sealed class ScoreOptionSet
         Description = "Start from the configuration of a previous run (its run.json); options given explicitly override it",
     };
 
-    public Option<string[]> Thresholds { get; } = new("--threshold")
-    {
-        Description = "A decision threshold: name=value (the score's natural direction), name<value or name>value; repeatable. " +
-            $"Scores: {string.Join(", ", ScoreNames.All)}. Defaults: {DecisionPolicy.Default}",
-    };
-
-    public Option<string> Combine { get; } = new("--combine")
-    {
-        Description = "any: remove when any threshold triggers; all: only when every one does",
-        DefaultValueFactory = _ => "any",
-    };
+    public DecisionOptions Decisions { get; } = new("How thresholds combine (default: any)");
 
     public Option<int> LogEvery { get; } = new("--log-every")
     {
@@ -100,7 +90,6 @@ internal sealed class ScoreOptionSet
     public void AddTo(Command command, bool withOutputShape = true)
     {
         Format.AcceptOnlyFromAmong("parquet", "jsonl");
-        Combine.AcceptOnlyFromAmong("any", "all");
         Device.Validators.Add(result =>
         {
             if (!ExecutionProvider.TryParse(result.GetValueOrDefault<string>(), out _))
@@ -119,7 +108,7 @@ internal sealed class ScoreOptionSet
                 result.AddError(error.Message);
             }
         });
-        foreach (var option in new Option[] { Models, Device, BatchTokens, Sessions, Threads, Seed, Limit, Config, Thresholds, Combine, LogEvery, MaxFailures })
+        foreach (var option in new Option[] { Models, Device, BatchTokens, Sessions, Threads, Seed, Limit, Config, Decisions.Thresholds, Decisions.Combine, LogEvery, MaxFailures })
         {
             command.Options.Add(option);
         }
@@ -138,11 +127,8 @@ internal sealed class ScoreOptionSet
             file is null || IsExplicit(parse, option) ? parse.GetValue(option)! : fromFile(file);
 
         var reader = dataset is null ? file?.Reader ?? new ReaderOptions() : ReaderFrom(parse, dataset, file);
-        var basePolicy = file?.Policy ?? DecisionPolicy.Default;
-        var thresholds = (parse.GetValue(Thresholds) ?? []).Select(ScoreThreshold.Parse).ToList();
-        var combination = Pick(Combine, f => f.Policy.Combination == ThresholdCombination.All ? "all" : "any") == "all"
-            ? ThresholdCombination.All
-            : ThresholdCombination.Any;
+        // Decisions are parsed first, so a bad threshold is reported before anything else is looked for.
+        var policy = Decisions.Apply(parse, file?.Policy ?? DecisionPolicy.Default);
         var scoring = file?.Scoring ?? ScoringOptions.Default;
         var seed = Pick(Seed, f => f.Scoring.Seed);
         if (seed != scoring.Seed)
@@ -161,7 +147,7 @@ internal sealed class ScoreOptionSet
             Split = Pick(Split, f => f.Split),
             Reader = reader,
             Scoring = scoring,
-            Policy = basePolicy.With(thresholds, combination),
+            Policy = policy,
             LogEvery = TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(LogEvery))),
             MaxFailures = FailureBudget.Parse(parse.GetValue(MaxFailures)!),
         };

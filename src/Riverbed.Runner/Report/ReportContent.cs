@@ -37,6 +37,15 @@ internal sealed class ReportContent
 
     public required SamplingOptions Sampling { get; init; }
 
+    /// <summary>any or all: how the shown thresholds combine (null when unknown).</summary>
+    public string? Combination { get; init; }
+
+    /// <summary>A calibration.json from riverbed evaluate, when one was given or lies in the folder: its curves are drawn.</summary>
+    public CalibrationReport? Calibration { get; init; }
+
+    /// <summary>Where <see cref="Calibration"/> was read from.</summary>
+    public string? CalibrationPath { get; init; }
+
     public required ReportLimits Limits { get; init; }
 
     public required string Title { get; init; }
@@ -45,15 +54,45 @@ internal sealed class ReportContent
         typeof(ReportContent).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
 
     /// <summary>Reads a scored run folder and draws its samples.</summary>
-    public static ReportContent Gather(string folder, SamplingOptions sampling, ReportLimits limits, string? title = null, CancellationToken cancellationToken = default)
+    /// <param name="settings">Threshold settings that move the report's starting point (report --threshold).</param>
+    /// <param name="rule">A combine rule for the starting point (report --combine).</param>
+    /// <param name="calibrationPath">A calibration.json to draw; null looks for calibration.json in the folder.</param>
+    public static ReportContent Gather(string folder, SamplingOptions sampling, ReportLimits limits, string? title = null,
+        IReadOnlyList<ThresholdSetting>? settings = null, CombineRule? rule = null, string? calibrationPath = null, CancellationToken cancellationToken = default)
     {
         var run = ScoredRun.Open(folder);
         var (thresholds, source) = ThresholdsOf(run);
+        var combination = run.Run?.Combination;
+        if (settings is { Count: > 0 } || rule is not null)
+        {
+            var start = DecisionPolicy.Create(thresholds.Values.OfType<ScoreThreshold>(),
+                combination == "all" ? ThresholdCombination.All : ThresholdCombination.Any).With(settings ?? [], rule);
+            thresholds = ScoreNames.All.ToDictionary(score => score, score => start.Thresholds.FirstOrDefault(t => t.Score == score), StringComparer.Ordinal);
+            combination = start.Combination == ThresholdCombination.All ? "all" : "any";
+            var given = string.Join(" ", (settings ?? []).Select(s => $"--threshold {s}").Concat(rule is null ? [] : [$"--combine {rule}"]));
+            source += $", changed by the report's options ({given})";
+        }
+        calibrationPath ??= File.Exists(Path.Combine(run.Folder, "calibration.json")) ? Path.Combine(run.Folder, "calibration.json") : null;
+        CalibrationReport? calibration = null;
+        if (calibrationPath is not null)
+        {
+            try
+            {
+                calibration = CalibrationReport.Parse(File.ReadAllBytes(calibrationPath), calibrationPath);
+            }
+            catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+            {
+                throw new RiverbedException($"--calibration {calibrationPath}: cannot read it ({error.Message})", error);
+            }
+        }
         return new ReportContent
         {
             Run = run,
             Thresholds = thresholds,
             ThresholdSource = source,
+            Combination = combination,
+            Calibration = calibration,
+            CalibrationPath = calibrationPath,
             Samples = ReportSampler.Sample(run, thresholds, sampling, cancellationToken),
             Rejects = RejectSamples.ReadFirst(run, limits.MaxRejectsShown),
             Sampling = sampling,

@@ -37,6 +37,7 @@ internal static class ReportWriter
         {
             WriteScore(html, content, samples);
         }
+        CalibrationCurves.Write(html, content);
         WriteRejects(html, content);
         WriteShards(html, content);
         html.Close("main").Line();
@@ -50,6 +51,10 @@ internal static class ReportWriter
         foreach (var samples in content.Samples)
         {
             html.Element("a", samples.Score, ("href", "#score-" + samples.Score));
+        }
+        if (content.Calibration is not null)
+        {
+            html.Element("a", "Calibration", ("href", "#calibration"));
         }
         html.Element("a", "Rejects", ("href", "#rejects")).Element("a", "Shards", ("href", "#shards"));
         html.Open("label").Raw("<input type=\"checkbox\" id=\"all-evidence\" /> ").Text("show all evidence (fills that agreed, sentence pairs below the flag)").Close("label");
@@ -110,7 +115,7 @@ internal static class ReportWriter
                 .Open("td").Element("code", threshold is null ? "none" : "remove when " + threshold.Reason).Close("td").Close("tr");
         }
         html.Raw("</table>");
-        var combination = run?.Combination == "all" ? "A row is removed only when all thresholds trigger. " : run?.Combination == "any" ? "A row is removed when any threshold triggers. " : string.Empty;
+        var combination = content.Combination == "all" ? "A row is removed only when all thresholds trigger. " : content.Combination == "any" ? "A row is removed when any threshold triggers. " : string.Empty;
         html.Element("p", combination + "From " + content.ThresholdSource + ".", ("class", "muted"));
         html.Element("h3", "Work done");
         html.Raw("<table>");
@@ -397,6 +402,7 @@ internal static class ReportWriter
             html.Close("section").Line();
             return;
         }
+        WriteSources(html, content);
         html.Open("details", ("open", shards.Count <= 20 ? "open" : null)).Element("summary", "Committed shards and their files");
         html.Raw("<table><tr><th>shard</th><th>schema</th><th class=\"num\">in</th><th class=\"num\">out</th><th class=\"num\">rejected</th><th class=\"num\">failed</th><th>files</th><th>state</th></tr>");
         foreach (var shard in shards.Take(content.Limits.MaxShardsListed))
@@ -421,6 +427,38 @@ internal static class ReportWriter
             html.Element("p", $"… and {Html.Count(shards.Count - content.Limits.MaxShardsListed)} more shards.", ("class", "muted"));
         }
         html.Close("details").Close("section").Line();
+    }
+
+    /// <summary>Kept and removed per source file and reason (from stats.json's sources), so uneven removal shows.</summary>
+    private static void WriteSources(HtmlBuilder html, ReportContent content)
+    {
+        var sources = content.Run.Statistics.Sources;
+        if (sources.Count == 0)
+        {
+            html.Element("p", "The statistics have no per-source counts (written before Riverbed recorded them).", ("class", "muted"));
+            return;
+        }
+        html.Open("table", ("class", "sources"));
+        html.Raw("<tr><th>source</th><th class=\"num\">in</th><th class=\"num\">kept</th><th class=\"num\">removed</th><th class=\"num\">removed %</th>" +
+            "<th class=\"num\">rejected</th><th class=\"num\">failed</th><th>removed by reason</th></tr>");
+        foreach (var (source, counts) in sources.Take(content.Limits.MaxShardsListed))
+        {
+            var share = counts.RowsOut == 0 ? "—" : (100.0 * counts.Removed / counts.RowsOut).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture);
+            html.Open("tr", ("data-source", source)).Open("td").Element("code", source).Close("td")
+                .Element("td", Html.Count(counts.RowsIn), ("class", "num"))
+                .Element("td", Html.Count(counts.Kept), ("class", "num kept"))
+                .Element("td", Html.Count(counts.Removed), ("class", "num removed"))
+                .Element("td", share, ("class", "num"))
+                .Element("td", Html.Count(counts.RowsRejected), ("class", "num"))
+                .Element("td", Html.Count(counts.RowsFailed), ("class", "num"))
+                .Element("td", string.Join(", ", counts.RemovedByReason.Select(pair => $"{pair.Key}: {Html.Count(pair.Value)}")))
+                .Close("tr");
+        }
+        html.Close("table");
+        if (sources.Count > content.Limits.MaxShardsListed)
+        {
+            html.Element("p", $"… and {Html.Count(sources.Count - content.Limits.MaxShardsListed)} more sources.", ("class", "muted"));
+        }
     }
 
     private static void Card(HtmlBuilder html, string value, string key, string? kind = null) =>

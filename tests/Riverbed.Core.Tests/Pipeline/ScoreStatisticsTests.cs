@@ -88,12 +88,50 @@ public sealed class ScoreStatisticsTests
     }
 
     [Fact]
+    public void Per_source_counts_add_up_to_the_totals_by_source_and_reason_after_any_grouping()
+    {
+        var shards = Enumerable.Range(0, 6).Select(seed => ScoreStatistics.Parse(Shard(seed).ToJson(), "shard.stats.json")).ToList();
+        var left = new ScoreStatistics();
+        var right = new ScoreStatistics();
+        foreach (var (shard, index) in shards.Select((shard, index) => (shard, index)))
+        {
+            (index % 2 == 0 ? left : right).Merge(shard);
+        }
+        var total = new ScoreStatistics();
+        total.Merge(right);
+        total.Merge(left);
+        Assert.Equal(shards.Select((_, seed) => Source(seed)), total.Sources.Keys);
+        Assert.Equal(total.RowsIn, total.Sources.Values.Sum(s => s.RowsIn));
+        Assert.Equal(total.Removed, total.Sources.Values.Sum(s => s.Removed));
+        Assert.Equal(total.Kept, total.Sources.Values.Sum(s => s.Kept));
+        foreach (var (reason, count) in total.RemovedByReason)
+        {
+            Assert.Equal(count, total.Sources.Values.Sum(s => s.RemovedByReason.GetValueOrDefault(reason)));
+        }
+        var third = total.Sources[Source(3)];
+        Assert.Equal((shards[3].RowsIn, shards[3].Kept, shards[3].Removed, 1L, 1L), (third.RowsIn, third.Kept, third.Removed, third.RowsRejected, third.RowsFailed));
+        Assert.Equal(total.ToJson(), ScoreStatistics.Parse(total.ToJson(), "stats.json").ToJson());
+    }
+
+    [Fact]
+    public void Statistics_written_before_per_source_counts_still_read()
+    {
+        var json = System.Text.Encoding.UTF8.GetString(Shard(1).ToJson());
+        var cut = json.IndexOf(",\n  \"sources\"", StringComparison.Ordinal);
+        Assert.True(cut > 0, json);
+        var old = json[..cut] + "\n}\n";
+        Assert.Empty(ScoreStatistics.Parse(System.Text.Encoding.UTF8.GetBytes(old), "old.stats.json").Sources);
+    }
+
+    [Fact]
     public void A_file_whose_counts_do_not_reconcile_is_refused_with_its_path()
     {
         var json = System.Text.Encoding.UTF8.GetString(Shard(1).ToJson()).Replace("\"rows_in\": ", "\"rows_in\": 1", StringComparison.Ordinal);
         var error = Assert.Throws<RiverbedException>(() => ScoreStatistics.Parse(System.Text.Encoding.UTF8.GetBytes(json), "x.stats.json"));
         Assert.Contains("x.stats.json", error.Message, StringComparison.Ordinal);
     }
+
+    private static string Source(int seed) => "sub/part-" + seed.ToString("00", System.Globalization.CultureInfo.InvariantCulture) + ".jsonl";
 
     private static ScoreStatistics Shard(int seed)
     {
@@ -114,6 +152,7 @@ public sealed class ScoreStatisticsTests
         }
         statistics.AddReject("invalid_json");
         statistics.AddFailed();
+        statistics.AttributeTo(Source(seed));
         return statistics;
     }
 }

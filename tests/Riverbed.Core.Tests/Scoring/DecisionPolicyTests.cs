@@ -72,3 +72,70 @@ public sealed class DecisionPolicyTests
         Assert.Equal(3, policy.Thresholds.Count);
     }
 }
+
+public sealed class ThresholdSettingTests
+{
+    private static Dictionary<string, double?> Scores(double? fill = null, double? entity = null, double? contradiction = null) => new()
+    {
+        [ScoreNames.FillCompareMin] = fill,
+        [ScoreNames.ReplacedEntityMax] = entity,
+        [ScoreNames.ContradictionMax] = contradiction,
+    };
+
+    [Fact]
+    public void Off_removes_a_score_threshold_so_it_never_triggers()
+    {
+        var policy = DecisionPolicy.Default.With(ThresholdSetting.ParseAll(["contradiction_max=off"]), null);
+        Assert.Equal(["fill_compare_min<0", "replaced_entity_max>0.5"], policy.Thresholds.Select(t => t.Reason));
+        Assert.True(policy.Decide(Scores(fill: 0.5, entity: 0.1, contradiction: 0.99)).Keep);
+    }
+
+    [Fact]
+    public void A_score_given_twice_is_refused_naming_both_settings()
+    {
+        var error = Assert.Throws<RiverbedException>(() => ThresholdSetting.ParseAll(["fill_compare_min=0.1", "contradiction_max=0.9", "fill_compare_min=off"]));
+        Assert.Contains("fill_compare_min is given twice ('fill_compare_min=0.1' and 'fill_compare_min=off')", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_combine_subset_keeps_only_the_named_thresholds_in_its_order()
+    {
+        var policy = DecisionPolicy.Default.With([], CombineRule.Parse("all:contradiction_max,fill_compare_min"));
+        Assert.Equal(ThresholdCombination.All, policy.Combination);
+        Assert.Equal(["contradiction_max>0.5", "fill_compare_min<0"], policy.Thresholds.Select(t => t.Reason));
+        Assert.True(policy.Decide(Scores(fill: -1, entity: 0.99, contradiction: 0.1)).Keep);
+        Assert.False(policy.Decide(Scores(fill: -1, entity: 0.1, contradiction: 0.9)).Keep);
+    }
+
+    [Theory]
+    [InlineData("some", "must be any, all")]
+    [InlineData("any:", "names no score")]
+    [InlineData("any:fluency", "unknown score 'fluency'")]
+    [InlineData("all:contradiction_max,contradiction_max", "names a score twice")]
+    public void Bad_combine_rules_are_refused(string text, string message)
+    {
+        var error = Assert.Throws<RiverbedException>(() => CombineRule.Parse(text));
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_subset_naming_a_score_without_a_threshold_is_refused()
+    {
+        var error = Assert.Throws<RiverbedException>(() =>
+            DecisionPolicy.Default.With(ThresholdSetting.ParseAll(["contradiction_max=off"]), CombineRule.Parse("any:contradiction_max")));
+        Assert.Contains("names contradiction_max, which has no threshold", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_settings_from_one_policy_to_another_reproduce_it()
+    {
+        var target = DecisionPolicy.Default.With(ThresholdSetting.ParseAll(["fill_compare_min=-0.25", "replaced_entity_max=off", "fill_compare_mean<0.3"]),
+            CombineRule.Parse("all"));
+        var (thresholds, combine) = target.SettingsFrom(DecisionPolicy.Default);
+        Assert.Equal(["fill_compare_min<-0.25", "fill_compare_mean<0.3", "replaced_entity_max=off"], thresholds);
+        Assert.Equal("all", combine);
+        var rebuilt = DecisionPolicy.Default.With(ThresholdSetting.ParseAll(thresholds), CombineRule.Parse(combine!));
+        Assert.Equal(target.Combination, rebuilt.Combination);
+        Assert.Equal(target.Thresholds.OrderBy(t => t.Score, StringComparer.Ordinal), rebuilt.Thresholds.OrderBy(t => t.Score, StringComparer.Ordinal));
+    }
+}

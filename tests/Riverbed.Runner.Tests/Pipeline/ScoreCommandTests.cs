@@ -122,6 +122,55 @@ public sealed class ScoreCommandTests(PipelineModels models)
         Assert.Contains("made with another configuration", drifted.StandardError, StringComparison.Ordinal);
         Assert.Contains("--config", drifted.StandardError, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", drifted.StandardError, StringComparison.Ordinal);
+        Assert.Contains("scoring.seed: 0 → 7", drifted.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_refused_rerun_names_the_settings_that_differ_instead_of_two_hashes()
+    {
+        using var scratch = new ScratchFolder("score-differ");
+        var output = scratch.File("out");
+        CopyFolder(models.AlpacaOutput, output);
+        var drifted = Cli.Run("score", PipelineModels.Alpaca, "--models", models.NliOnly, "--output", output, "--format", "jsonl");
+        Assert.Equal(ExitCodes.Failure, drifted.ExitCode);
+        Assert.Contains($"limit: {PipelineModels.AlpacaRows} → none", drifted.StandardError, StringComparison.Ordinal);
+        var run = Json(Path.Combine(models.AlpacaOutput, "run.json"));
+        Assert.DoesNotContain(run.GetProperty("config_hash").GetString()!, drifted.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_rerun_with_other_thresholds_re_decides_instead_of_being_refused()
+    {
+        using var scratch = new ScratchFolder("score-redecide");
+        var output = scratch.File("out");
+        CopyFolder(models.AlpacaOutput, output);
+        string[] same = ["score", PipelineModels.Alpaca, "--models", models.NliOnly, "--output", output, "--limit", PipelineModels.AlpacaRows.ToString(System.Globalization.CultureInfo.InvariantCulture), "--format", "jsonl"];
+        Assert.Contains(Rows(Path.Combine(output, "alpaca_data_first2000.jsonl")), row => row.GetProperty("riverbed_decision").GetString() == "remove");
+
+        var lenient = Cli.Run([.. same, "--threshold", "contradiction_max=off"]);
+        Assert.True(lenient.ExitCode == ExitCodes.Success, lenient.ToString());
+        Assert.Contains("redone (its rows were decided with any(fill_compare_min<0, replaced_entity_max>0.5, contradiction_max>0.5), " +
+            "this run decides with any(fill_compare_min<0, replaced_entity_max>0.5))", lenient.StandardOutput, StringComparison.Ordinal);
+        Assert.All(Rows(Path.Combine(output, "alpaca_data_first2000.jsonl")), row => Assert.Equal("keep", row.GetProperty("riverbed_decision").GetString()));
+        Assert.Equal(Json(Path.Combine(models.AlpacaOutput, "run.json")).GetProperty("config_hash").GetString(),
+            Json(Path.Combine(output, "run.json")).GetProperty("config_hash").GetString());
+
+        var again = Cli.Run([.. same, "--threshold", "contradiction_max=off"]);
+        Assert.True(again.ExitCode == ExitCodes.Success, again.ToString());
+        Assert.Contains("skipped, already complete", again.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(new[] { "--threshold", "contradiction_max=0.9", "--threshold", "contradiction_max=off" }, "contradiction_max is given twice")]
+    [InlineData(new[] { "--combine", "any:fluency" }, "unknown score 'fluency'")]
+    [InlineData(new[] { "--threshold", "contradiction_max=off", "--combine", "all:contradiction_max" }, "names contradiction_max, which has no threshold")]
+    public void Bad_decision_options_are_refused_with_clear_messages(string[] options, string message)
+    {
+        using var scratch = new ScratchFolder("score-bad-decisions");
+        var result = Cli.Run(["score", PipelineModels.Jokes, "--output", scratch.File("out"), .. options]);
+        Assert.Equal(ExitCodes.Failure, result.ExitCode);
+        Assert.Contains(message, result.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.StandardError, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -338,6 +338,8 @@ internal static class ScoredRunGenerator
             [ScoreNames.ContradictionMax] = ContradictionMax,
         };
 
+        private string TurnText(int turn) => turn >= 0 && turn < Example.Turns.Count ? Example.Turns[turn].Text : string.Empty;
+
         public ColumnValue[] Values(Decision decision)
         {
             var turns = Example.Turns.Select((turn, i) =>
@@ -358,7 +360,9 @@ internal static class ScoredRunGenerator
             var spans = Spans.Select(span => ColumnValue.Struct(
                 ColumnValue.From(span.Kind), ColumnValue.From(span.Turn), ColumnValue.From(span.Start), ColumnValue.From(span.End),
                 ColumnValue.From(span.Original), ColumnValue.From(span.Replacement), Double(span.Score), ColumnValue.From(span.Flagged),
-                span.Pair is { } pair ? ColumnValue.From(pair) : ColumnValue.Null)).ToArray();
+                span.Pair is { } pair ? ColumnValue.From(pair) : ColumnValue.Null,
+                ColumnValue.From(TextOffsets.CodePoint(TurnText(span.Turn), span.Start)),
+                ColumnValue.From(TextOffsets.CodePoint(TurnText(span.Turn), span.End)))).ToArray();
             return
             [
                 ColumnValue.From(decision.Keep ? "keep" : "remove"),

@@ -32,6 +32,13 @@ public sealed class ShardManifest
 
     public required string ConfigHash { get; init; }
 
+    /// <summary>
+    /// The decision rule the shard's rows were decided with (opaque text from the caller, e.g. "any(fill_compare_min&lt;0)"),
+    /// or null when the writer decides nothing. Not part of the configuration hash: a rerun with another rule redoes the
+    /// shard instead of refusing it.
+    /// </summary>
+    public string? Decisions { get; init; }
+
     public required string Format { get; init; }
 
     public SchemaDetection? Schema { get; init; }
@@ -78,6 +85,10 @@ public sealed class ShardManifest
             writer.WriteString("last_write_utc", InputLastWriteUtc.ToString("O", CultureInfo.InvariantCulture));
             writer.WriteEndObject();
             writer.WriteString("config_hash", ConfigHash);
+            if (Decisions is not null)
+            {
+                writer.WriteString("decisions", Decisions);
+            }
             writer.WriteString("format", Format);
             if (Schema is null)
             {
@@ -148,6 +159,7 @@ public sealed class ShardManifest
                 InputBytes = input.GetProperty("bytes").GetInt64(),
                 InputLastWriteUtc = DateTime.Parse(input.GetProperty("last_write_utc").GetString()!, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
                 ConfigHash = root.GetProperty("config_hash").GetString()!,
+                Decisions = root.TryGetProperty("decisions", out var decisions) && decisions.ValueKind == JsonValueKind.String ? decisions.GetString() : null,
                 Format = root.GetProperty("format").GetString()!,
                 Schema = schema.ValueKind == JsonValueKind.Null
                     ? null
@@ -226,7 +238,12 @@ public sealed record ShardState(ShardStatus Status, string Reason, ShardManifest
 /// <summary>Checks a shard's outputs against its manifest (sizes and SHA-256 of every file, input identity, config).</summary>
 public static class ShardCompletion
 {
-    public static ShardState Check(ShardLayout layout, ShardInput input, string configHash)
+    /// <param name="decisions">
+    /// The decision rule this run applies (null: decisions are not compared). A shard complete under the same
+    /// configuration but decided by another rule is reported <see cref="ShardStatus.Incomplete"/>, so it is redone
+    /// with this run's rule rather than refused.
+    /// </param>
+    public static ShardState Check(ShardLayout layout, ShardInput input, string configHash, string? decisions = null)
     {
         var manifestPath = layout.ManifestPath;
         if (!File.Exists(manifestPath))
@@ -271,6 +288,11 @@ public static class ShardCompletion
         {
             return new ShardState(ShardStatus.ConfigMismatch,
                 $"it was committed with configuration {manifest.ConfigHash}, this run's is {configHash}", manifest);
+        }
+        if (decisions is not null && !string.Equals(manifest.Decisions, decisions, StringComparison.Ordinal))
+        {
+            return new ShardState(ShardStatus.Incomplete,
+                $"its rows were decided with {manifest.Decisions ?? "an unrecorded rule"}, this run decides with {decisions}", manifest);
         }
         return new ShardState(ShardStatus.Complete, "manifest matches its files", manifest);
     }

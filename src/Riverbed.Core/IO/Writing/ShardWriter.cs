@@ -76,7 +76,7 @@ public sealed class ShardWriter : IDisposable
             WriteHolder(layout);
             // Planned as incomplete, but another worker may have committed it while this one waited to start it: a
             // complete shard made with the same configuration is kept, never discarded and redone.
-            var state = ShardCompletion.Check(layout, input, options.ConfigHash);
+            var state = ShardCompletion.Check(layout, input, options.ConfigHash, options.Decisions);
             if (state.Status == ShardStatus.Complete)
             {
                 throw new ShardCommittedElsewhereException($"shard {layout.BaseName} was committed by another worker meanwhile; its outputs are kept", state.Manifest!);
@@ -279,6 +279,7 @@ public sealed class ShardWriter : IDisposable
             InputBytes = _input.Size,
             InputLastWriteUtc = _input.LastWriteUtc,
             ConfigHash = _options.ConfigHash,
+            Decisions = _options.Decisions,
             Format = _options.Format == OutputFormat.Parquet ? "parquet" : "jsonl",
             Schema = schema,
             RowsIn = read.Records,

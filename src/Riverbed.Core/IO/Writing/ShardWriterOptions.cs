@@ -22,10 +22,16 @@ public sealed class ShardWriterOptions
     public IReadOnlyList<ColumnDefinition> ExtraColumns { get; init; } = [];
 
     /// <summary>
-    /// A hash of everything that determines the outputs (models, thresholds, format, schema options): recorded in each
+    /// A hash of everything that determines the outputs (models, format, schema options): recorded in each
     /// manifest, so a rerun with another configuration never mixes its shards with this one's.
     /// </summary>
     public required string ConfigHash { get; init; }
+
+    /// <summary>
+    /// The decision rule of the rows (opaque text), recorded in each manifest apart from the hash: a complete shard
+    /// decided by another rule is redone, not refused. Null when the writer's rows carry no decisions.
+    /// </summary>
+    public string? Decisions { get; init; }
 
     /// <summary>
     /// Suffixes of small documents committed with the shard as <c>{base}.{suffix}</c> (e.g. "stats.json"), given with
