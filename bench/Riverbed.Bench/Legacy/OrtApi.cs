@@ -1,4 +1,4 @@
-namespace Riverbed.Inference.Native;
+namespace Riverbed.Bench.Legacy;
 
 /// <summary>
 /// The slice of ONNX Runtime's C function table (<c>OrtApi</c>, API version 29) that Riverbed calls. Each member
@@ -13,7 +13,7 @@ internal static unsafe class OrtApi
 
     private static void** _table;
 
-    /// <summary>Called once by <see cref="OrtLibrary"/> with the table <c>GetApi(29)</c> returned.</summary>
+    /// <summary>Called once by <see cref="OrtLibrary.Attach"/> with the table <c>GetApi(29)</c> returned.</summary>
     internal static void Attach(void* table) => _table = (void**)table;
 
     private static void* Slot(int index) => _table[index];

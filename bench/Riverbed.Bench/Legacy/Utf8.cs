@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace Riverbed.Inference.Native;
+namespace Riverbed.Bench.Legacy;
 
 /// <summary>UTF-8, NUL-terminated strings for the C API.</summary>
 internal static unsafe class Utf8

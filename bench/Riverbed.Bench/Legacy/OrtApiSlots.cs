@@ -1,4 +1,4 @@
-namespace Riverbed.Inference.Native;
+namespace Riverbed.Bench.Legacy;
 
 /// <summary>
 /// Positions of the functions Riverbed calls in ONNX Runtime's <c>struct OrtApi</c> (onnxruntime_c_api.h, ORT_API_VERSION 29),
