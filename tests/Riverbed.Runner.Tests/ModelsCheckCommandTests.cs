@@ -26,7 +26,7 @@ public sealed class ModelsCheckCommandTests : IDisposable
         Assert.Contains("logits: float32[batch, sequence, 40]  (logits)", report, StringComparison.Ordinal);
         Assert.Contains("vocabulary  model 40, tokenizer 40", report, StringComparison.Ordinal);
         Assert.Contains("opsets ai.onnx 17", report, StringComparison.Ordinal);
-        Assert.Contains("provider    CPU; ONNX Runtime 1.29.0", report, StringComparison.Ordinal);
+        Assert.Contains("provider    CPU; ONNX Runtime 1.32.0", report, StringComparison.Ordinal);
         foreach (var file in new[] { "model.onnx", "tokenizer.json", "config.json" })
         {
             var sha = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Path.Combine(folder, file))));

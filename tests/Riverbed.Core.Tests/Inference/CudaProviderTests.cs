@@ -72,9 +72,10 @@ public sealed class CudaProviderTests : IClassFixture<EnvironmentFixture>
     [InlineData("libcuda.so.1", "the NVIDIA driver")]
     public void A_missing_cuda_library_is_named_with_what_to_install(string library, string owner)
     {
-        var message = "attaching CUDA device 0: ONNX Runtime (Fail): /onnxruntime_src/onnxruntime/core/session/provider_bridge_ort.cc:1835 " +
-            "onnxruntime::Provider& onnxruntime::ProviderLibrary::Get() [ONNXRuntimeError] : 1 : FAIL : Failed to load library " +
-            $"libonnxruntime_providers_cuda.so with error: {library}: cannot open shared object file: No such file or directory";
+        var message = "attaching CUDA device 0 (ONNX Runtime 1.32.0, /opt/riverbed/libonnxruntime.so): ONNX Runtime (Fail): " +
+            "/onnxruntime_src/onnxruntime/core/session/provider_bridge_ort.cc:2059 onnxruntime::Provider& onnxruntime::ProviderLibrary::Get() " +
+            "[ONNXRuntimeError] : 1 : FAIL : Failed to load library /opt/riverbed/libonnxruntime_providers_cuda.so with error: " +
+            $"{library}: cannot open shared object file: No such file or directory";
 
         var advice = CudaProvider.WithAdvice(message);
 
