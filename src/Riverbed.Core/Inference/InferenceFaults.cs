@@ -1,5 +1,3 @@
-using Riverbed.Inference.Native;
-
 namespace Riverbed.Inference;
 
 /// <summary>A fault a test can make a session raise in place of running.</summary>
@@ -18,8 +16,8 @@ internal enum InjectedFault
 internal delegate InjectedFault FaultTrigger(ReadOnlySpan<NamedTensor> inputs);
 
 /// <summary>
-/// Faults a test can make a session raise, built the way ONNX Runtime builds them (a real OrtStatus, turned into an
-/// exception by the same code as every other status), so code under test cannot tell them from the real thing.
+/// Faults a test can make a session raise, with the code and words ONNX Runtime uses, turned into an exception by the
+/// same code as every runtime error (<see cref="RuntimeErrors"/>), so code under test cannot tell them from the real thing.
 /// Turn them on per session with <c>InferenceSession.InjectFault</c>.
 /// </summary>
 internal static class InferenceFaults
@@ -32,29 +30,21 @@ internal static class InferenceFaults
     };
 
     /// <summary>
-    /// What ONNX Runtime 1.29 reports when its arena cannot serve a request during Run (code ORT_FAIL and the
-    /// message below, as measured on the CPU arena), which <see cref="OrtException.IsAllocationFailure"/> recognises.
+    /// What ONNX Runtime 1.32 reports when its arena cannot serve a request during Run: code ORT_FAIL and BFCArena's
+    /// words for a request beyond the arena's limit (measured with a real arena limit on the CPU, see
+    /// InferenceSessionTests), which <see cref="OrtException.IsAllocationFailure"/> recognises.
     /// </summary>
     public static OrtException AllocationFailure(string context, long requestedBytes = 1L << 34) =>
-        OrtStatus.ToException(
-            Create(OrtErrorCode.Fail,
-                "Non-zero status code returned while running MatMul node. Name:'injected_fault' Status Message: " +
-                "bfc_arena.cc: void* onnxruntime::BFCArena::AllocateRawInternal(size_t, bool, onnxruntime::Stream*) " +
-                $"Failed to allocate memory for requested buffer of size {requestedBytes}"),
+        RuntimeErrors.Create(OrtErrorCode.Fail,
+            "Non-zero status code returned while running MatMul node. Name:'injected_fault' Status Message: " +
+            "bfc_arena.cc: void* onnxruntime::BFCArena::AllocateRawInternal(size_t, bool, onnxruntime::Stream*, bool, onnxruntime::WaitNotificationFn) " +
+            $"Available memory of {requestedBytes / 2} is smaller than requested bytes of {requestedBytes}",
             context);
 
     /// <summary>What ONNX Runtime reports when an input's shape does not fit the model (ORT_INVALID_ARGUMENT).</summary>
     public static OrtException InvalidArgument(string context) =>
-        OrtStatus.ToException(
-            Create(OrtErrorCode.InvalidArgument,
-                "Got invalid dimensions for input: input_ids for the following indices index: 1 Got: 0 Expected: 1 " +
-                "Please fix either the inputs/outputs or the model. (injected fault)"),
+        RuntimeErrors.Create(OrtErrorCode.InvalidArgument,
+            "Got invalid dimensions for input: input_ids for the following indices index: 1 Got: 0 Expected: 1 " +
+            "Please fix either the inputs/outputs or the model. (injected fault)",
             context);
-
-    /// <summary>A real status needs the runtime: loaded here (once per process) for callers that have no session.</summary>
-    private static nint Create(OrtErrorCode code, string message)
-    {
-        OrtRuntime.Load();
-        return OrtStatus.Create(code, message);
-    }
 }

@@ -1,39 +1,41 @@
-using System.Runtime.InteropServices;
-using Riverbed.Inference.Native;
 using Riverbed.Inference.Onnx;
+using Ort = Microsoft.ML.OnnxRuntime;
 
 namespace Riverbed.Inference;
 
 /// <summary>
 /// A model loaded into ONNX Runtime, ready to run. Runs may happen on several threads at once; disposing waits for
-/// none of them, but the native session is only released after the last Run using it has returned.
+/// none of them, but the runtime's session is only released after the last Run using it has returned.
 /// </summary>
-public sealed unsafe class InferenceSession : IDisposable
+public sealed class InferenceSession : IDisposable
 {
-    private readonly SessionHandle _handle;
-    private readonly ExecutionDevice _device;
+    private readonly Ort.InferenceSession _session;
+    private readonly Ort.RunOptions _defaultRun;
     private readonly Dictionary<string, int> _inputIndex;
     private readonly Dictionary<string, int> _outputIndex;
     private readonly string[] _outputNames;
-    private readonly byte** _inputNamePointers;
-    private readonly byte** _outputNamePointers;
+    private readonly Lock _gate = new();
+    private int _runsInFlight;
+    private bool _disposed;
 
-    private InferenceSession(string modelPath, SessionHandle handle, ExecutionDevice device, ExecutionProvider provider,
-        OnnxModelSummary model, TensorInfo[] inputs, TensorInfo[] outputs, byte** names, string? producer)
+    private InferenceSession(string modelPath, Ort.InferenceSession session, ExecutionProvider provider, string description,
+        OnnxModelSummary model, TensorInfo[] inputs, TensorInfo[] outputs, string? producer)
     {
         ModelPath = modelPath;
-        _handle = handle;
-        _device = device;
+        _session = session;
+        _defaultRun = new Ort.RunOptions();
         ExecutionProvider = provider;
+        ProviderDescription = description;
         Model = model;
         Inputs = inputs;
         Outputs = outputs;
         ProducerName = producer;
-        _inputNamePointers = names;
-        _outputNamePointers = names + inputs.Length;
         _inputIndex = Index(inputs);
         _outputIndex = Index(outputs);
         _outputNames = [.. outputs.Select(o => o.Name)];
+        DeviceMemory = provider.Kind == ExecutionProviderKind.Cuda
+            ? new Ort.OrtMemoryInfo(Ort.OrtMemoryInfo.allocatorCUDA, Ort.OrtAllocatorType.DeviceAllocator, provider.DeviceId, Ort.OrtMemType.Default)
+            : Ort.OrtMemoryInfo.DefaultInstance;
     }
 
     public string ModelPath { get; }
@@ -44,8 +46,8 @@ public sealed unsafe class InferenceSession : IDisposable
 
     public ExecutionProvider ExecutionProvider { get; }
 
-    /// <summary>Where the session runs, in words: "CPU", or which CUDA device through which library.</summary>
-    public string ProviderDescription => _device.Description;
+    /// <summary>Where the session runs, in words: "CPU", or which CUDA device.</summary>
+    public string ProviderDescription { get; }
 
     /// <summary>What Riverbed read from the file before loading it: IR version, opsets, operators.</summary>
     public OnnxModelSummary Model { get; }
@@ -54,47 +56,53 @@ public sealed unsafe class InferenceSession : IDisposable
     public string? ProducerName { get; }
 
     /// <summary>
-    /// Test seam for fault injection (reliability C1, C10): called before each Run with the run's inputs (empty for a
-    /// Run through an IO binding); the fault it names is raised exactly as ONNX Runtime raises it (see
-    /// <see cref="InferenceFaults"/>). Internal and off unless a test or the RIVERBED_FAULT_OOM test hook sets it.
+    /// Test seam for fault injection (reliability C1, C10): called before each Run, in every form, with the run's inputs
+    /// (empty for a Run through an IO binding); the fault it names is raised as the runtime's own errors are, through
+    /// <see cref="RuntimeErrors"/> (see <see cref="InferenceFaults"/>). Internal and off unless a test or the
+    /// RIVERBED_FAULT_OOM test hook sets it.
     /// </summary>
     internal FaultTrigger? InjectFault { get; set; }
 
+    /// <summary>Where outputs bound "to the device" live: the session's CUDA device, or the host.</summary>
+    internal Ort.OrtMemoryInfo DeviceMemory { get; }
+
+    internal Ort.InferenceSession Native => _session;
+
     /// <summary>
     /// Checks the file (see <c>ModelFileGuard</c>: valid ONNX, external data inside its folder, no unvetted native
-    /// code), then loads it with the given options on the given environment.
+    /// code), then loads it with the given options.
     /// </summary>
     /// <exception cref="RiverbedException">The file is missing, corrupt or refused, or the runtime cannot load it.</exception>
     public static InferenceSession Create(InferenceEnvironment environment, string modelPath, SessionOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(environment);
+        ObjectDisposedException.ThrowIf(environment.IsDisposed, environment);
         options ??= SessionOptions.Default;
         var path = Path.GetFullPath(modelPath);
         var summary = ModelFileGuard.Check(path, options);
 
-        using var nativeOptions = options.CreateHandle();
-        var device = options.ExecutionProvider.Kind == ExecutionProviderKind.Cuda
-            ? CudaProvider.Append(nativeOptions, environment, options.ExecutionProvider.DeviceId)
-            : ExecutionDevice.Cpu;
-        var handle = new SessionHandle();
+        using var nativeOptions = options.CreateNative();
+        var description = options.ExecutionProvider.Kind == ExecutionProviderKind.Cuda
+            ? CudaProvider.Append(nativeOptions, options.ExecutionProvider, environment.Runtime)
+            : "CPU";
+        Ort.InferenceSession? session = null;
         try
         {
-            environment.Use(env =>
-            {
-                using var pathText = new Utf8String(path);
-                nint session;
-                OrtStatus.Check(OrtApi.CreateSession(env, pathText.Pointer, nativeOptions.DangerousGetHandle(), &session),
-                    $"loading model '{path}'");
-                handle.Own(session);
-                handle.KeepAlive(environment.Handle);
-                return 0;
-            });
-            return Describe(path, handle, device, options.ExecutionProvider, summary);
+            session = RuntimeErrors.Call(() => new Ort.InferenceSession(path, nativeOptions), $"loading model '{path}'");
+            var context = $"reading the inputs and outputs of '{path}'";
+            var inputs = RuntimeErrors.Call(() => Describe(session.InputNames, session.InputMetadata), context);
+            var outputs = RuntimeErrors.Call(() => Describe(session.OutputNames, session.OutputMetadata), context);
+            return new InferenceSession(path, session, options.ExecutionProvider, description, summary, inputs, outputs, ReadProducer(session));
+        }
+        catch (OrtException error) when (options.ExecutionProvider.Kind == ExecutionProviderKind.Cuda)
+        {
+            session?.Dispose();
+            // The CUDA provider loads its libraries when the first session is made: say which one is missing.
+            throw new RiverbedException(CudaProvider.WithAdvice(error.Message), error);
         }
         catch
         {
-            handle.Dispose();
-            device.Dispose();
+            session?.Dispose();
             throw;
         }
     }
@@ -109,20 +117,14 @@ public sealed unsafe class InferenceSession : IDisposable
     public RunResult Run(ReadOnlySpan<NamedTensor> inputs, ReadOnlySpan<string> outputNames, CancellationToken cancellationToken = default)
     {
         var names = new string[outputNames.Length];
-        var outputs = new nint[outputNames.Length];
         for (var i = 0; i < names.Length; i++)
         {
             names[i] = outputNames[i];
             OutputIndex(names[i]);
         }
-        RunCore(inputs, outputNames, outputs, leased: [], cancellationToken);
-        var values = new ValueHandle[outputs.Length];
-        for (var i = 0; i < outputs.Length; i++)
-        {
-            values[i] = new ValueHandle();
-            values[i].Own(outputs[i]);
-        }
-        return new RunResult(names, values);
+        Ort.IDisposableReadOnlyCollection<Ort.OrtValue>? values = null;
+        RunCore(inputs, (run, inputNames, inputValues) => values = _session.Run(run, inputNames, inputValues, names), cancellationToken);
+        return new RunResult(names, values!, values!);
     }
 
     /// <summary>
@@ -132,15 +134,25 @@ public sealed unsafe class InferenceSession : IDisposable
     public void Run(ReadOnlySpan<NamedTensor> inputs, ReadOnlySpan<NamedTensor> outputs, CancellationToken cancellationToken = default)
     {
         var names = new string[outputs.Length];
-        var values = new nint[outputs.Length];
-        var tensors = new OrtTensor[outputs.Length];
-        for (var i = 0; i < outputs.Length; i++)
+        var leases = new List<TensorLease>(outputs.Length);
+        try
         {
-            names[i] = outputs[i].Name;
-            tensors[i] = outputs[i].Tensor;
-            values[i] = tensors[i].Handle.DangerousGetHandle();
+            for (var i = 0; i < outputs.Length; i++)
+            {
+                OutputIndex(outputs[i].Name);
+                names[i] = outputs[i].Name;
+                leases.Add(outputs[i].Tensor.Lease());
+            }
+            var values = leases.Select(l => l.Value).ToArray();
+            RunCore(inputs, (run, inputNames, inputValues) => _session.Run(run, inputNames, inputValues, names, values), cancellationToken);
         }
-        RunCore(inputs, names, values, tensors, cancellationToken);
+        finally
+        {
+            foreach (var lease in leases)
+            {
+                lease.Dispose();
+            }
+        }
     }
 
     /// <summary>Creates an IO binding for this session (see <see cref="IoBinding"/> for what it copies and when).</summary>
@@ -154,28 +166,30 @@ public sealed unsafe class InferenceSession : IDisposable
         {
             throw new ArgumentException("the binding belongs to another session", nameof(binding));
         }
-        cancellationToken.ThrowIfCancellationRequested();
-        using var lease = new HandleLease(_handle);
-        using var bindingLease = new HandleLease(binding.Handle);
-        using var control = RunControl.Start(cancellationToken);
-        CheckInjectedFault([]);
-        Finish(OrtApi.RunWithBinding(lease.Pointer, control.Pointer, bindingLease.Pointer), cancellationToken);
+        RunCore([], (run, _, _) => _session.RunWithBinding(run, binding.Native), cancellationToken);
         return binding.TakeOutputs();
     }
 
     public void Dispose()
     {
-        _handle.Dispose();
-        _device.Dispose();
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+            _disposed = true;
+            if (_runsInFlight > 0)
+            {
+                return; // the last Run to finish releases the runtime's session
+            }
+        }
+        ReleaseNative();
     }
 
-    internal SessionHandle Handle => _handle;
+    internal void CheckInputName(string name) => InputIndex(name);
 
-    internal nint DeviceMemoryInfo => _device.MemoryInfo;
-
-    internal byte* InputName(string name) => _inputNamePointers[InputIndex(name)];
-
-    internal byte* OutputName(string name) => _outputNamePointers[OutputIndex(name)];
+    internal void CheckOutputName(string name) => OutputIndex(name);
 
     private int InputIndex(string name) => _inputIndex.TryGetValue(name, out var index)
         ? index
@@ -185,66 +199,68 @@ public sealed unsafe class InferenceSession : IDisposable
         ? index
         : throw new ArgumentException($"'{ModelPath}' has no output named '{name}'; its outputs are {string.Join(", ", Outputs.Select(o => $"'{o.Name}'"))}", nameof(name));
 
-    private void RunCore(ReadOnlySpan<NamedTensor> inputs, ReadOnlySpan<string> outputNames, nint[] outputs,
-        OrtTensor[] leased, CancellationToken cancellationToken)
+    private delegate void NativeRun(Ort.RunOptions run, string[] inputNames, Ort.OrtValue[] inputValues);
+
+    /// <summary>
+    /// Everything every form of Run shares: the session and input tensors held for the call, the injected fault,
+    /// cancellation through the run's terminate flag, and errors through <see cref="RuntimeErrors"/>.
+    /// </summary>
+    private void RunCore(ReadOnlySpan<NamedTensor> inputs, NativeRun run, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var inputCount = inputs.Length;
-        var inputNames = new nint[inputCount];
-        var inputValues = new nint[inputCount];
-        var outputNamePointers = new nint[outputNames.Length];
-        for (var i = 0; i < outputNames.Length; i++)
+        var inputNames = new string[inputs.Length];
+        for (var i = 0; i < inputs.Length; i++)
         {
-            outputNamePointers[i] = (nint)OutputName(outputNames[i]);
+            InputIndex(inputs[i].Name);
+            inputNames[i] = inputs[i].Name;
         }
-        using var sessionLease = new HandleLease(_handle);
-        var inputLeases = new HandleLease[inputCount];
-        var outputLeases = new HandleLease[leased.Length];
+        EnterRun();
+        var leases = new TensorLease[inputs.Length];
         try
         {
-            for (var i = 0; i < inputCount; i++)
+            for (var i = 0; i < inputs.Length; i++)
             {
-                inputNames[i] = (nint)InputName(inputs[i].Name);
-                inputLeases[i] = new HandleLease(inputs[i].Tensor.Handle);
-                inputValues[i] = inputLeases[i].Pointer;
+                leases[i] = inputs[i].Tensor.Lease();
             }
-            for (var i = 0; i < leased.Length; i++)
-            {
-                outputLeases[i] = new HandleLease(leased[i].Handle);
-            }
-            using var control = RunControl.Start(cancellationToken);
             CheckInjectedFault(inputs);
-            fixed (nint* inNames = inputNames, inValues = inputValues, outNames = outputNamePointers, outValues = outputs)
+            var inputValues = new Ort.OrtValue[inputs.Length];
+            for (var i = 0; i < inputs.Length; i++)
             {
-                Finish(OrtApi.Run(sessionLease.Pointer, control.Pointer, (byte**)inNames, inValues, (nuint)inputCount,
-                    (byte**)outNames, (nuint)outputNamePointers.Length, outValues), cancellationToken);
+                inputValues[i] = leases[i].Value;
+            }
+            if (!cancellationToken.CanBeCanceled)
+            {
+                Finish(() => run(_defaultRun, inputNames, inputValues), cancellationToken);
+                return;
+            }
+            // A per-Run options object whose terminate flag the token sets; ONNX Runtime checks it between nodes. The
+            // registration is disposed (waiting for a callback in flight) before the options are released.
+            using var options = new Ort.RunOptions();
+            using (cancellationToken.UnsafeRegister(static state => ((Ort.RunOptions)state!).Terminate = true, options))
+            {
+                Finish(() => run(options, inputNames, inputValues), cancellationToken);
             }
         }
         finally
         {
-            foreach (var lease in inputLeases)
+            foreach (var lease in leases)
             {
-                lease.Dispose();
+                lease?.Dispose();
             }
-            foreach (var lease in outputLeases)
-            {
-                lease.Dispose();
-            }
+            ExitRun();
         }
     }
 
-    private void Finish(nint status, CancellationToken cancellationToken)
+    private void Finish(Action run, CancellationToken cancellationToken)
     {
-        if (status == 0)
+        try
         {
-            return;
+            RuntimeErrors.Call(run, $"running '{ModelPath}'");
         }
-        var error = OrtStatus.ToException(status, $"running '{ModelPath}'");
-        if (cancellationToken.IsCancellationRequested)
+        catch (OrtException error) when (cancellationToken.IsCancellationRequested)
         {
             throw new OperationCanceledException($"the run of '{ModelPath}' was cancelled", error, cancellationToken);
         }
-        throw error;
     }
 
     private void CheckInjectedFault(ReadOnlySpan<NamedTensor> inputs)
@@ -255,123 +271,70 @@ public sealed unsafe class InferenceSession : IDisposable
         }
     }
 
-    private static InferenceSession Describe(string path, SessionHandle handle, ExecutionDevice device, ExecutionProvider provider,
-        OnnxModelSummary summary)
+    private void EnterRun()
     {
-        var session = handle.DangerousGetHandle();
-        var context = $"reading the inputs and outputs of '{path}'";
-        nint allocator;
-        OrtStatus.Check(OrtApi.GetAllocatorWithDefaultOptions(&allocator), context);
-        nuint inputCount, outputCount;
-        OrtStatus.Check(OrtApi.SessionGetInputCount(session, &inputCount), context);
-        OrtStatus.Check(OrtApi.SessionGetOutputCount(session, &outputCount), context);
-        var total = (int)(inputCount + outputCount);
-        var names = (byte**)NativeMemory.AllocZeroed((nuint)Math.Max(total, 1), (nuint)sizeof(byte*));
-        handle.KeepNames(names, total);
-        var inputs = new TensorInfo[(int)inputCount];
-        var outputs = new TensorInfo[(int)outputCount];
-        for (var i = 0; i < total; i++)
+        lock (_gate)
         {
-            var isInput = i < inputs.Length;
-            var index = (nuint)(isInput ? i : i - inputs.Length);
-            byte* name;
-            OrtStatus.Check(isInput
-                ? OrtApi.SessionGetInputName(session, index, allocator, &name)
-                : OrtApi.SessionGetOutputName(session, index, allocator, &name), context);
-            string managedName;
-            try
-            {
-                managedName = Utf8.ToString(name) ?? string.Empty;
-            }
-            finally
-            {
-                OrtStatus.Check(OrtApi.AllocatorFree(allocator, name), context);
-            }
-            names[i] = Utf8.Allocate(managedName);
-            nint typeInfo;
-            OrtStatus.Check(isInput
-                ? OrtApi.SessionGetInputTypeInfo(session, index, &typeInfo)
-                : OrtApi.SessionGetOutputTypeInfo(session, index, &typeInfo), context);
-            try
-            {
-                var info = ReadTensorInfo(managedName, typeInfo, context);
-                if (isInput)
-                {
-                    inputs[i] = info;
-                }
-                else
-                {
-                    outputs[i - inputs.Length] = info;
-                }
-            }
-            finally
-            {
-                OrtApi.ReleaseTypeInfo(typeInfo);
-            }
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _runsInFlight++;
         }
-        return new InferenceSession(path, handle, device, provider, summary, inputs, outputs, names, ReadProducer(session, allocator));
     }
 
-    private static TensorInfo ReadTensorInfo(string name, nint typeInfo, string context)
+    private void ExitRun()
     {
-        const int tensorType = 1; // ONNX_TYPE_TENSOR
-        int onnxType;
-        OrtStatus.Check(OrtApi.GetOnnxTypeFromTypeInfo(typeInfo, &onnxType), context);
-        nint tensorInfo = 0;
-        if (onnxType == tensorType)
+        bool release;
+        lock (_gate)
         {
-            OrtStatus.Check(OrtApi.CastTypeInfoToTensorInfo(typeInfo, &tensorInfo), context);
+            release = --_runsInFlight == 0 && _disposed;
         }
-        if (tensorInfo == 0)
+        if (release)
         {
-            return new TensorInfo(name, false, TensorElementType.Undefined, []);
+            ReleaseNative();
         }
-        int elementType;
-        nuint rank;
-        OrtStatus.Check(OrtApi.GetTensorElementType(tensorInfo, &elementType), context);
-        OrtStatus.Check(OrtApi.GetDimensionsCount(tensorInfo, &rank), context);
-        var sizes = new long[(int)rank];
-        var symbols = new nint[(int)rank];
-        fixed (long* sizePointer = sizes)
-        fixed (nint* symbolPointer = symbols)
-        {
-            OrtStatus.Check(OrtApi.GetDimensions(tensorInfo, sizePointer, rank), context);
-            OrtStatus.Check(OrtApi.GetSymbolicDimensions(tensorInfo, (byte**)symbolPointer, rank), context);
-        }
-        var dimensions = new TensorDimension[(int)rank];
-        for (var d = 0; d < dimensions.Length; d++)
-        {
-            var symbol = Utf8.ToString((byte*)symbols[d]);
-            dimensions[d] = new TensorDimension(sizes[d], string.IsNullOrEmpty(symbol) ? null : symbol);
-        }
-        return new TensorInfo(name, true, (TensorElementType)elementType, dimensions);
     }
 
-    private static string? ReadProducer(nint session, nint allocator)
+    private void ReleaseNative()
     {
-        nint metadata;
-        if (OrtApi.SessionGetModelMetadata(session, &metadata) is var status && status != 0)
+        _session.Dispose();
+        _defaultRun.Dispose();
+        if (!ReferenceEquals(DeviceMemory, Ort.OrtMemoryInfo.DefaultInstance))
         {
-            OrtStatus.ToException(status, null); // metadata is decoration: a failure to read it is not worth failing for
-            return null;
+            DeviceMemory.Dispose();
         }
+    }
+
+    private static TensorInfo[] Describe(IReadOnlyList<string> names, IReadOnlyDictionary<string, Ort.NodeMetadata> metadata)
+    {
+        var infos = new TensorInfo[names.Count];
+        for (var i = 0; i < infos.Length; i++)
+        {
+            var node = metadata[names[i]];
+            if (!node.IsTensor)
+            {
+                infos[i] = new TensorInfo(names[i], false, TensorElementType.Undefined, []);
+                continue;
+            }
+            var dimensions = new TensorDimension[node.Dimensions.Length];
+            for (var d = 0; d < dimensions.Length; d++)
+            {
+                var symbol = d < node.SymbolicDimensions.Length ? node.SymbolicDimensions[d] : null;
+                dimensions[d] = new TensorDimension(node.Dimensions[d], string.IsNullOrEmpty(symbol) ? null : symbol);
+            }
+            infos[i] = new TensorInfo(names[i], true, (TensorElementType)(int)node.ElementDataType, dimensions);
+        }
+        return infos;
+    }
+
+    private static string? ReadProducer(Ort.InferenceSession session)
+    {
         try
         {
-            byte* producer;
-            OrtStatus.Check(OrtApi.ModelMetadataGetProducerName(metadata, allocator, &producer), "reading model metadata");
-            try
-            {
-                var text = Utf8.ToString(producer);
-                return string.IsNullOrEmpty(text) ? null : text;
-            }
-            finally
-            {
-                OrtStatus.Check(OrtApi.AllocatorFree(allocator, producer), "reading model metadata");
-            }
+            var producer = session.ModelMetadata.ProducerName;
+            return string.IsNullOrEmpty(producer) ? null : producer;
         }
-        finally
+        catch (Ort.OnnxRuntimeException)
         {
-            OrtApi.ReleaseModelMetadata(metadata);
+            return null; // metadata is decoration: a failure to read it is not worth failing for
         }
     }
 

@@ -1,4 +1,4 @@
-using Riverbed.Inference.Native;
+using Ort = Microsoft.ML.OnnxRuntime;
 
 namespace Riverbed.Inference;
 
@@ -18,117 +18,98 @@ namespace Riverbed.Inference;
 /// Bound tensors are kept alive by the binding until they are cleared, rebound or the binding is disposed, even if the
 /// caller disposes them first. One binding must not be used by two Runs at the same time.
 /// </summary>
-public sealed unsafe class IoBinding : IDisposable
+public sealed class IoBinding : IDisposable
 {
-    private readonly Dictionary<string, HandleLease> _inputs = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, HandleLease> _outputs = new(StringComparer.Ordinal);
-    private readonly List<string> _outputOrder = [];
+    private readonly Dictionary<string, TensorLease> _inputs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, TensorLease> _outputs = new(StringComparer.Ordinal);
+    private bool _disposed;
 
     internal IoBinding(InferenceSession session)
     {
         Session = session;
-        Handle = new IoBindingHandle();
-        using var lease = new HandleLease(session.Handle);
-        nint binding;
-        OrtStatus.Check(OrtApi.CreateIoBinding(lease.Pointer, &binding), $"creating an IO binding for '{session.ModelPath}'");
-        Handle.Own(binding);
+        Native = RuntimeErrors.Call(session.Native.CreateIoBinding, $"creating an IO binding for '{session.ModelPath}'");
     }
 
     public InferenceSession Session { get; }
 
-    internal IoBindingHandle Handle { get; }
+    internal Ort.OrtIoBinding Native { get; }
 
     public void BindInput(string name, OrtTensor tensor)
     {
         ArgumentNullException.ThrowIfNull(tensor);
-        var native = Session.InputName(name);
-        var tensorLease = new HandleLease(tensor.Handle);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        Session.CheckInputName(name);
+        var lease = tensor.Lease();
         try
         {
-            using var lease = new HandleLease(Handle);
-            OrtStatus.Check(OrtApi.BindInput(lease.Pointer, native, tensorLease.Pointer), $"binding input '{name}'");
+            RuntimeErrors.Call(() => Native.BindInput(name, lease.Value), $"binding input '{name}'");
         }
         catch
         {
-            tensorLease.Dispose();
+            lease.Dispose();
             throw;
         }
-        Replace(_inputs, name, tensorLease);
+        Replace(_inputs, name, lease);
     }
 
     public void BindOutput(string name, OrtTensor tensor)
     {
         ArgumentNullException.ThrowIfNull(tensor);
-        var native = Session.OutputName(name);
-        var tensorLease = new HandleLease(tensor.Handle);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        Session.CheckOutputName(name);
+        var lease = tensor.Lease();
         try
         {
-            using var lease = new HandleLease(Handle);
-            OrtStatus.Check(OrtApi.BindOutput(lease.Pointer, native, tensorLease.Pointer), $"binding output '{name}'");
+            RuntimeErrors.Call(() => Native.BindOutput(name, lease.Value), $"binding output '{name}'");
         }
         catch
         {
-            tensorLease.Dispose();
+            lease.Dispose();
             throw;
         }
-        Replace(_outputs, name, tensorLease);
-        NoteOutput(name);
+        Replace(_outputs, name, lease);
     }
 
     /// <summary>Lets the runtime allocate this output on the session's device at Run time (see the class remarks).</summary>
     public void BindOutputToDevice(string name)
     {
-        var native = Session.OutputName(name);
-        using var lease = new HandleLease(Handle);
-        using var sessionLease = new HandleLease(Session.Handle);
-        OrtStatus.Check(OrtApi.BindOutputToDevice(lease.Pointer, native, Session.DeviceMemoryInfo), $"binding output '{name}' to the device");
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        Session.CheckOutputName(name);
+        RuntimeErrors.Call(() => Native.BindOutputToDevice(name, Session.DeviceMemory), $"binding output '{name}' to the device");
         if (_outputs.Remove(name, out var previous))
         {
             previous.Dispose();
         }
-        NoteOutput(name);
     }
 
     public void ClearBoundInputs()
     {
-        using (var lease = new HandleLease(Handle))
-        {
-            OrtApi.ClearBoundInputs(lease.Pointer);
-        }
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        Native.ClearBoundInputs();
         ReleaseAll(_inputs);
     }
 
     public void ClearBoundOutputs()
     {
-        using (var lease = new HandleLease(Handle))
-        {
-            OrtApi.ClearBoundOutputs(lease.Pointer);
-        }
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        Native.ClearBoundOutputs();
         ReleaseAll(_outputs);
-        _outputOrder.Clear();
     }
 
     /// <summary>Waits for asynchronous input copies to the device to finish (a no-op on CPU).</summary>
-    public void SynchronizeInputs()
-    {
-        using var lease = new HandleLease(Handle);
-        OrtStatus.Check(OrtApi.SynchronizeBoundInputs(lease.Pointer), "synchronizing bound inputs");
-    }
+    public void SynchronizeInputs() => RuntimeErrors.Call(Native.SynchronizeBoundInputs, "synchronizing bound inputs");
 
     /// <summary>Waits for the device to finish writing bound outputs (a no-op on CPU).</summary>
-    public void SynchronizeOutputs()
-    {
-        using var lease = new HandleLease(Handle);
-        OrtStatus.Check(OrtApi.SynchronizeBoundOutputs(lease.Pointer), "synchronizing bound outputs");
-    }
+    public void SynchronizeOutputs() => RuntimeErrors.Call(Native.SynchronizeBoundOutputs, "synchronizing bound outputs");
 
     public void Dispose()
     {
-        if (Handle.IsClosed)
+        if (_disposed)
         {
             return;
         }
-        Handle.Dispose();
+        _disposed = true;
+        Native.Dispose();
         ReleaseAll(_inputs);
         ReleaseAll(_outputs);
     }
@@ -136,40 +117,13 @@ public sealed unsafe class IoBinding : IDisposable
     /// <summary>The values of the bound outputs after a Run, in binding order, as a result the caller owns.</summary>
     internal RunResult TakeOutputs()
     {
-        nint allocator;
-        OrtStatus.Check(OrtApi.GetAllocatorWithDefaultOptions(&allocator), "reading bound outputs");
-        using var lease = new HandleLease(Handle);
-        nint* values;
-        nuint count;
-        OrtStatus.Check(OrtApi.GetBoundOutputValues(lease.Pointer, allocator, &values, &count), "reading bound outputs");
-        var handles = new ValueHandle[(int)count];
-        try
-        {
-            for (var i = 0; i < handles.Length; i++)
-            {
-                handles[i] = new ValueHandle();
-                handles[i].Own(values[i]);
-            }
-        }
-        finally
-        {
-            if (values is not null)
-            {
-                OrtStatus.Check(OrtApi.AllocatorFree(allocator, values), "reading bound outputs");
-            }
-        }
-        return new RunResult(_outputOrder.Count == handles.Length ? _outputOrder : [.. _outputOrder.Take(handles.Length)], handles);
+        const string context = "reading bound outputs";
+        var names = RuntimeErrors.Call(Native.GetOutputNames, context);
+        var values = RuntimeErrors.Call(Native.GetOutputValues, context);
+        return new RunResult(names, values, values);
     }
 
-    private void NoteOutput(string name)
-    {
-        if (!_outputOrder.Contains(name))
-        {
-            _outputOrder.Add(name);
-        }
-    }
-
-    private static void Replace(Dictionary<string, HandleLease> leases, string name, HandleLease lease)
+    private static void Replace(Dictionary<string, TensorLease> leases, string name, TensorLease lease)
     {
         if (leases.Remove(name, out var previous))
         {
@@ -178,7 +132,7 @@ public sealed unsafe class IoBinding : IDisposable
         leases[name] = lease;
     }
 
-    private static void ReleaseAll(Dictionary<string, HandleLease> leases)
+    private static void ReleaseAll(Dictionary<string, TensorLease> leases)
     {
         foreach (var lease in leases.Values)
         {

@@ -1,4 +1,3 @@
-using Riverbed.Inference.Native;
 using Riverbed.Inference.Onnx;
 
 namespace Riverbed.Inference;

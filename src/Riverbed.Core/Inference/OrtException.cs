@@ -1,8 +1,8 @@
 namespace Riverbed.Inference;
 
 /// <summary>
-/// An error ONNX Runtime reported, with its code and message. Every failed call of the C API becomes one of these
-/// in one place (<c>OrtStatus.Check</c>); the message starts with what Riverbed was doing, so it reads on its own.
+/// An error ONNX Runtime reported, with its code and message. Every runtime error becomes one of these in one place
+/// (<c>RuntimeErrors</c>); the message starts with what Riverbed was doing, so it reads on its own.
 /// </summary>
 public sealed class OrtException : RiverbedException
 {
@@ -20,8 +20,8 @@ public sealed class OrtException : RiverbedException
     {
     }
 
-    internal OrtException(OrtErrorCode code, string runtimeMessage, string? context, bool isAllocationFailure)
-        : base(Compose(code, runtimeMessage, context))
+    internal OrtException(OrtErrorCode code, string runtimeMessage, string? context, bool isAllocationFailure, Exception? innerException = null)
+        : base(Compose(code, runtimeMessage, context), innerException)
     {
         ErrorCode = code;
         RuntimeMessage = runtimeMessage;
@@ -35,7 +35,7 @@ public sealed class OrtException : RiverbedException
 
     /// <summary>
     /// True when the runtime failed to allocate memory (CPU or device): the one failure a caller may answer by
-    /// retrying with a smaller batch. Decided once, where the status becomes this exception (<c>OrtStatus</c>).
+    /// retrying with a smaller batch. Decided once, where the runtime's error becomes this exception (<c>RuntimeErrors</c>).
     /// </summary>
     public bool IsAllocationFailure { get; }
 

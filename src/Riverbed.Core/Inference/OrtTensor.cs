@@ -1,24 +1,29 @@
 using System.Runtime.CompilerServices;
-using Riverbed.Inference.Native;
+using Ort = Microsoft.ML.OnnxRuntime;
 
 namespace Riverbed.Inference;
 
 /// <summary>
 /// A tensor in pinned managed memory that ONNX Runtime reads and writes in place (no copy on the way in or out).
-/// Memory comes from a pool of pinned buffers and goes back to it when the tensor is disposed — or later, when an
-/// <see cref="IoBinding"/> that still references it lets go — so a pipeline that creates tensors of similar sizes
+/// Memory comes from a pool of pinned buffers and goes back to it when the tensor is disposed — or later, when a Run
+/// or an <see cref="IoBinding"/> that still references it lets go — so a pipeline that creates tensors of similar sizes
 /// batch after batch stops allocating.
 /// </summary>
 public abstract class OrtTensor : IDisposable
 {
     private readonly long[] _shape;
+    private readonly Ort.OrtValue _value;
+    private readonly PinnedBuffer _buffer;
+    private int _references = 1; // the owner's; each Run or binding that uses the tensor adds one
+    private int _disposed;
 
-    private protected OrtTensor(TensorElementType elementType, long[] shape, long elementCount, ValueHandle handle)
+    private protected OrtTensor(TensorElementType elementType, long[] shape, long elementCount, Ort.OrtValue value, PinnedBuffer buffer)
     {
         ElementType = elementType;
         _shape = shape;
         ElementCount = elementCount;
-        Handle = handle;
+        _value = value;
+        _buffer = buffer;
     }
 
     /// <summary>A zero-filled tensor of the given shape, its memory rented from the shared pool.</summary>
@@ -46,7 +51,7 @@ public abstract class OrtTensor : IDisposable
     }
 
     /// <summary>A tensor whose elements are left as the pool had them: for callers that overwrite every element.</summary>
-    public static unsafe OrtTensor<T> CreateUninitialized<T>(params ReadOnlySpan<long> shape)
+    public static OrtTensor<T> CreateUninitialized<T>(params ReadOnlySpan<long> shape)
         where T : unmanaged
     {
         var elementType = TensorElementTypes.Of<T>();
@@ -57,27 +62,20 @@ public abstract class OrtTensor : IDisposable
         }
         var shapeCopy = shape.ToArray();
         var byteCount = count * Unsafe.SizeOf<T>();
-        var cpu = CpuMemory.Info; // also loads the runtime on first use
+        OrtRuntime.Load(); // a clear error when the native library is missing, before the first native call
         var buffer = PinnedBufferPool.Shared.Rent(byteCount);
-        var handle = new ValueHandle();
         try
         {
-            nint value;
-            fixed (long* dims = shapeCopy)
-            {
-                OrtStatus.Check(OrtApi.CreateTensorWithDataAsOrtValue(cpu, buffer.Pointer, (nuint)byteCount, dims,
-                    (nuint)shapeCopy.Length, (int)elementType, &value), "creating a tensor");
-            }
-            handle.Own(value);
-            handle.Keeper = buffer;
+            // Riverbed's element types carry ONNX's numbers, which ONNX Runtime's enum shares.
+            var value = RuntimeErrors.Call(() => Ort.OrtValue.CreateTensorValueWithData(Ort.OrtMemoryInfo.DefaultInstance,
+                (Ort.Tensors.TensorElementType)(int)elementType, shapeCopy, buffer.Address, byteCount), "creating a tensor");
+            return new OrtTensor<T>(elementType, shapeCopy, count, value, buffer);
         }
         catch
         {
-            handle.Dispose();
             buffer.Dispose();
             throw;
         }
-        return new OrtTensor<T>(elementType, shapeCopy, count, handle, buffer.Pointer);
     }
 
     public TensorElementType ElementType { get; }
@@ -88,9 +86,36 @@ public abstract class OrtTensor : IDisposable
 
     public long ElementCount { get; }
 
-    public bool IsDisposed => Handle.IsClosed;
+    public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
-    internal ValueHandle Handle { get; }
+    private protected unsafe byte* Data => _buffer.Pointer;
+
+    /// <summary>
+    /// The runtime's value for this tensor, held alive (memory not returned to the pool) until the lease is disposed;
+    /// only code in Inference/ sees it.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The owner already disposed the tensor.</exception>
+    internal TensorLease Lease()
+    {
+        while (true)
+        {
+            var references = Volatile.Read(ref _references);
+            ObjectDisposedException.ThrowIf(references == 0 || IsDisposed, this);
+            if (Interlocked.CompareExchange(ref _references, references + 1, references) == references)
+            {
+                return new TensorLease(this, _value);
+            }
+        }
+    }
+
+    internal void Release()
+    {
+        if (Interlocked.Decrement(ref _references) == 0)
+        {
+            _value.Dispose();
+            _buffer.Dispose();
+        }
+    }
 
     public void Dispose()
     {
@@ -100,13 +125,13 @@ public abstract class OrtTensor : IDisposable
 
     protected virtual void Dispose(bool disposing)
     {
-        if (disposing)
+        if (disposing && Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            Handle.Dispose();
+            Release();
         }
     }
 
-    private protected void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Handle.IsClosed, this);
+    private protected void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(IsDisposed, this);
 
     /// <summary>Validates a shape and returns its element count.</summary>
     private protected static long CountElements(ReadOnlySpan<long> shape)
@@ -128,12 +153,9 @@ public abstract class OrtTensor : IDisposable
 public sealed unsafe class OrtTensor<T> : OrtTensor
     where T : unmanaged
 {
-    private readonly byte* _data;
-
-    internal OrtTensor(TensorElementType elementType, long[] shape, long elementCount, ValueHandle handle, byte* data)
-        : base(elementType, shape, elementCount, handle)
+    internal OrtTensor(TensorElementType elementType, long[] shape, long elementCount, Ort.OrtValue value, PinnedBuffer buffer)
+        : base(elementType, shape, elementCount, value, buffer)
     {
-        _data = data;
     }
 
     /// <summary>The tensor's elements in row-major order. Do not use the span after disposing the tensor.</summary>
@@ -142,7 +164,7 @@ public sealed unsafe class OrtTensor<T> : OrtTensor
         get
         {
             ThrowIfDisposed();
-            return new Span<T>(_data, (int)ElementCount);
+            return new Span<T>(Data, (int)ElementCount);
         }
     }
 }
@@ -151,4 +173,20 @@ public sealed unsafe class OrtTensor<T> : OrtTensor
 public readonly record struct NamedTensor(string Name, OrtTensor Tensor)
 {
     public static implicit operator NamedTensor((string Name, OrtTensor Tensor) pair) => new(pair.Name, pair.Tensor);
+}
+
+/// <summary>One use of a tensor's runtime value (a Run, a binding); disposing it lets the memory go back to the pool.</summary>
+internal sealed class TensorLease : IDisposable
+{
+    private OrtTensor? _tensor;
+
+    public TensorLease(OrtTensor tensor, Ort.OrtValue value)
+    {
+        _tensor = tensor;
+        Value = value;
+    }
+
+    public Ort.OrtValue Value { get; }
+
+    public void Dispose() => Interlocked.Exchange(ref _tensor, null)?.Release();
 }

@@ -1,5 +1,7 @@
 using System.Collections;
-using Riverbed.Inference.Native;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Ort = Microsoft.ML.OnnxRuntime;
 
 namespace Riverbed.Inference;
 
@@ -10,18 +12,19 @@ namespace Riverbed.Inference;
 /// </summary>
 public sealed class RunResult : IReadOnlyList<OutputTensor>, IDisposable
 {
-    private readonly ValueHandle[] _values;
+    private readonly IDisposable _values;
     private readonly OutputTensor[] _outputs;
 
-    internal RunResult(IReadOnlyList<string> names, ValueHandle[] values)
+    /// <summary>Takes ownership of <paramref name="owner"/>, which releases <paramref name="values"/> when disposed.</summary>
+    internal RunResult(IReadOnlyList<string> names, IReadOnlyList<Ort.OrtValue> values, IDisposable owner)
     {
-        _values = values;
-        _outputs = new OutputTensor[values.Length];
+        _values = owner;
+        _outputs = new OutputTensor[values.Count];
         try
         {
-            for (var i = 0; i < values.Length; i++)
+            for (var i = 0; i < _outputs.Length; i++)
             {
-                _outputs[i] = new OutputTensor(this, names[i], values[i].DangerousGetHandle());
+                _outputs[i] = new OutputTensor(this, names[i], values[i]);
             }
         }
         catch
@@ -59,65 +62,60 @@ public sealed class RunResult : IReadOnlyList<OutputTensor>, IDisposable
 
     public void Dispose()
     {
-        IsDisposed = true;
-        foreach (var value in _values)
+        if (IsDisposed)
         {
-            value.Dispose();
+            return;
         }
+        IsDisposed = true;
+        _values.Dispose();
     }
 }
 
 /// <summary>One output of a Run: name, element type, shape, and its data as a read-only span (no copy).</summary>
 public sealed unsafe class OutputTensor
 {
-    private const int CpuDevice = 0; // OrtMemoryInfoDeviceType_CPU
-
     private readonly RunResult _owner;
     private readonly long[] _shape;
     private readonly void* _data;
 
-    internal OutputTensor(RunResult owner, string name, nint value)
+    internal OutputTensor(RunResult owner, string name, Ort.OrtValue value)
     {
         _owner = owner;
         Name = name;
         var context = $"reading output '{name}'";
-        nint info;
-        OrtStatus.Check(OrtApi.GetTensorTypeAndShape(value, &info), context);
-        try
+        (ElementType, _shape, IsOnHost) = RuntimeErrors.Call(() =>
         {
-            int elementType;
-            nuint rank;
-            OrtStatus.Check(OrtApi.GetTensorElementType(info, &elementType), context);
-            OrtStatus.Check(OrtApi.GetDimensionsCount(info, &rank), context);
-            _shape = new long[(int)rank];
-            fixed (long* dims = _shape)
-            {
-                OrtStatus.Check(OrtApi.GetDimensions(info, dims, rank), context);
-            }
-            ElementType = (TensorElementType)elementType;
-        }
-        finally
-        {
-            OrtApi.ReleaseTensorTypeAndShapeInfo(info);
-        }
+            var info = value.GetTensorTypeAndShape();
+            using var memory = value.GetTensorMemoryInfo();
+            return ((TensorElementType)(int)info.ElementDataType, info.Shape ?? [], memory.GetDeviceType() == Ort.OrtMemoryInfoDeviceType.CPU);
+        }, context);
         ElementCount = 1;
         foreach (var dimension in _shape)
         {
             ElementCount *= dimension;
         }
-        nint memoryInfo;
-        OrtStatus.Check(OrtApi.GetTensorMemoryInfo(value, &memoryInfo), context);
-        int deviceType;
-        OrtApi.MemoryInfoGetDeviceType(memoryInfo, &deviceType);
-        IsOnHost = deviceType == CpuDevice;
-        void* data;
-        OrtStatus.Check(OrtApi.GetTensorMutableData(value, &data), context);
-        _data = data;
+        // The raw bytes wherever the runtime put them; the pointer stays valid while the value lives (until the owner
+        // is disposed). Device memory is never read through it.
+        _data = ElementCount == 0 || !IsOnHost
+            ? null
+            : RawData(value, context);
     }
 
     public string Name { get; }
 
     public TensorElementType ElementType { get; }
+
+    private static void* RawData(Ort.OrtValue value, string context)
+    {
+        try
+        {
+            return Unsafe.AsPointer(ref MemoryMarshal.GetReference(value.GetTensorMutableRawData()));
+        }
+        catch (Ort.OnnxRuntimeException error)
+        {
+            throw RuntimeErrors.FromRuntime(error, context);
+        }
+    }
 
     public ReadOnlySpan<long> Shape => _shape;
 
@@ -153,4 +151,16 @@ public sealed unsafe class OutputTensor
     }
 
     public override string ToString() => $"{Name}: {ElementType.DisplayName()}[{string.Join(", ", _shape)}]";
+}
+
+/// <summary>Disposes a set of values the runtime returned (a result's, or a Run's own when it could not be wrapped).</summary>
+internal sealed class OwnedValues(IEnumerable<IDisposable> values) : IDisposable
+{
+    public void Dispose()
+    {
+        foreach (var value in values)
+        {
+            value.Dispose();
+        }
+    }
 }

@@ -1,5 +1,5 @@
 using System.Collections.Frozen;
-using Riverbed.Inference.Native;
+using Ort = Microsoft.ML.OnnxRuntime;
 
 namespace Riverbed.Inference;
 
@@ -53,45 +53,53 @@ public sealed class SessionOptions
     /// </summary>
     public bool AllowNativeCodeNodes { get; init; }
 
-    internal unsafe SessionOptionsHandle CreateHandle()
+    /// <summary>
+    /// Take CPU memory from the arena registered with <see cref="InferenceEnvironment.RegisterSharedCpuArena"/>
+    /// (ONNX Runtime's <c>session.use_env_allocators</c>) instead of one of the session's own.
+    /// </summary>
+    public bool UseSharedCpuArena { get; init; }
+
+    /// <summary>ONNX Runtime's session options for these settings, without an execution provider (see <c>CudaProvider</c>).</summary>
+    internal Ort.SessionOptions CreateNative()
     {
         ArgumentOutOfRangeException.ThrowIfNegative(IntraOpThreads);
         ArgumentOutOfRangeException.ThrowIfNegative(InterOpThreads);
-        var handle = new SessionOptionsHandle();
-        nint options;
-        OrtStatus.Check(OrtApi.CreateSessionOptions(&options), "creating session options");
-        handle.Own(options);
+        var native = RuntimeErrors.Call(() => new Ort.SessionOptions(), "creating session options");
         try
         {
-            const string context = "setting session options";
-            if (IntraOpThreads > 0)
+            RuntimeErrors.Call(() =>
             {
-                OrtStatus.Check(OrtApi.SetIntraOpNumThreads(options, IntraOpThreads), context);
-            }
-            if (InterOpThreads > 0)
-            {
-                OrtStatus.Check(OrtApi.SetInterOpNumThreads(options, InterOpThreads), context);
-            }
-            OrtStatus.Check(OrtApi.SetSessionGraphOptimizationLevel(options, (int)OptimizationLevel), context);
-            OrtStatus.Check(OrtApi.SetSessionExecutionMode(options, (int)ExecutionMode), context);
-            OrtStatus.Check(MemoryPattern ? OrtApi.EnableMemPattern(options) : OrtApi.DisableMemPattern(options), context);
-            OrtStatus.Check(CpuArena ? OrtApi.EnableCpuMemArena(options) : OrtApi.DisableCpuMemArena(options), context);
-            if (LogLevel is { } level)
-            {
-                OrtStatus.Check(OrtApi.SetSessionLogSeverityLevel(options, (int)level), context);
-            }
+                if (IntraOpThreads > 0)
+                {
+                    native.IntraOpNumThreads = IntraOpThreads;
+                }
+                if (InterOpThreads > 0)
+                {
+                    native.InterOpNumThreads = InterOpThreads;
+                }
+                // Riverbed's enums carry ONNX Runtime's numbers.
+                native.GraphOptimizationLevel = (Ort.GraphOptimizationLevel)(int)OptimizationLevel;
+                native.ExecutionMode = (Ort.ExecutionMode)(int)ExecutionMode;
+                native.EnableMemoryPattern = MemoryPattern;
+                native.EnableCpuMemArena = CpuArena;
+                if (LogLevel is { } level)
+                {
+                    native.LogSeverityLevel = (Ort.OrtLoggingLevel)(int)level;
+                }
+                if (UseSharedCpuArena)
+                {
+                    native.AddSessionConfigEntry("session.use_env_allocators", "1");
+                }
+            }, "setting session options");
             foreach (var (key, value) in ConfigEntries)
             {
-                using var keyText = new Utf8String(key);
-                using var valueText = new Utf8String(value);
-                OrtStatus.Check(OrtApi.AddSessionConfigEntry(options, keyText.Pointer, valueText.Pointer),
-                    $"setting session configuration entry '{key}' = '{value}'");
+                RuntimeErrors.Call(() => native.AddSessionConfigEntry(key, value), $"setting session configuration entry '{key}' = '{value}'");
             }
-            return handle;
+            return native;
         }
         catch
         {
-            handle.Dispose();
+            native.Dispose();
             throw;
         }
     }

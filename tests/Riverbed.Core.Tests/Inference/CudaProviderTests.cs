@@ -2,87 +2,46 @@ using Riverbed.Inference;
 
 namespace Riverbed.Core.Tests.Inference;
 
-/// <summary>Tests that change process environment variables run alone.</summary>
-[CollectionDefinition(nameof(ProcessEnvironmentCollection), DisableParallelization = true)]
-public sealed class ProcessEnvironmentCollection;
-
-[Collection(nameof(ProcessEnvironmentCollection))]
-public sealed class CudaProviderTests : IDisposable
+public sealed class CudaProviderTests : IClassFixture<EnvironmentFixture>
 {
-    private const string ProviderVariable = "RIVERBED_ORT_CUDA_PROVIDER";
-    private readonly string? _savedProvider = Environment.GetEnvironmentVariable(ProviderVariable);
-    private readonly InferenceEnvironment _environment = InferenceEnvironment.Create(OrtLogLevel.Fatal);
-    private readonly ScratchFolder _scratch = new("cuda");
+    private readonly InferenceEnvironment _environment;
 
-    public void Dispose()
-    {
-        Environment.SetEnvironmentVariable(ProviderVariable, _savedProvider);
-        _environment.Dispose();
-        _scratch.Dispose();
-    }
-
-    private InferenceSession CreateOnCuda() => InferenceSession.Create(_environment, TestModels.Affine().Save(_scratch),
-        new SessionOptions { ExecutionProvider = ExecutionProvider.Cuda(0) });
-
-    [Fact]
-    public void A_provider_path_that_does_not_exist_is_named()
-    {
-        Environment.SetEnvironmentVariable(ProviderVariable, _scratch.File("nowhere", "libonnxruntime_providers_cuda.so"));
-
-        var error = Assert.ThrowsAny<RiverbedException>(CreateOnCuda);
-
-        Assert.Contains($"CUDA was requested, but {ProviderVariable} points at", error.Message, StringComparison.Ordinal);
-        Assert.Contains("which does not exist", error.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void A_library_that_is_not_an_execution_provider_is_named_with_the_missing_symbol()
-    {
-        // A real shared library that exports no CreateEpFactories.
-        var notAProvider = Path.Combine(TestPaths.RepositoryRoot, ".native", "onnxruntime", "libonnxruntime_providers_shared.so");
-        Environment.SetEnvironmentVariable(ProviderVariable, notAProvider);
-
-        var error = Assert.ThrowsAny<RiverbedException>(CreateOnCuda);
-
-        Assert.Contains(notAProvider, error.Message, StringComparison.Ordinal);
-        Assert.Contains("CreateEpFactories", error.Message, StringComparison.Ordinal);
-        Assert.Contains("is not a CUDA execution provider built for this ONNX Runtime", error.Message, StringComparison.Ordinal);
-    }
+    public CudaProviderTests(EnvironmentFixture fixture) => _environment = fixture.Environment;
 
     /// <summary>
-    /// Whatever this machine has, asking for CUDA either works (and computes what the CPU computes) or says exactly
-    /// what is missing: the provider library (not installed: ./setup.sh --with-cuda), one of the CUDA libraries it
-    /// needs (installed without a CUDA runtime, as on this project's CPU machines), or a GPU.
+    /// Whatever this build and machine have, asking for CUDA either works (and computes what the CPU computes) or says
+    /// exactly what is missing: the GPU package (a CPU build, as CI makes), one of the CUDA libraries the provider
+    /// needs (the GPU package on a machine without CUDA), or a GPU.
     /// </summary>
     [Fact]
     public void Cuda_either_runs_like_the_cpu_or_says_what_is_missing()
     {
-        Environment.SetEnvironmentVariable(ProviderVariable, null);
+        using var scratch = new ScratchFolder("cuda");
+        var path = TestModels.Affine().Save(scratch);
         InferenceSession session;
         try
         {
-            session = CreateOnCuda();
+            session = InferenceSession.Create(_environment, path, new SessionOptions { ExecutionProvider = ExecutionProvider.Cuda(0) });
         }
         catch (RiverbedException error)
         {
-            var installed = File.Exists(Path.Combine(TestPaths.RepositoryRoot, ".native", "onnxruntime-cuda", "libonnxruntime_providers_cuda.so"));
-            if (!installed)
+            Assert.StartsWith("attaching CUDA device 0", error.Message, StringComparison.Ordinal);
+            if (!_environment.Runtime.HasBuiltInCuda)
             {
-                Assert.Contains("Run ./setup.sh --with-cuda", error.Message, StringComparison.Ordinal);
+                Assert.Contains("CUDA execution provider is not enabled in this build", error.Message, StringComparison.Ordinal);
+                Assert.Contains("built with the CPU package of ONNX Runtime", error.Message, StringComparison.Ordinal);
+                Assert.Contains("./setup.sh --with-cuda", error.Message, StringComparison.Ordinal);
             }
             else if (error.Message.Contains("cannot open shared object file", StringComparison.Ordinal))
             {
                 Assert.Matches(@"lib\w+\.so[.\d]* is missing; it comes with ", error.Message);
                 Assert.Contains("LD_LIBRARY_PATH", error.Message, StringComparison.Ordinal);
             }
-            else
-            {
-                Assert.Contains("found no CUDA device", error.Message, StringComparison.Ordinal);
-            }
+            Assert.Contains("Without a GPU, run on the CPU", error.Message, StringComparison.Ordinal);
             return;
         }
         using (session)
-        using (var cpu = InferenceSession.Create(_environment, session.ModelPath))
+        using (var cpu = InferenceSession.Create(_environment, path))
         using (var x = OrtTensor.Create([2, 3], new[] { 1f, 2f, 3f, 4f, 5f, 6f }))
         using (var onGpu = session.Run([new NamedTensor("x", x)]))
         using (var onCpu = cpu.Run([new NamedTensor("x", x)]))
@@ -92,21 +51,37 @@ public sealed class CudaProviderTests : IDisposable
         }
     }
 
-    /// <summary>
-    /// The classic options API (used when the core library is a CUDA build) goes through four real slots; on this CPU
-    /// build the runtime answers that CUDA is not compiled in, and that answer reaches the caller with advice.
-    /// </summary>
     [Fact]
-    public void The_classic_cuda_options_api_reports_a_cpu_build_clearly()
+    public void The_cuda_provider_gets_the_device_id_and_the_memory_limit()
     {
-        using var options = SessionOptions.Default.CreateHandle();
+        var options = CudaProvider.OptionsFor(ExecutionProvider.Cuda(1, memoryLimitBytes: 8L << 30));
 
-        var error = Assert.ThrowsAny<RiverbedException>(() => CudaProvider.AppendBuiltIn(options, _environment.Runtime, 0).Dispose());
+        Assert.Equal("1", options["device_id"]);
+        Assert.Equal("8589934592", options["gpu_mem_limit"]);
+        Assert.Equal("kSameAsRequested", options["arena_extend_strategy"]);
+        Assert.False(CudaProvider.OptionsFor(ExecutionProvider.Cuda(0)).ContainsKey("gpu_mem_limit"));
+    }
 
-        Assert.StartsWith($"attaching CUDA device 0 (CUDA built into {_environment.Runtime.LibraryPath})", error.Message, StringComparison.Ordinal);
-        Assert.Contains("CUDA execution provider is not enabled in this build", error.Message, StringComparison.Ordinal);
-        Assert.Contains("is an ONNX Runtime without CUDA", error.Message, StringComparison.Ordinal);
-        Assert.Contains("Without a GPU, run on the CPU", error.Message, StringComparison.Ordinal);
+    /// <summary>
+    /// What the GPU package says on a machine without the CUDA 13 libraries (measured with a gpu build on this
+    /// project's CPU machine): the missing library is named with the package that brings it.
+    /// </summary>
+    [Theory]
+    [InlineData("libcublasLt.so.13", "the CUDA 13 runtime")]
+    [InlineData("libcudnn.so.9", "cuDNN 9 for CUDA 13")]
+    [InlineData("libcuda.so.1", "the NVIDIA driver")]
+    public void A_missing_cuda_library_is_named_with_what_to_install(string library, string owner)
+    {
+        var message = "attaching CUDA device 0 (ONNX Runtime 1.32.0, /opt/riverbed/libonnxruntime.so): ONNX Runtime (Fail): " +
+            "/onnxruntime_src/onnxruntime/core/session/provider_bridge_ort.cc:2059 onnxruntime::Provider& onnxruntime::ProviderLibrary::Get() " +
+            "[ONNXRuntimeError] : 1 : FAIL : Failed to load library /opt/riverbed/libonnxruntime_providers_cuda.so with error: " +
+            $"{library}: cannot open shared object file: No such file or directory";
+
+        var advice = CudaProvider.WithAdvice(message);
+
+        Assert.StartsWith(message, advice, StringComparison.Ordinal);
+        Assert.Contains($"{library} is missing; it comes with {owner}", advice, StringComparison.Ordinal);
+        Assert.Contains("LD_LIBRARY_PATH", advice, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -228,6 +228,36 @@ public sealed class InferenceSessionTests : IClassFixture<EnvironmentFixture>
         Assert.Equal([1f], fine["y"].GetData<float>().ToArray());
     }
 
+    /// <summary>
+    /// A real arena limit, not a made-up status: a CPU arena capped at 16 MiB serves a small Run and refuses a 64 MiB
+    /// output with BFCArena's own words, which count as an allocation failure; the injected fault matches it.
+    /// </summary>
+    [Fact]
+    public void A_run_beyond_a_real_arena_limit_is_an_allocation_failure_like_the_injected_one()
+    {
+        using var scratch = new ScratchFolder("ort");
+        var path = TestModels.Expander().Save(scratch);
+        using var arena = _environment.RegisterSharedCpuArena(16L << 20);
+        using var session = InferenceSession.Create(_environment, path, new SessionOptions { UseSharedCpuArena = true, MemoryPattern = false });
+        using var x = OrtTensor.Create([1], new[] { 1f });
+        using var small = OrtTensor.Create([2], new[] { 2L, 2L });
+        using var big = OrtTensor.Create([2], new[] { 4096L, 4096L }); // 16 Mi floats: 64 MiB
+
+        using (var fine = session.Run([new NamedTensor("x", x), new NamedTensor("shape", small)]))
+        {
+            Assert.Equal([1f, 1f, 1f, 1f], fine["y"].GetData<float>().ToArray());
+        }
+        var real = Assert.Throws<OrtException>(() => session.Run([new NamedTensor("x", x), new NamedTensor("shape", big)]));
+        var injected = InferenceFaults.AllocationFailure($"running '{session.ModelPath}'");
+
+        const string arenaWords = @"^Non-zero status code returned while running \w+ node\..*Available memory of \d+ is smaller than requested bytes of ";
+        Assert.Matches(arenaWords + "67108864$", real.RuntimeMessage);
+        Assert.Matches(arenaWords + @"\d+$", injected.RuntimeMessage);
+        Assert.True(real.IsAllocationFailure, real.Message);
+        Assert.True(injected.IsAllocationFailure, injected.Message);
+        Assert.Equal((OrtErrorCode.Fail, OrtErrorCode.Fail), (real.ErrorCode, injected.ErrorCode));
+    }
+
     [Fact]
     public void The_injected_invalid_argument_looks_like_a_real_shape_error_and_neither_is_an_allocation_failure()
     {
@@ -247,13 +277,15 @@ public sealed class InferenceSessionTests : IClassFixture<EnvironmentFixture>
 
     [Theory]
     [InlineData(OrtErrorCode.Fail, "Failed to allocate memory for requested buffer of size 1024", true)]
+    [InlineData(OrtErrorCode.Fail, "Non-zero status code returned while running Expand node. Name:'e' Status Message: Available memory of 16777216 is smaller than requested bytes of 67108864", true)]
+    [InlineData(OrtErrorCode.ExecutionProviderFail, "CUBLAS failure 3: CUBLAS_STATUS_ALLOC_FAILED", true)]
     [InlineData(OrtErrorCode.Fail, "CUDA failure 2: out of memory ; GPU=0", true)]
     [InlineData(OrtErrorCode.RuntimeException, "std::bad_alloc", true)]
     [InlineData(OrtErrorCode.Fail, "Non-zero status code returned while running Gather node: indices out of bounds", false)]
     [InlineData(OrtErrorCode.InvalidArgument, "input 'x' is out of memory range [0, 4)", false)]
     public void Whether_a_status_is_an_allocation_failure_is_decided_where_it_becomes_an_exception(OrtErrorCode code, string message, bool allocation)
     {
-        var error = Riverbed.Inference.Native.OrtStatus.ToException(Riverbed.Inference.Native.OrtStatus.Create(code, message), "testing");
+        var error = RuntimeErrors.Create(code, message, "testing");
         Assert.Equal((code, allocation), (error.ErrorCode, error.IsAllocationFailure));
         Assert.False(new OrtException("made by hand: Failed to allocate memory").IsAllocationFailure);
     }

@@ -1,5 +1,4 @@
 using Riverbed.Inference;
-using Riverbed.Inference.Native;
 
 namespace Riverbed.Core.Tests.Inference;
 

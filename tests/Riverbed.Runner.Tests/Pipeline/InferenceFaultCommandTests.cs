@@ -103,7 +103,7 @@ public sealed class InferenceFaultCommandTests(PipelineModels models)
         var run = ScoreWithFaults(scratch.File("out"), "every=1");
         Assert.True(run.ExitCode == ExitCodes.Failure, run.ToString());
         Assert.Contains("riverbed: error: the nli model failed 32 runs in a row, down to single requests, and none of its runs has succeeded yet", run.StandardError, StringComparison.Ordinal);
-        Assert.Contains("Failed to allocate memory", run.StandardError, StringComparison.Ordinal);
+        Assert.Contains("is smaller than requested bytes of", run.StandardError, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", run.StandardError, StringComparison.Ordinal);
     }
 

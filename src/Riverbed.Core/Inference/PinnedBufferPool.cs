@@ -3,7 +3,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-namespace Riverbed.Inference.Native;
+namespace Riverbed.Inference;
 
 /// <summary>
 /// Reusable buffers for tensor data: allocated on the pinned object heap (so ONNX Runtime can hold their address for

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Riverbed.Inference.Native;
+namespace Riverbed.Inference;
 
 /// <summary>The two file-system questions .NET cannot answer: a path's canonical form and a file's hard-link count.</summary>
 internal static unsafe partial class Libc
