@@ -4,15 +4,13 @@ namespace Riverbed.Runner.Tests;
 
 public sealed class ModelsGenerateTests
 {
-    private static string Vocabulary => Path.Combine(TestPaths.RepositoryRoot, ".native", "vocab", "bert-base-uncased.vocab.json");
-
     [Fact]
     public void Generate_demo_writes_three_complete_folders_and_then_reports_them_up_to_date()
     {
         using var scratch = new ScratchFolder("demo");
         var output = scratch.File("demo");
 
-        var first = Cli.Run("models", "generate", "demo", "--output", output, "--vocab", Vocabulary);
+        var first = Cli.Run("models", "generate", "demo", "--output", output);
 
         Assert.True(first.ExitCode == 0, first.ToString());
         foreach (var role in new[] { "mlm", "nli", "rtd" })
@@ -26,14 +24,14 @@ public sealed class ModelsGenerateTests
         Assert.Contains("not quality models", first.StandardOutput, StringComparison.Ordinal);
         var written = File.GetLastWriteTimeUtc(Path.Combine(output, "mlm", "model.onnx"));
 
-        var second = Cli.Run("models", "generate", "demo", "--output", output, "--vocab", Vocabulary);
+        var second = Cli.Run("models", "generate", "demo", "--output", output);
         Assert.True(second.ExitCode == 0, second.ToString());
         Assert.Contains("up to date", second.StandardOutput, StringComparison.Ordinal);
         Assert.Equal(written, File.GetLastWriteTimeUtc(Path.Combine(output, "mlm", "model.onnx")));
 
         // A missing file makes the folder incomplete: the next run regenerates it.
         File.Delete(Path.Combine(output, "nli", "config.json"));
-        var third = Cli.Run("models", "generate", "demo", "--output", output, "--vocab", Vocabulary);
+        var third = Cli.Run("models", "generate", "demo", "--output", output);
         Assert.True(third.ExitCode == 0, third.ToString());
         Assert.True(File.Exists(Path.Combine(output, "nli", "config.json")));
 
@@ -43,14 +41,14 @@ public sealed class ModelsGenerateTests
     }
 
     [Fact]
-    public void Generate_demo_without_the_vocabulary_says_how_to_install_it()
+    public void Generate_demo_with_a_missing_vocabulary_file_names_it_and_the_bundled_alternative()
     {
         using var scratch = new ScratchFolder("demo");
         var missing = scratch.File("nowhere.json");
         var result = Cli.Run("models", "generate", "demo", "--output", scratch.File("demo"), "--vocab", missing);
         Assert.Equal(1, result.ExitCode);
         Assert.Contains(missing, result.StandardError, StringComparison.Ordinal);
-        Assert.Contains("setup.sh", result.StandardError, StringComparison.Ordinal);
+        Assert.Contains("bundled", result.StandardError, StringComparison.Ordinal);
     }
 
     [Fact]

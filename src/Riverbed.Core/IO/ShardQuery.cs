@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using DuckDB.NET.Native;
 using Riverbed.IO.DuckDb;
 
 namespace Riverbed.IO;
@@ -190,13 +191,13 @@ public sealed unsafe class ShardQueryResult : IDisposable
 
     private static ColumnType Map(DuckDbTypeInfo type, string path) => type.Id switch
     {
-        DuckDbType.Boolean => ColumnType.Boolean,
-        DuckDbType.TinyInt or DuckDbType.SmallInt or DuckDbType.Integer or DuckDbType.UTinyInt or DuckDbType.USmallInt => ColumnType.Int32,
-        DuckDbType.BigInt or DuckDbType.UInteger or DuckDbType.UBigInt => ColumnType.Int64,
-        DuckDbType.Float or DuckDbType.Double => ColumnType.Double,
-        DuckDbType.Varchar => ColumnType.String,
-        DuckDbType.List or DuckDbType.Array => ColumnType.ListOf(Map(type.Element!, path + "[]")),
-        DuckDbType.Struct => MapStruct(type, path),
+        DuckDBType.Boolean => ColumnType.Boolean,
+        DuckDBType.TinyInt or DuckDBType.SmallInt or DuckDBType.Integer or DuckDBType.UnsignedTinyInt or DuckDBType.UnsignedSmallInt => ColumnType.Int32,
+        DuckDBType.BigInt or DuckDBType.UnsignedInteger or DuckDBType.UnsignedBigInt => ColumnType.Int64,
+        DuckDBType.Float or DuckDBType.Double => ColumnType.Double,
+        DuckDBType.Varchar => ColumnType.String,
+        DuckDBType.List or DuckDBType.Array => ColumnType.ListOf(Map(type.Element!, path + "[]")),
+        DuckDBType.Struct => MapStruct(type, path),
         _ => throw new DuckDbException($"query result column '{path}' has type {type}, which Riverbed does not read; cast it in the query (e.g. ::VARCHAR)"),
     };
 
@@ -227,13 +228,13 @@ public sealed unsafe class ShardQueryResult : IDisposable
             var reader = new ValueReader { _type = type, _path = path, _data = vector.Data, _validity = vector.Validity };
             switch (type.Id)
             {
-                case DuckDbType.List:
+                case DuckDBType.List:
                     reader._element = Build(vector.ListChild, type.Element!, path + "[]");
                     break;
-                case DuckDbType.Array:
+                case DuckDBType.Array:
                     reader._element = Build(vector.ArrayChild, type.Element!, path + "[]");
                     break;
-                case DuckDbType.Struct:
+                case DuckDBType.Struct:
                     reader._fields = new ValueReader[type.Fields.Count];
                     for (var i = 0; i < type.Fields.Count; i++)
                     {
@@ -252,42 +253,42 @@ public sealed unsafe class ShardQueryResult : IDisposable
             }
             switch (_type.Id)
             {
-                case DuckDbType.Boolean:
+                case DuckDBType.Boolean:
                     return ColumnValue.From(((byte*)_data)[row] != 0);
-                case DuckDbType.TinyInt:
+                case DuckDBType.TinyInt:
                     return ColumnValue.From((int)((sbyte*)_data)[row]);
-                case DuckDbType.SmallInt:
+                case DuckDBType.SmallInt:
                     return ColumnValue.From((int)((short*)_data)[row]);
-                case DuckDbType.Integer:
+                case DuckDBType.Integer:
                     return ColumnValue.From(((int*)_data)[row]);
-                case DuckDbType.UTinyInt:
+                case DuckDBType.UnsignedTinyInt:
                     return ColumnValue.From((int)((byte*)_data)[row]);
-                case DuckDbType.USmallInt:
+                case DuckDBType.UnsignedSmallInt:
                     return ColumnValue.From((int)((ushort*)_data)[row]);
-                case DuckDbType.BigInt:
+                case DuckDBType.BigInt:
                     return ColumnValue.From(((long*)_data)[row]);
-                case DuckDbType.UInteger:
+                case DuckDBType.UnsignedInteger:
                     return ColumnValue.From((long)((uint*)_data)[row]);
-                case DuckDbType.UBigInt:
+                case DuckDBType.UnsignedBigInt:
                     var unsigned = ((ulong*)_data)[row];
                     return unsigned <= long.MaxValue
                         ? ColumnValue.From((long)unsigned)
                         : throw new DuckDbException($"query result column '{_path}' holds {unsigned}, beyond the range of a 64-bit signed integer");
-                case DuckDbType.Float:
+                case DuckDBType.Float:
                     return ColumnValue.From((double)((float*)_data)[row]);
-                case DuckDbType.Double:
+                case DuckDBType.Double:
                     return ColumnValue.From(((double*)_data)[row]);
-                case DuckDbType.Varchar:
-                    var bytes = DuckDbStringT.Bytes((DuckDbStringT*)_data + row);
+                case DuckDBType.Varchar:
+                    var bytes = DuckDbVector.StringBytes(_data, row);
                     if (!System.Text.Unicode.Utf8.IsValid(bytes))
                     {
                         throw new DuckDbException($"query result column '{_path}' holds invalid UTF-8 text");
                     }
                     return ColumnValue.From(Encoding.UTF8.GetString(bytes));
-                case DuckDbType.List:
-                    var entry = ((DuckDbListEntry*)_data)[row];
+                case DuckDBType.List:
+                    var entry = ((DuckDBListEntry*)_data)[row];
                     return ReadItems(entry.Offset, entry.Length);
-                case DuckDbType.Array:
+                case DuckDBType.Array:
                     var size = (ulong)_type.ArraySize;
                     return ReadItems(row * size, size);
                 default:

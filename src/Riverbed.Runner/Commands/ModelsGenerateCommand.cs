@@ -29,7 +29,7 @@ internal static class ModelsGenerateCommand
         };
         var vocab = new Option<string?>("--vocab")
         {
-            Description = $"bert-base-uncased vocabulary in '▁' form (default: .native/vocab/{BertTokenizerJson.VocabularyFileName}, installed by ./setup.sh).",
+            Description = "bert-base-uncased vocabulary in '▁' form (default: the copy bundled in Riverbed).",
         };
         var force = new Option<bool>("--force") { Description = "Regenerate even when the folder is complete and up to date." };
         var command = new Command("demo", "Write the demo models (tiny mlm, nli and rtd encoders over the bert-base-uncased tokenizer).")
@@ -39,7 +39,7 @@ internal static class ModelsGenerateCommand
         CommandAction.Set(command, parseResult =>
         {
             var folder = parseResult.GetValue(output)!;
-            var vocabulary = parseResult.GetValue(vocab) ?? FindVocabulary();
+            var vocabulary = parseResult.GetValue(vocab);
             var result = DemoModels.Generate(folder, vocabulary, parseResult.GetValue(force));
             if (!result.Generated)
             {
@@ -156,22 +156,6 @@ internal static class ModelsGenerateCommand
 
     private static TokenizerProfile ReadProfile(string path) =>
         File.Exists(path) ? TokenizerProfile.FromTokenizerJson(path) : throw new RiverbedException($"{path}: tokenizer file not found");
-
-    private static string FindVocabulary()
-    {
-        string? path;
-        try
-        {
-            path = BertTokenizerJson.FindInstalledVocabulary();
-        }
-        catch (FileNotFoundException error)
-        {
-            throw new RiverbedException(error.Message, error);
-        }
-        return path ?? throw new RiverbedException(
-            $"the bert-base-uncased vocabulary ({BertTokenizerJson.NativeSubfolder}/{BertTokenizerJson.VocabularyFileName}) is not installed. " +
-            "Run ./setup.sh at the repository root, set RIVERBED_BERT_VOCAB, or pass --vocab.");
-    }
 
     private static void PrintFolder(string folder)
     {

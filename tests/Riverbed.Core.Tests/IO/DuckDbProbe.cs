@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Riverbed.IO.DuckDb;
 
 namespace Riverbed.Core.Tests.IO;
@@ -30,6 +31,20 @@ internal static class DuckDbProbe
     }
 
     public static object? Scalar(string sql) => Query(sql).Single()[0];
+
+    /// <summary>
+    /// The rows of a Parquet file Riverbed wrote, as DuckDB reads them (to_json of each row), after checking that an
+    /// independent implementation (Parquet.Net) reads the same rows, nested lists and structs included.
+    /// </summary>
+    public static List<JsonElement> ParquetRows(string path)
+    {
+        List<JsonElement> rows = [.. Query($"SELECT to_json(p)::VARCHAR FROM read_parquet({Literal(path)}) p").Select(row => JsonDocument.Parse((string)row[0]!).RootElement)];
+        var independent = IndependentParquet.ReadRows(path);
+        Assert.Equal(rows.Count, independent.Count);
+        var differences = rows.Zip(independent).SelectMany((pair, i) => IndependentParquet.Differences(pair.First, pair.Second).Select(d => $"row {i} {d}")).ToList();
+        Assert.True(differences.Count == 0, $"{path}: DuckDB and Parquet.Net read it differently:\n{string.Join("\n", differences.Take(20))}");
+        return rows;
+    }
 
     public static string Literal(string path) => DuckDbSql.Literal(path);
 }

@@ -289,8 +289,7 @@ public sealed class ScoringPipelineTests
         {
             return [.. File.ReadAllLines(path).Select(line => JsonDocument.Parse(line).RootElement)];
         }
-        var table = Riverbed.Core.Tests.IO.DuckDbProbe.Query($"SELECT to_json(t)::VARCHAR FROM read_parquet({Riverbed.Core.Tests.IO.DuckDbProbe.Literal(path)}) t");
-        return [.. table.Select(row => JsonDocument.Parse((string)row[0]!).RootElement)];
+        return Riverbed.Core.Tests.IO.DuckDbProbe.ParquetRows(path);
     }
 
     private static List<string> VisibleFiles(ScratchFolder scratch) =>

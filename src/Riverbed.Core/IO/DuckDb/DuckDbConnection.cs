@@ -1,26 +1,26 @@
+using DuckDB.NET.Native;
+
 namespace Riverbed.IO.DuckDb;
 
 /// <summary>A connection: runs statements, streams query results chunk by chunk, and creates appenders.</summary>
-internal sealed unsafe class DuckDbConnection : IDisposable
+internal sealed class DuckDbConnection : IDisposable
 {
-    private readonly DuckDbConnectionHandle _handle;
+    private readonly DuckDBNativeConnection _handle;
+    private readonly DuckDbParentReference _database;
 
-    internal DuckDbConnection(DuckDbConnectionHandle handle) => _handle = handle;
-
-    private static DuckDbLibrary Api => DuckDbLibrary.Instance;
+    internal DuckDbConnection(DuckDBNativeConnection handle, DuckDbParentReference database)
+    {
+        _handle = handle;
+        _database = database;
+    }
 
     /// <summary>Runs a statement to completion (materialized) and returns the first column of the first row, if any.</summary>
     public object? Execute(string sql)
     {
         using var result = DuckDbResultHandle.Allocate(_handle);
-        DuckDbState state;
-        fixed (byte* text = DuckDbText.ToNative(sql))
+        if (NativeMethods.Query.DuckDBQuery(_handle, DuckDbText.RefuseNul(sql), out result.Result) != DuckDBState.Success)
         {
-            state = Api.Query(_handle.DangerousGetHandle(), text, result.Pointer);
-        }
-        if (state != DuckDbState.Success)
-        {
-            throw new DuckDbException(DuckDbText.FromNative(Api.ResultError(result.Pointer)) ?? "unknown DuckDB error");
+            throw new DuckDbException(NativeMethods.Query.DuckDBResultError(ref result.Result) ?? "unknown DuckDB error");
         }
         using var query = new DuckDbQuery(result, ownsResult: false, keepAlive: []);
         using var chunk = query.FetchChunk();
@@ -36,66 +36,48 @@ internal sealed unsafe class DuckDbConnection : IDisposable
     /// </summary>
     public DuckDbQuery Stream(string sql)
     {
-        var prepared = new DuckDbPreparedHandle();
-        var pending = new DuckDbPendingHandle();
+        DuckDBPreparedStatement? prepared = null;
         DuckDbResultHandle? result = null;
         try
         {
-            IntPtr preparedPointer;
-            DuckDbState state;
-            fixed (byte* text = DuckDbText.ToNative(sql))
+            if (NativeMethods.PreparedStatements.DuckDBPrepare(_handle, DuckDbText.RefuseNul(sql), out prepared) != DuckDBState.Success)
             {
-                state = Api.Prepare(_handle.DangerousGetHandle(), text, &preparedPointer);
-            }
-            prepared.Attach(preparedPointer, _handle);
-            if (state != DuckDbState.Success)
-            {
-                throw new DuckDbException(DuckDbText.FromNative(Api.PrepareError(preparedPointer)) ?? "unknown DuckDB error");
-            }
-            IntPtr pendingPointer;
-            state = Api.PendingPreparedStreaming(preparedPointer, &pendingPointer);
-            pending.Attach(pendingPointer, prepared);
-            if (state != DuckDbState.Success)
-            {
-                throw new DuckDbException(DuckDbText.FromNative(Api.PendingError(pendingPointer)) ?? "unknown DuckDB error");
+                throw new DuckDbException(NativeMethods.PreparedStatements.DuckDBPrepareError(prepared) ?? "unknown DuckDB error");
             }
             result = DuckDbResultHandle.Allocate(_handle);
-            if (Api.ExecutePending(pendingPointer, result.Pointer) != DuckDbState.Success)
+            if (NativeMethods.PreparedStatements.DuckDBExecutePreparedStreaming(prepared, out result.Result) != DuckDBState.Success)
             {
-                throw new DuckDbException(DuckDbText.FromNative(Api.ResultError(result.Pointer)) ?? "unknown DuckDB error");
+                throw new DuckDbException(NativeMethods.Query.DuckDBResultError(ref result.Result) ?? "unknown DuckDB error");
             }
-            return new DuckDbQuery(result, ownsResult: true, keepAlive: [pending, prepared]);
+            return new DuckDbQuery(result, ownsResult: true, keepAlive: [prepared]);
         }
         catch
         {
             result?.Dispose();
-            pending.Dispose();
-            prepared.Dispose();
+            prepared?.Dispose();
             throw;
         }
     }
 
     /// <summary>Asks a running query on this connection to stop; its next fetch fails with an interruption error.</summary>
-    public void Interrupt() => Api.Interrupt(_handle.DangerousGetHandle());
+    public void Interrupt() => _handle.Interrupt();
 
     public DuckDbAppender CreateAppender(string table)
     {
-        var appender = new DuckDbAppenderHandle();
-        IntPtr pointer;
-        DuckDbState state;
-        fixed (byte* name = DuckDbText.ToNative(table))
+        var parent = new DuckDbParentReference(_handle);
+        if (NativeMethods.Appender.DuckDBAppenderCreate(_handle, null, DuckDbText.RefuseNul(table), out var appender) != DuckDBState.Success)
         {
-            state = Api.AppenderCreate(_handle.DangerousGetHandle(), null, name, &pointer);
-        }
-        appender.Attach(pointer, _handle);
-        if (state != DuckDbState.Success)
-        {
-            var message = pointer == IntPtr.Zero ? null : DuckDbText.FromNative(Api.AppenderError(pointer));
+            var message = appender.IsInvalid ? null : DuckDbAppender.Error(appender);
             appender.Dispose();
+            parent.Dispose();
             throw new DuckDbException($"DuckDB could not create an appender for table {table}: {message ?? "unknown error"}");
         }
-        return new DuckDbAppender(appender);
+        return new DuckDbAppender(appender, parent);
     }
 
-    public void Dispose() => _handle.Dispose();
+    public void Dispose()
+    {
+        _handle.Dispose();
+        _database.Dispose();
+    }
 }

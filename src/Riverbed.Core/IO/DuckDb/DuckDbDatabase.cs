@@ -1,14 +1,16 @@
+using DuckDB.NET.Native;
+
 namespace Riverbed.IO.DuckDb;
 
 /// <summary>An in-memory DuckDB instance with its own settings (threads, memory limit, spill folder).</summary>
-internal sealed unsafe class DuckDbDatabase : IDisposable
+internal sealed class DuckDbDatabase : IDisposable
 {
     private static readonly Dictionary<int, DuckDbDatabase> SharedByThreads = [];
 
-    private readonly DuckDbDatabaseHandle _handle;
+    private readonly DuckDBDatabase _handle;
     private readonly bool _shared;
 
-    private DuckDbDatabase(DuckDbDatabaseHandle handle, bool shared = false)
+    private DuckDbDatabase(DuckDBDatabase handle, bool shared = false)
     {
         _handle = handle;
         _shared = shared;
@@ -40,55 +42,40 @@ internal sealed unsafe class DuckDbDatabase : IDisposable
     /// <summary>Opens an in-memory database. Settings are DuckDB configuration options, e.g. threads=1.</summary>
     public static DuckDbDatabase OpenInMemory(IEnumerable<KeyValuePair<string, string>> settings)
     {
-        var api = DuckDbLibrary.Instance;
-        using var config = new DuckDbConfigHandle();
-        IntPtr configPointer;
-        if (api.CreateConfig(&configPointer) != DuckDbState.Success)
+        DuckDbNative.EnsureLoaded();
+        if (NativeMethods.Configuration.DuckDBCreateConfig(out var config) != DuckDBState.Success)
         {
+            config.Dispose();
             throw new DuckDbException("DuckDB could not create a configuration object (out of memory?)");
         }
-        config.Attach(configPointer, parent: null);
-        foreach (var (name, value) in settings)
+        using (config)
         {
-            fixed (byte* namePointer = DuckDbText.ToNative(name))
-            fixed (byte* valuePointer = DuckDbText.ToNative(value))
+            foreach (var (name, value) in settings)
             {
-                if (api.SetConfig(configPointer, namePointer, valuePointer) != DuckDbState.Success)
+                if (NativeMethods.Configuration.DuckDBSetConfig(config, DuckDbText.RefuseNul(name), DuckDbText.RefuseNul(value)) != DuckDBState.Success)
                 {
                     throw new DuckDbException($"DuckDB rejected the setting {name}={value}");
                 }
             }
-        }
-        var database = new DuckDbDatabaseHandle();
-        IntPtr databasePointer;
-        byte* error = null;
-        var state = api.OpenExt(null, &databasePointer, configPointer, &error);
-        database.Attach(databasePointer, parent: null);
-        if (state != DuckDbState.Success)
-        {
-            var message = DuckDbText.FromNative(error) ?? "unknown error";
-            if (error is not null)
+            if (NativeMethods.Startup.DuckDBOpen(null, out var database, config, out var error) != DuckDBState.Success)
             {
-                api.Free(error);
+                database.Dispose();
+                throw new DuckDbException($"DuckDB could not open an in-memory database: {(string.IsNullOrEmpty(error) ? "unknown error" : error)}");
             }
-            database.Dispose();
-            throw new DuckDbException($"DuckDB could not open an in-memory database: {message}");
+            return new DuckDbDatabase(database);
         }
-        return new DuckDbDatabase(database);
     }
 
     public DuckDbConnection Connect()
     {
-        var connection = new DuckDbConnectionHandle();
-        IntPtr pointer;
-        var state = DuckDbLibrary.Instance.Connect(_handle.DangerousGetHandle(), &pointer);
-        connection.Attach(pointer, _handle);
-        if (state != DuckDbState.Success)
+        var parent = new DuckDbParentReference(_handle);
+        if (NativeMethods.Startup.DuckDBConnect(_handle, out var connection) != DuckDBState.Success)
         {
             connection.Dispose();
+            parent.Dispose();
             throw new DuckDbException("DuckDB could not open a connection");
         }
-        return new DuckDbConnection(connection);
+        return new DuckDbConnection(connection, parent);
     }
 
     public void Dispose()

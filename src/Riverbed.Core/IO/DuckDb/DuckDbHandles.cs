@@ -1,110 +1,106 @@
 using System.Runtime.InteropServices;
+using DuckDB.NET.Native;
 
 namespace Riverbed.IO.DuckDb;
 
 /// <summary>
-/// Base of every DuckDB handle. A child (a connection, a result, a chunk) holds a reference on the handle it came from,
-/// so the parent is never destroyed first, whatever order finalizers or disposals run in.
+/// The native library comes from the DuckDB.NET.Bindings.Full package (libduckdb.so is copied beside the app by the
+/// build). The first use checks that it loads, so a broken install is one clear error rather than a crash deep in a
+/// scan.
 /// </summary>
-internal abstract class DuckDbHandle : SafeHandle
+internal static class DuckDbNative
+{
+    private static readonly Lazy<string> LoadedVersion = new(Load, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    /// <summary>DuckDB's version (e.g. v1.5.6); throws a <see cref="DuckDbException"/> when the library cannot load.</summary>
+    public static string Version => LoadedVersion.Value;
+
+    public static void EnsureLoaded() => _ = LoadedVersion.Value;
+
+    private static string Load()
+    {
+        try
+        {
+            return NativeMethods.Startup.DuckDBLibraryVersion();
+        }
+        catch (Exception error) when (error is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException)
+        {
+            throw new DuckDbException(
+                $"DuckDB's native library (libduckdb.so, from the DuckDB.NET.Bindings.Full package) could not be loaded: {error.Message}. " +
+                "It is needed to read and write Parquet; rebuild with ./setup.sh so the build copies it beside riverbed.", error);
+        }
+    }
+}
+
+/// <summary>
+/// Keeps a parent handle (a database, a connection, a result) alive while a child made from it lives, so the parent is
+/// never destroyed first, whatever order disposals or finalizers run in. A child that is never disposed leaks its
+/// parent rather than outliving it.
+/// </summary>
+internal sealed class DuckDbParentReference : IDisposable
 {
     private SafeHandle? _parent;
 
-    protected DuckDbHandle()
+    public DuckDbParentReference(SafeHandle parent)
+    {
+        var added = false;
+        parent.DangerousAddRef(ref added);
+        _parent = added ? parent : throw new ObjectDisposedException(parent.GetType().Name);
+    }
+
+    public void Dispose()
+    {
+        _parent?.DangerousRelease();
+        _parent = null;
+    }
+}
+
+/// <summary>
+/// Owns a <c>duckdb_result</c> (DuckDB.NET's <see cref="DuckDBResult"/> struct). It lives in native memory so its address
+/// is fixed for the whole query; release destroys the result, frees the struct and lets go of the connection.
+/// </summary>
+internal sealed unsafe class DuckDbResultHandle : SafeHandle
+{
+    private DuckDbParentReference? _connection;
+
+    public DuckDbResultHandle()
         : base(IntPtr.Zero, ownsHandle: true)
     {
     }
 
     public override bool IsInvalid => handle == IntPtr.Zero;
 
-    protected static DuckDbLibrary Api => DuckDbLibrary.Instance;
+    public ref DuckDBResult Result => ref *(DuckDBResult*)handle;
 
-    /// <summary>Takes ownership of <paramref name="value"/> and keeps <paramref name="parent"/> alive until release.</summary>
-    public void Attach(IntPtr value, SafeHandle? parent)
-    {
-        if (value == IntPtr.Zero)
-        {
-            return;
-        }
-        if (parent is not null)
-        {
-            var added = false;
-            parent.DangerousAddRef(ref added);
-            _parent = parent;
-        }
-        SetHandle(value);
-    }
-
-    protected sealed override bool ReleaseHandle()
-    {
-        Destroy(handle);
-        _parent?.DangerousRelease();
-        _parent = null;
-        return true;
-    }
-
-    protected abstract void Destroy(IntPtr value);
-}
-
-internal sealed unsafe class DuckDbDatabaseHandle : DuckDbHandle
-{
-    protected override void Destroy(IntPtr value) => Api.Close(&value);
-}
-
-internal sealed unsafe class DuckDbConnectionHandle : DuckDbHandle
-{
-    protected override void Destroy(IntPtr value) => Api.Disconnect(&value);
-}
-
-internal sealed unsafe class DuckDbConfigHandle : DuckDbHandle
-{
-    protected override void Destroy(IntPtr value) => Api.DestroyConfig(&value);
-}
-
-internal sealed unsafe class DuckDbPreparedHandle : DuckDbHandle
-{
-    protected override void Destroy(IntPtr value) => Api.DestroyPrepare(&value);
-}
-
-internal sealed unsafe class DuckDbPendingHandle : DuckDbHandle
-{
-    protected override void Destroy(IntPtr value) => Api.DestroyPending(&value);
-}
-
-internal sealed unsafe class DuckDbDataChunkHandle : DuckDbHandle
-{
-    protected override void Destroy(IntPtr value) => Api.DestroyDataChunk(&value);
-}
-
-internal sealed unsafe class DuckDbAppenderHandle : DuckDbHandle
-{
-    // Destroy also flushes; by the time a handle is released the caller has flushed or is abandoning the rows.
-    protected override void Destroy(IntPtr value) => Api.AppenderDestroy(&value);
-}
-
-internal sealed unsafe class DuckDbLogicalTypeHandle : DuckDbHandle
-{
-    protected override void Destroy(IntPtr value) => Api.DestroyLogicalType(&value);
-}
-
-/// <summary>
-/// Owns a <c>duckdb_result</c>: the struct lives in native memory (DuckDB keeps pointers into it), and release destroys
-/// the result and frees the struct.
-/// </summary>
-internal sealed unsafe class DuckDbResultHandle : DuckDbHandle
-{
-    public static DuckDbResultHandle Allocate(SafeHandle parent)
+    public static DuckDbResultHandle Allocate(SafeHandle connection)
     {
         var result = new DuckDbResultHandle();
-        result.Attach((IntPtr)NativeMemory.AllocZeroed((nuint)sizeof(DuckDbResultStruct)), parent);
+        result._connection = new DuckDbParentReference(connection);
+        result.SetHandle((IntPtr)NativeMemory.AllocZeroed((nuint)sizeof(DuckDBResult)));
         return result;
     }
 
-    public DuckDbResultStruct* Pointer => (DuckDbResultStruct*)handle;
-
-    protected override void Destroy(IntPtr value)
+    protected override bool ReleaseHandle()
     {
-        Api.DestroyResult((DuckDbResultStruct*)value);
-        NativeMemory.Free((void*)value);
+        NativeMethods.Query.DuckDBDestroyResult(ref *(DuckDBResult*)handle);
+        NativeMemory.Free((void*)handle);
+        _connection?.Dispose();
+        _connection = null;
+        return true;
     }
+}
+
+/// <summary>Checks on text at the boundary.</summary>
+internal static class DuckDbText
+{
+    /// <summary>
+    /// DuckDB.NET passes strings as NUL-terminated UTF-8, so a NUL inside would silently cut the text short: refuse it.
+    /// </summary>
+    public static string RefuseNul(string text) =>
+        text.Contains('\0', StringComparison.Ordinal)
+            ? throw new DuckDbException($"text passed to DuckDB contains a NUL character: '{text.Replace("\0", "\\0", StringComparison.Ordinal)}'")
+            : text;
+
+    /// <summary>The bytes of a string element, read as stored (no decoding, so invalid UTF-8 stays visible to callers).</summary>
+    public static unsafe ReadOnlySpan<byte> Bytes(DuckDBString* value) => new(value->Data, value->Length);
 }

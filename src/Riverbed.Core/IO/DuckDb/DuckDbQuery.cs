@@ -1,10 +1,12 @@
+using DuckDB.NET.Native;
+
 namespace Riverbed.IO.DuckDb;
 
 /// <summary>One column of a query result: its name and type tree.</summary>
 internal sealed record DuckDbColumn(string Name, DuckDbTypeInfo Type);
 
 /// <summary>A query result read chunk by chunk (up to <c>duckdb_vector_size()</c> rows each).</summary>
-internal sealed unsafe class DuckDbQuery : IDisposable
+internal sealed class DuckDbQuery : IDisposable
 {
     private readonly DuckDbResultHandle _result;
     private readonly bool _ownsResult;
@@ -15,13 +17,13 @@ internal sealed unsafe class DuckDbQuery : IDisposable
         _result = result;
         _ownsResult = ownsResult;
         _keepAlive = keepAlive;
-        var api = DuckDbLibrary.Instance;
-        var count = api.ColumnCount(result.Pointer);
+        var count = NativeMethods.Query.DuckDBColumnCount(ref result.Result);
         var columns = new List<DuckDbColumn>((int)count);
-        for (ulong i = 0; i < count; i++)
+        for (long i = 0; i < (long)count; i++)
         {
-            var name = DuckDbText.FromNative(api.ColumnName(result.Pointer, i)) ?? $"column{i}";
-            columns.Add(new DuckDbColumn(name, DuckDbTypeInfo.FromOwnedHandle(api.ColumnLogicalType(result.Pointer, i))));
+            var name = NativeMethods.Query.DuckDBColumnName(ref result.Result, i) ?? $"column{i}";
+            using var type = NativeMethods.Query.DuckDBColumnLogicalType(ref result.Result, i);
+            columns.Add(new DuckDbColumn(name, DuckDbTypeInfo.FromHandle(type)));
         }
         Columns = columns;
     }
@@ -31,20 +33,18 @@ internal sealed unsafe class DuckDbQuery : IDisposable
     /// <summary>The next chunk, or null at the end. A failure while producing rows (a corrupt page) throws here.</summary>
     public DuckDbChunk? FetchChunk()
     {
-        var api = DuckDbLibrary.Instance;
-        var pointer = api.FetchChunk(*_result.Pointer);
-        if (pointer == IntPtr.Zero)
+        var chunk = NativeMethods.Query.DuckDBFetchChunk(_result.Result);
+        if (chunk.IsInvalid)
         {
-            var error = DuckDbText.FromNative(api.ResultError(_result.Pointer));
+            chunk.Dispose();
+            var error = NativeMethods.Query.DuckDBResultError(ref _result.Result);
             if (error is not null)
             {
                 throw new DuckDbException(error);
             }
             return null;
         }
-        var chunk = new DuckDbDataChunkHandle();
-        chunk.Attach(pointer, _result);
-        return new DuckDbChunk(chunk);
+        return new DuckDbChunk(chunk, new DuckDbParentReference(_result));
     }
 
     public void Dispose()
@@ -61,20 +61,25 @@ internal sealed unsafe class DuckDbQuery : IDisposable
 }
 
 /// <summary>A chunk of rows; its vectors are valid until it is disposed.</summary>
-internal sealed unsafe class DuckDbChunk : IDisposable
+internal sealed class DuckDbChunk : IDisposable
 {
-    private readonly DuckDbDataChunkHandle _handle;
+    private readonly DuckDBDataChunk _handle;
+    private readonly DuckDbParentReference _result;
 
-    internal DuckDbChunk(DuckDbDataChunkHandle handle)
+    internal DuckDbChunk(DuckDBDataChunk handle, DuckDbParentReference result)
     {
         _handle = handle;
-        RowCount = checked((int)DuckDbLibrary.Instance.DataChunkGetSize(handle.DangerousGetHandle()));
+        _result = result;
+        RowCount = checked((int)NativeMethods.DataChunks.DuckDBDataChunkGetSize(handle));
     }
 
     public int RowCount { get; }
 
-    public DuckDbVector GetVector(int column) =>
-        new(DuckDbLibrary.Instance.DataChunkGetVector(_handle.DangerousGetHandle(), (ulong)column));
+    public DuckDbVector GetVector(int column) => new(NativeMethods.DataChunks.DuckDBDataChunkGetVector(_handle, column));
 
-    public void Dispose() => _handle.Dispose();
+    public void Dispose()
+    {
+        _handle.Dispose();
+        _result.Dispose();
+    }
 }

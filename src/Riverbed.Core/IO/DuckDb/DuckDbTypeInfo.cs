@@ -1,24 +1,22 @@
 using System.Globalization;
 using System.Text;
+using DuckDB.NET.Native;
 
 namespace Riverbed.IO.DuckDb;
 
 /// <summary>A managed copy of a DuckDB logical type tree, read once per query so decoding never touches type handles.</summary>
 internal sealed class DuckDbTypeInfo
 {
-    private DuckDbTypeInfo(DuckDbType id, string? alias, DuckDbTypeInfo? element, IReadOnlyList<(string Name, DuckDbTypeInfo Type)> fields, int arraySize)
+    private DuckDbTypeInfo(DuckDBType id, DuckDbTypeInfo? element, IReadOnlyList<(string Name, DuckDbTypeInfo Type)> fields, int arraySize, bool isJson)
     {
         Id = id;
-        Alias = alias;
         Element = element;
         Fields = fields;
         ArraySize = arraySize;
+        IsJson = isJson;
     }
 
-    public DuckDbType Id { get; }
-
-    /// <summary>A named alias such as JSON (a VARCHAR whose text is JSON), or null.</summary>
-    public string? Alias { get; }
+    public DuckDBType Id { get; }
 
     /// <summary>The element type of a LIST or ARRAY.</summary>
     public DuckDbTypeInfo? Element { get; }
@@ -28,67 +26,60 @@ internal sealed class DuckDbTypeInfo
 
     public int ArraySize { get; }
 
-    public bool IsJson => Id == DuckDbType.Varchar && string.Equals(Alias, "JSON", StringComparison.OrdinalIgnoreCase);
+    /// <summary>
+    /// A VARCHAR whose text is JSON (to_json's result), to be embedded as is. The C API tells this only through a type
+    /// alias that DuckDB.NET does not bind, so the query that produced the column says so (<see cref="AsJson"/>).
+    /// </summary>
+    public bool IsJson { get; }
+
+    /// <summary>This VARCHAR type, marked as holding JSON text.</summary>
+    public DuckDbTypeInfo AsJson() =>
+        Id == DuckDBType.Varchar ? new DuckDbTypeInfo(Id, null, [], 0, isJson: true)
+            : throw new InvalidOperationException($"only a VARCHAR column can hold JSON text, not {this}");
 
     /// <summary>Reads the tree under <paramref name="type"/>; the caller still owns (and destroys) <paramref name="type"/>.</summary>
-    public static unsafe DuckDbTypeInfo FromHandle(IntPtr type)
+    public static DuckDbTypeInfo FromHandle(DuckDBLogicalType type)
     {
-        var api = DuckDbLibrary.Instance;
-        var id = api.GetTypeId(type);
-        var aliasPointer = api.LogicalTypeGetAlias(type);
-        string? alias = null;
-        if (aliasPointer is not null)
-        {
-            alias = DuckDbText.FromNative(aliasPointer);
-            api.Free(aliasPointer);
-        }
+        var id = NativeMethods.LogicalType.DuckDBGetTypeId(type);
         DuckDbTypeInfo? element = null;
         var fields = new List<(string, DuckDbTypeInfo)>();
         var arraySize = 0;
         switch (id)
         {
-            case DuckDbType.List:
-                element = FromOwnedHandle(api.ListTypeChildType(type));
-                break;
-            case DuckDbType.Array:
-                element = FromOwnedHandle(api.ArrayTypeChildType(type));
-                arraySize = checked((int)api.ArrayTypeArraySize(type));
-                break;
-            case DuckDbType.Struct:
-                var count = api.StructTypeChildCount(type);
-                for (ulong i = 0; i < count; i++)
+            case DuckDBType.List:
+                using (var child = NativeMethods.LogicalType.DuckDBListTypeChildType(type))
                 {
-                    var namePointer = api.StructTypeChildName(type, i);
-                    var name = DuckDbText.FromNative(namePointer) ?? string.Empty;
-                    api.Free(namePointer);
-                    fields.Add((name, FromOwnedHandle(api.StructTypeChildType(type, i))));
+                    element = FromHandle(child);
+                }
+                break;
+            case DuckDBType.Array:
+                using (var child = NativeMethods.LogicalType.DuckDBArrayTypeChildType(type))
+                {
+                    element = FromHandle(child);
+                }
+                arraySize = checked((int)NativeMethods.LogicalType.DuckDBArrayVectorGetSize(type));
+                break;
+            case DuckDBType.Struct:
+                var count = NativeMethods.LogicalType.DuckDBStructTypeChildCount(type);
+                for (long i = 0; i < count; i++)
+                {
+                    var name = NativeMethods.LogicalType.DuckDBStructTypeChildName(type, i) ?? string.Empty;
+                    using var child = NativeMethods.LogicalType.DuckDBStructTypeChildType(type, i);
+                    fields.Add((name, FromHandle(child)));
                 }
                 break;
         }
-        return new DuckDbTypeInfo(id, alias, element, fields, arraySize);
-    }
-
-    /// <summary>Reads and then destroys a logical type handle that the caller received ownership of.</summary>
-    public static unsafe DuckDbTypeInfo FromOwnedHandle(IntPtr type)
-    {
-        try
-        {
-            return FromHandle(type);
-        }
-        finally
-        {
-            DuckDbLibrary.Instance.DestroyLogicalType(&type);
-        }
+        return new DuckDbTypeInfo(id, element, fields, arraySize, isJson: false);
     }
 
     /// <summary>True when every node is a type the vector decoder reads directly (no to_json fallback needed).</summary>
     public bool IsDirectlyDecodable => Id switch
     {
-        DuckDbType.Boolean or DuckDbType.TinyInt or DuckDbType.SmallInt or DuckDbType.Integer or DuckDbType.BigInt
-            or DuckDbType.UTinyInt or DuckDbType.USmallInt or DuckDbType.UInteger or DuckDbType.UBigInt
-            or DuckDbType.Float or DuckDbType.Double or DuckDbType.Varchar => true,
-        DuckDbType.List or DuckDbType.Array => Element!.IsDirectlyDecodable,
-        DuckDbType.Struct => Fields.Count > 0 && Fields.All(member => member.Type.IsDirectlyDecodable),
+        DuckDBType.Boolean or DuckDBType.TinyInt or DuckDBType.SmallInt or DuckDBType.Integer or DuckDBType.BigInt
+            or DuckDBType.UnsignedTinyInt or DuckDBType.UnsignedSmallInt or DuckDBType.UnsignedInteger or DuckDBType.UnsignedBigInt
+            or DuckDBType.Float or DuckDBType.Double or DuckDBType.Varchar => true,
+        DuckDBType.List or DuckDBType.Array => Element!.IsDirectlyDecodable,
+        DuckDBType.Struct => Fields.Count > 0 && Fields.All(member => member.Type.IsDirectlyDecodable),
         _ => false,
     };
 
@@ -99,19 +90,31 @@ internal sealed class DuckDbTypeInfo
         return text.ToString();
     }
 
+    // DuckDB's own spelling where the binding's enum names differ from it.
+    private static string SqlName(DuckDBType id) => id switch
+    {
+        DuckDBType.UnsignedTinyInt => "UTINYINT",
+        DuckDBType.UnsignedSmallInt => "USMALLINT",
+        DuckDBType.UnsignedInteger => "UINTEGER",
+        DuckDBType.UnsignedBigInt => "UBIGINT",
+        DuckDBType.UnsignedHugeInt => "UHUGEINT",
+        DuckDBType.VarInt => "BIGNUM",
+        _ => id.ToString().ToUpperInvariant(),
+    };
+
     private void Append(StringBuilder text)
     {
         switch (Id)
         {
-            case DuckDbType.List:
+            case DuckDBType.List:
                 Element!.Append(text);
                 text.Append("[]");
                 break;
-            case DuckDbType.Array:
+            case DuckDBType.Array:
                 Element!.Append(text);
                 text.Append('[').Append(ArraySize.ToString(CultureInfo.InvariantCulture)).Append(']');
                 break;
-            case DuckDbType.Struct:
+            case DuckDBType.Struct:
                 text.Append("STRUCT(");
                 for (var i = 0; i < Fields.Count; i++)
                 {
@@ -125,7 +128,7 @@ internal sealed class DuckDbTypeInfo
                 text.Append(')');
                 break;
             default:
-                text.Append(Alias ?? Id.ToString().ToUpperInvariant());
+                text.Append(IsJson ? "JSON" : SqlName(Id));
                 break;
         }
     }

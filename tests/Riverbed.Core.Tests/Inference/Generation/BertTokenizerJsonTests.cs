@@ -8,13 +8,13 @@ public sealed class BertTokenizerJsonTests
 {
     private const string BertVocabTxtSha256 = "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3";
 
-    private static string InstalledVocabulary() => BertTokenizerJson.FindInstalledVocabulary()
-        ?? throw new FileNotFoundException("the bert-base-uncased vocabulary is not installed; run ./setup.sh");
+    private static IReadOnlyList<string> BundledVocabulary() =>
+        BertTokenizerJson.ReadVocabulary(BertTokenizerJson.BundledVocabulary(), BertTokenizerJson.BundledName);
 
     [Fact]
     public void The_converted_vocabulary_is_bert_base_uncased_vocab_txt_byte_for_byte()
     {
-        var vocabulary = BertTokenizerJson.ReadVocabulary(InstalledVocabulary());
+        var vocabulary = BundledVocabulary();
         Assert.Equal(30522, vocabulary.Count);
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(BertTokenizerJson.VocabTxt(vocabulary))));
         Assert.Equal(BertVocabTxtSha256, hash);
@@ -24,7 +24,7 @@ public sealed class BertTokenizerJsonTests
     [Fact]
     public void The_generated_tokenizer_json_is_the_fixture_byte_for_byte()
     {
-        var generated = BertTokenizerJson.Create(BertTokenizerJson.ReadVocabulary(InstalledVocabulary()));
+        var generated = BertTokenizerJson.Create(BundledVocabulary());
         var fixture = File.ReadAllText(TestPaths.Fixture("tokenizers", "bert-base-uncased", "tokenizer.json"), Encoding.UTF8);
         Assert.Equal(fixture, generated);
     }
