@@ -99,6 +99,49 @@ public sealed unsafe class InferenceSession : IDisposable
         }
     }
 
+    /// <summary>
+    /// Loads <paramref name="model"/>, a rewrite of the file at <paramref name="modelPath"/> made at load (e.g. the
+    /// masked-position head), in place of the file. The file is checked as <see cref="Create(InferenceEnvironment, string, SessionOptions?)"/>
+    /// checks it, and so are the bytes; they must not name external data, which the runtime could not find from memory.
+    /// </summary>
+    /// <exception cref="RiverbedException">The file or the bytes are refused, or the runtime cannot load them.</exception>
+    public static InferenceSession Create(InferenceEnvironment environment, string modelPath, ReadOnlyMemory<byte> model, SessionOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        options ??= SessionOptions.Default;
+        var path = Path.GetFullPath(modelPath);
+        ModelFileGuard.Check(path, options);
+        var summary = ModelFileGuard.CheckRewrite(path, model.Span, options);
+
+        using var nativeOptions = options.CreateHandle();
+        var device = options.ExecutionProvider.Kind == ExecutionProviderKind.Cuda
+            ? CudaProvider.Append(nativeOptions, environment, options.ExecutionProvider.DeviceId)
+            : ExecutionDevice.Cpu;
+        var handle = new SessionHandle();
+        try
+        {
+            environment.Use(env =>
+            {
+                nint session;
+                fixed (byte* bytes = model.Span)
+                {
+                    OrtStatus.Check(OrtApi.CreateSessionFromArray(env, bytes, (nuint)model.Length, nativeOptions.DangerousGetHandle(), &session),
+                        $"loading the rewritten graph of '{path}'");
+                }
+                handle.Own(session);
+                handle.KeepAlive(environment.Handle);
+                return 0;
+            });
+            return Describe(path, handle, device, options.ExecutionProvider, summary);
+        }
+        catch
+        {
+            handle.Dispose();
+            device.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Runs the model and returns every output.</summary>
     public RunResult Run(ReadOnlySpan<NamedTensor> inputs, CancellationToken cancellationToken = default) =>
         Run(inputs, _outputNames, cancellationToken);

@@ -141,9 +141,10 @@ public sealed class BatchingModelBackend : IModelBackend, IDisposable
         }
         var runners = entry.Runners;
         var budget = options.BatchTokens;
-        if (entry.Role == ModelRole.MaskedLm)
+        if (entry.Role == ModelRole.MaskedLm && runners[0].MaskedHead is null)
         {
-            // A masked LM's logits are [B,T,V]: cap its batches by the memory they would take.
+            // A masked LM's full logits are [B,T,V]: cap its batches by the memory they would take (the masked-position
+            // head returns [N,k] instead, so its batches take the plain token budget).
             var vocabulary = entry.Folder.Contract.ModelVocabularySize ?? entry.Tokenizer.VocabularySize;
             budget = options.BudgetFor(vocabulary, entry.Folder.Contract.LogitsType == TensorElementType.Float16 ? 2 : 4);
         }

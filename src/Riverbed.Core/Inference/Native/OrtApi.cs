@@ -124,6 +124,9 @@ internal static unsafe class OrtApi
     public static nint CreateSession(nint env, byte* modelPath, nint options, nint* session) =>
         ((delegate* unmanaged<nint, byte*, nint, nint*, nint>)Slot(OrtApiSlots.CreateSession))(env, modelPath, options, session);
 
+    public static nint CreateSessionFromArray(nint env, byte* model, nuint length, nint options, nint* session) =>
+        ((delegate* unmanaged<nint, byte*, nuint, nint, nint*, nint>)Slot(OrtApiSlots.CreateSessionFromArray))(env, model, length, options, session);
+
     public static void ReleaseSession(nint session) => ((delegate* unmanaged<nint, void>)Slot(OrtApiSlots.ReleaseSession))(session);
 
     public static nint SessionGetInputCount(nint session, nuint* count) =>

@@ -11,6 +11,7 @@ internal static class OrtApiSlots
     public const int GetErrorMessage = 2;
     public const int CreateEnv = 3;
     public const int CreateSession = 7;
+    public const int CreateSessionFromArray = 8;
     public const int Run = 9;
     public const int CreateSessionOptions = 10;
     public const int SetSessionExecutionMode = 13;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Riverbed.Inference;
 using Riverbed.Inference.Models;
+using Riverbed.Inference.Onnx;
 using Riverbed.Scoring;
 using Riverbed.Tokenization;
 
@@ -18,6 +19,12 @@ public sealed class ModelSetOptions
     /// <summary>An environment to use; null creates one that the set owns and disposes.</summary>
     public InferenceEnvironment? Environment { get; init; }
 
+    /// <summary>
+    /// Rewrite the MLM's graph at load so the vocabulary head runs only at masked positions and returns top-k
+    /// (see <see cref="MaskedPositionHead"/>); off, or where the graph does not allow it, the full logits are read.
+    /// </summary>
+    public bool MaskedPositionHead { get; init; } = true;
+
     /// <summary>Log level of an environment the set creates.</summary>
     public OrtLogLevel LogLevel { get; init; } = OrtLogLevel.Error;
 }
@@ -28,8 +35,9 @@ public sealed class ModelEntry : IDisposable
     private readonly InferenceSession[] _extraSessions;
 
     internal ModelEntry(ModelRole role, ModelFolder folder, Tokenizer tokenizer, ModelRoleInfo info,
-        IReadOnlyList<ModelRunner> runners, InferenceSession[] extraSessions)
+        IReadOnlyList<ModelRunner> runners, InferenceSession[] extraSessions, MaskedHeadRewrite? head)
     {
+        Head = head;
         Role = role;
         Folder = folder;
         Tokenizer = tokenizer;
@@ -49,6 +57,9 @@ public sealed class ModelEntry : IDisposable
 
     /// <summary>One runner per session (<see cref="ModelSetOptions.SessionsPerRole"/>); the first runs the checked folder's session.</summary>
     public IReadOnlyList<ModelRunner> Runners { get; }
+
+    /// <summary>For the MLM: whether its graph was rewritten to a masked-position head, and where or why not.</summary>
+    public MaskedHeadRewrite? Head { get; }
 
     public void Dispose()
     {
@@ -144,6 +155,10 @@ public sealed class ModelSet : IDisposable
                     var entry = OpenRole(environment, role, path, options);
                     entries[(int)role] = entry;
                     notes.AddRange(entry.Folder.Notes.Select(n => $"{role.Name()}: {n}"));
+                    if (entry.Head is { Applied: false } head)
+                    {
+                        notes.Add($"{role.Name()}: {head.Description}");
+                    }
                 }
             }
             if (entries[(int)ModelRole.MaskedLm] is null)
@@ -211,14 +226,27 @@ public sealed class ModelSet : IDisposable
             var maxLength = MaxSequenceLength(folder, full);
             var info = new ModelRoleInfo(tokenizer, maxLength, folder.Contract.Labels);
             var padId = tokenizer.PadTokenId ?? (int?)folder.Config.PadTokenId ?? 0;
-            var runners = new List<ModelRunner> { new(folder.Session, folder.Contract, role, padId, maxLength) };
-            for (var i = 1; i < options.SessionsPerRole; i++)
+            var head = role == ModelRole.MaskedLm && options.MaskedPositionHead ? PlanMaskedHead(folder, tokenizer) : null;
+            var runners = new List<ModelRunner>();
+            for (var i = 0; i < options.SessionsPerRole; i++)
             {
-                var session = InferenceSession.Create(environment, folder.ModelPath, options.Session);
-                sessions.Add(session);
+                if (head?.Model is { } rewritten)
+                {
+                    // The full graph stays open once, shared, for requests with another candidate set than the head's mask.
+                    var masked = InferenceSession.Create(environment, folder.ModelPath, rewritten, options.Session);
+                    sessions.Add(masked);
+                    runners.Add(new ModelRunner(folder.Session, folder.Contract, role, padId, maxLength,
+                        new MaskedHeadSession(masked, WholeWordVocabulary.For(tokenizer))));
+                    continue;
+                }
+                var session = i == 0 ? folder.Session : InferenceSession.Create(environment, folder.ModelPath, options.Session);
+                if (i > 0)
+                {
+                    sessions.Add(session);
+                }
                 runners.Add(new ModelRunner(session, folder.Contract, role, padId, maxLength));
             }
-            return new ModelEntry(role, folder, tokenizer, info, runners, [.. sessions]);
+            return new ModelEntry(role, folder, tokenizer, info, runners, [.. sessions], head);
         }
         catch
         {
@@ -228,6 +256,30 @@ public sealed class ModelSet : IDisposable
             }
             folder.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// The masked-position head for an MLM folder: its graph rewritten with the tokenizer's whole-word set as the mask,
+    /// or the reason the full logits are read instead.
+    /// </summary>
+    public static MaskedHeadRewrite PlanMaskedHead(ModelFolder folder, Tokenizer tokenizer)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        var contract = folder.Contract;
+        if (contract.ModelVocabularySize is not { } vocabulary || vocabulary > int.MaxValue)
+        {
+            return MaskedPositionHead.NotApplied("the model's vocabulary size is unknown");
+        }
+        try
+        {
+            return MaskedPositionHead.Rewrite(File.ReadAllBytes(folder.ModelPath), contract.LogitsName, contract.LogitsType, (int)vocabulary,
+                WholeWordVocabulary.For(tokenizer).Ids);
+        }
+        catch (InvalidDataException error)
+        {
+            return MaskedPositionHead.NotApplied($"the graph could not be read for the rewrite ({error.Message})");
         }
     }
 
