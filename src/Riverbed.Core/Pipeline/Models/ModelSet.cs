@@ -13,6 +13,13 @@ public sealed class ModelSetOptions
     /// <summary>Session options for every model (threads, execution provider, …).</summary>
     public SessionOptions Session { get; init; } = SessionOptions.Default;
 
+    /// <summary>
+    /// Divide this many cores among the sessions (see <see cref="Models.ThreadBudget"/>): each role's sessions get their
+    /// share as intra-op threads, with spinning off when sessions share the cores, in place of
+    /// <see cref="Session"/>'s thread count. Null: every session takes <see cref="Session"/> as it is.
+    /// </summary>
+    public int? ThreadBudgetCores { get; init; }
+
     /// <summary>Sessions opened per role (each gets its own <see cref="ModelRunner"/>); at least 1.</summary>
     public int SessionsPerRole { get; init; } = 1;
 
@@ -87,8 +94,9 @@ public sealed class ModelSet : IDisposable
     private readonly InferenceEnvironment? _ownedEnvironment;
     private readonly ModelEntry?[] _entries;
 
-    private ModelSet(ModelEntry?[] entries, IReadOnlyList<string> notes, InferenceEnvironment? ownedEnvironment)
+    private ModelSet(ModelEntry?[] entries, IReadOnlyList<string> notes, InferenceEnvironment? ownedEnvironment, string threads)
     {
+        Threads = threads;
         _entries = entries;
         Notes = notes;
         _ownedEnvironment = ownedEnvironment;
@@ -103,6 +111,9 @@ public sealed class ModelSet : IDisposable
     public ModelEntry? Ner => _entries[(int)ModelRole.TokenClassification];
 
     public ModelEntry? this[ModelRole role] => _entries[(int)role];
+
+    /// <summary>How the sessions' threads were set, in words (the thread budget's division, or the fixed count).</summary>
+    public string Threads { get; }
 
     /// <summary>Missing roles and what they skip, and the checked folders' own notes.</summary>
     public IReadOnlyList<string> Notes { get; }
@@ -146,13 +157,23 @@ public sealed class ModelSet : IDisposable
         var environment = options.Environment ?? owned!;
         var entries = new ModelEntry?[4];
         var notes = new List<string>();
+        var sharedCores = folders.Count * options.SessionsPerRole > 1;
+        var budget = options.ThreadBudgetCores is { } cores
+            ? ThreadBudget.Divide(cores, [.. folders.Keys], options.SessionsPerRole)
+            : null;
+        var threads = budget is not null
+            ? ThreadBudget.Describe(budget, options.ThreadBudgetCores!.Value, sharedCores)
+            : options.Session.IntraOpThreads == 0
+                ? "ONNX Runtime's default threads per session"
+                : $"{options.Session.IntraOpThreads} thread(s) per session";
         try
         {
             foreach (var role in Enum.GetValues<ModelRole>())
             {
                 if (folders.TryGetValue(role, out var path))
                 {
-                    var entry = OpenRole(environment, role, path, options);
+                    var session = budget is not null ? ThreadBudget.Apply(options.Session, budget[role], sharedCores) : options.Session;
+                    var entry = OpenRole(environment, role, path, options, session);
                     entries[(int)role] = entry;
                     notes.AddRange(entry.Folder.Notes.Select(n => $"{role.Name()}: {n}"));
                     if (entry.Head is { Applied: false } head)
@@ -181,7 +202,7 @@ public sealed class ModelSet : IDisposable
             {
                 notes.Add("a ner model but no rtd model: entities are found only to be scored by the rtd model, so the ner model is unused");
             }
-            var set = new ModelSet(entries, notes, owned);
+            var set = new ModelSet(entries, notes, owned, threads);
             faults?.Attach(set);
             return set;
         }
@@ -196,7 +217,8 @@ public sealed class ModelSet : IDisposable
         }
     }
 
-    private static ModelEntry OpenRole(InferenceEnvironment environment, ModelRole role, string path, ModelSetOptions options)
+    private static ModelEntry OpenRole(InferenceEnvironment environment, ModelRole role, string path, ModelSetOptions options,
+        SessionOptions sessionOptions)
     {
         var full = Path.GetFullPath(path);
         var tokenizerPath = Path.Combine(full, ModelFolder.TokenizerFileName);
@@ -210,7 +232,7 @@ public sealed class ModelSet : IDisposable
         {
             Role = role,
             TokenizerVocabularySize = tokenizer?.VocabularySize,
-            Session = options.Session,
+            Session = sessionOptions,
         });
         var sessions = new List<InferenceSession>();
         try
@@ -233,13 +255,13 @@ public sealed class ModelSet : IDisposable
                 if (head?.Model is { } rewritten)
                 {
                     // The full graph stays open once, shared, for requests with another candidate set than the head's mask.
-                    var masked = InferenceSession.Create(environment, folder.ModelPath, rewritten, options.Session);
+                    var masked = InferenceSession.Create(environment, folder.ModelPath, rewritten, sessionOptions);
                     sessions.Add(masked);
                     runners.Add(new ModelRunner(folder.Session, folder.Contract, role, padId, maxLength,
                         new MaskedHeadSession(masked, WholeWordVocabulary.For(tokenizer))));
                     continue;
                 }
-                var session = i == 0 ? folder.Session : InferenceSession.Create(environment, folder.ModelPath, options.Session);
+                var session = i == 0 ? folder.Session : InferenceSession.Create(environment, folder.ModelPath, sessionOptions);
                 if (i > 0)
                 {
                     sessions.Add(session);
