@@ -104,7 +104,7 @@ internal static class ScoreJob
         };
         display.Line(string.Create(CultureInfo.InvariantCulture,
             $"riverbed score: {inputs.Count} shard(s) -> {output} ({(settings.Format == OutputFormat.Parquet ? "parquet" : "jsonl")}, config {configuration.Hash[..12]}); " +
-            $"models {settings.ModelsFolder} on {settings.Device}, {settings.Sessions} session(s)/role, batch {settings.BatchTokens:N0} tokens; policy {settings.Policy}"));
+            $"models {settings.ModelsFolder} on {settings.Device}, {settings.Sessions} session(s)/role ({models.Threads}), batch {settings.BatchTokens:N0} tokens; policy {settings.Policy}"));
         ScoreRunResult run;
         try
         {
@@ -155,7 +155,7 @@ internal static class ScoreJob
         var examples = committed.RowsOut + committed.RowsFailed;
         display.Line(string.Create(CultureInfo.InvariantCulture,
             $"throughput: {examples:N0} examples in {run.Elapsed.TotalSeconds:0.0} s ({examples / seconds:0.0}/s), " +
-            $"{run.Batching.Sum(b => b.RealTokens) / seconds:N0} real tokens/s"));
+            $"{run.Batching.Sum(b => b.RealTokens) / seconds:N0} real tokens/s, peak RSS {PeakRss.Mebibytes:N0} MiB"));
         foreach (var role in run.Batching.Where(b => b.Batches > 0))
         {
             var faults = role.FailedRuns == 0 ? string.Empty : string.Create(CultureInfo.InvariantCulture,
@@ -163,7 +163,11 @@ internal static class ScoreJob
                 $"{role.Retries:N0} retries alone, {role.Quarantined:N0} requests failed alone");
             display.Line(string.Create(CultureInfo.InvariantCulture,
                 $"  {role.Role}: {role.Batches:N0} batches, fill {role.Fill:P0}, padding {role.PaddingFraction:P1}, " +
-                $"inside Run() {role.RunSeconds / role.Sessions / seconds:P0} of wall time per session{faults}"));
+                $"inside Run() {role.RunSeconds / role.Sessions / seconds:P0} of wall time per session{faults}") +
+                (role.CacheLookups > 0
+                    ? string.Create(CultureInfo.InvariantCulture,
+                        $"; identical requests answered from the cache {role.CacheHitRate:P1} ({role.CacheHits:N0} of {role.CacheLookups:N0})")
+                    : string.Empty));
         }
         display.Line(worker.WholeJob
             ? $"outputs: {output} (stats.json, run.json, one manifest per shard)"
@@ -209,9 +213,15 @@ internal static class ScoreJob
         }
     }
 
-    public static ModelSet Open(ScoreSettings settings) => ModelSet.Open(settings.ModelsFolder, new ModelSetOptions
+    public static ModelSet Open(ScoreSettings settings)
     {
-        SessionsPerRole = settings.Sessions,
-        Session = new SessionOptions { IntraOpThreads = settings.Threads, InterOpThreads = 1, ExecutionProvider = settings.Provider },
-    });
+        var budget = settings.Threads == ExecutionSettings.BudgetThreads;
+        return ModelSet.Open(settings.ModelsFolder, new ModelSetOptions
+        {
+            SessionsPerRole = settings.Sessions,
+            Session = new SessionOptions { IntraOpThreads = budget ? 0 : settings.Threads, InterOpThreads = 1, ExecutionProvider = settings.Provider },
+            ThreadBudgetCores = budget ? ThreadBudget.AvailableCores : null,
+            MaskedPositionHead = settings.MaskedHead,
+        });
+    }
 }

@@ -80,7 +80,32 @@ public sealed class InferenceSession : IDisposable
         options ??= SessionOptions.Default;
         var path = Path.GetFullPath(modelPath);
         var summary = ModelFileGuard.Check(path, options);
+        return Load(environment, path, summary, options, native => new Ort.InferenceSession(path, native), $"loading model '{path}'");
+    }
 
+    /// <summary>
+    /// Loads <paramref name="model"/>, a rewrite of the file at <paramref name="modelPath"/> made at load (e.g. the
+    /// masked-position head), in place of the file. The file is checked as <see cref="Create(InferenceEnvironment, string, SessionOptions?)"/>
+    /// checks it, and so are the bytes; they must not name external data, which the runtime could not find from memory.
+    /// </summary>
+    /// <exception cref="RiverbedException">The file or the bytes are refused, or the runtime cannot load them.</exception>
+    public static InferenceSession Create(InferenceEnvironment environment, string modelPath, ReadOnlyMemory<byte> model, SessionOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        ObjectDisposedException.ThrowIf(environment.IsDisposed, environment);
+        options ??= SessionOptions.Default;
+        var path = Path.GetFullPath(modelPath);
+        ModelFileGuard.Check(path, options);
+        var summary = ModelFileGuard.CheckRewrite(path, model.Span, options);
+        // The managed API takes a byte[]; a rewrite is made once per load, so the copy is not on a hot path.
+        var bytes = model.ToArray();
+        return Load(environment, path, summary, options, native => new Ort.InferenceSession(bytes, native),
+            $"loading the rewritten graph of '{path}'");
+    }
+
+    private static InferenceSession Load(InferenceEnvironment environment, string path, OnnxModelSummary summary, SessionOptions options,
+        Func<Ort.SessionOptions, Ort.InferenceSession> open, string what)
+    {
         using var nativeOptions = options.CreateNative();
         var description = options.ExecutionProvider.Kind == ExecutionProviderKind.Cuda
             ? CudaProvider.Append(nativeOptions, options.ExecutionProvider, environment.Runtime)
@@ -88,7 +113,7 @@ public sealed class InferenceSession : IDisposable
         Ort.InferenceSession? session = null;
         try
         {
-            session = RuntimeErrors.Call(() => new Ort.InferenceSession(path, nativeOptions), $"loading model '{path}'");
+            session = RuntimeErrors.Call(() => open(nativeOptions), what);
             var context = $"reading the inputs and outputs of '{path}'";
             var inputs = RuntimeErrors.Call(() => Describe(session.InputNames, session.InputMetadata), context);
             var outputs = RuntimeErrors.Call(() => Describe(session.OutputNames, session.OutputMetadata), context);

@@ -41,6 +41,26 @@ internal static class ModelFileGuard
         return summary;
     }
 
+    /// <summary>Checks a rewrite of the checked file at <paramref name="modelPath"/> that will be loaded from memory.</summary>
+    public static OnnxModelSummary CheckRewrite(string modelPath, ReadOnlySpan<byte> model, SessionOptions options)
+    {
+        OnnxModelSummary summary;
+        try
+        {
+            summary = OnnxModelScanner.Scan(model);
+        }
+        catch (InvalidDataException error)
+        {
+            throw new RiverbedException($"the rewritten graph of '{modelPath}' is not a valid ONNX model ({error.Message}).", error);
+        }
+        if (summary.ExternalData.Count > 0)
+        {
+            throw new RiverbedException($"the rewritten graph of '{modelPath}' names external data, which a model loaded from memory cannot find.");
+        }
+        CheckOperators(modelPath, summary, options);
+        return summary;
+    }
+
     private static void CheckExternalData(string modelPath, OnnxModelSummary summary)
     {
         if (summary.ExternalData.Count == 0)

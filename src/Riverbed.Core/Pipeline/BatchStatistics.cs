@@ -29,6 +29,15 @@ public sealed record RoleBatchStatistics(string Role, int Sessions, int BudgetTo
     /// <summary>Requests that failed even alone: their examples became failed rows.</summary>
     public long Quarantined { get; init; }
 
+    /// <summary>Requests looked up in the role's cache of identical requests (nli; 0 where there is none).</summary>
+    public long CacheLookups { get; init; }
+
+    /// <summary>Of <see cref="CacheLookups"/>, those answered from the cache instead of the model.</summary>
+    public long CacheHits { get; init; }
+
+    /// <summary>Share of lookups the cache answered.</summary>
+    public double CacheHitRate => CacheLookups == 0 ? 0 : (double)CacheHits / CacheLookups;
+
     /// <summary>Share of processed tokens that were padding.</summary>
     public double PaddingFraction => PaddedTokens == 0 ? 0 : 1.0 - ((double)RealTokens / PaddedTokens);
 
@@ -47,6 +56,8 @@ public sealed record RoleBatchStatistics(string Role, int Sessions, int BudgetTo
         Splits = Splits - earlier.Splits,
         Retries = Retries - earlier.Retries,
         Quarantined = Quarantined - earlier.Quarantined,
+        CacheLookups = CacheLookups - earlier.CacheLookups,
+        CacheHits = CacheHits - earlier.CacheHits,
     };
 }
 

@@ -20,6 +20,7 @@ public sealed class BatchingModelBackend : IModelBackend, IDisposable
     private readonly RoleBatcher<ModelInput, float[]>? _rtd;
     private readonly RoleBatcher<ModelInput, int[]>? _ner;
     private readonly ModelActivity _activity = new();
+    private readonly RequestCache<NliProbabilities>? _nliCache;
     private bool _disposed;
 
     public BatchingModelBackend(ModelSet models, BatchingOptions options)
@@ -28,6 +29,7 @@ public sealed class BatchingModelBackend : IModelBackend, IDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _models = models;
+        _nliCache = options.NliCacheEntries > 0 ? new RequestCache<NliProbabilities>(options.NliCacheEntries) : null;
         try
         {
             _mlm = Create<FillMaskRequest, IReadOnlyList<MaskPrediction>>(models.Mlm, options, _activity, static (runner, batch, ct) => runner.FillMask(batch, ct));
@@ -52,7 +54,7 @@ public sealed class BatchingModelBackend : IModelBackend, IDisposable
 
     /// <summary>Batching so far, per available role (mlm, nli, rtd, ner order).</summary>
     public IReadOnlyList<RoleBatchStatistics> Statistics =>
-        Batchers().Select(batcher => batcher.Statistics).ToList();
+        Batchers().Select(batcher => ReferenceEquals(batcher, _nli) && _nliCache is { } cache ? WithCache(batcher.Statistics, cache) : batcher.Statistics).ToList();
 
     /// <summary>Wall time during which at least one model was running a batch.</summary>
     public TimeSpan ModelBusy => _activity.Busy;
@@ -66,7 +68,9 @@ public sealed class BatchingModelBackend : IModelBackend, IDisposable
     public ValueTask<NliProbabilities> ClassifyPairAsync(ModelInput input, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(input);
-        return Submit(_nli, ModelRole.Nli, input, input.Length, cancellationToken);
+        return _nliCache is { } cache && _nli is not null
+            ? cache.GetAsync(input, (request, ct) => Submit(_nli, ModelRole.Nli, request, request.Length, ct).AsTask(), cancellationToken)
+            : Submit(_nli, ModelRole.Nli, input, input.Length, cancellationToken);
     }
 
     public ValueTask<float[]> ReplacedTokenLogitsAsync(ModelInput input, CancellationToken cancellationToken)
@@ -117,6 +121,12 @@ public sealed class BatchingModelBackend : IModelBackend, IDisposable
         }
     }
 
+    private static RoleBatchStatistics WithCache(RoleBatchStatistics statistics, RequestCache<NliProbabilities> cache)
+    {
+        var (lookups, hits) = cache.Counts;
+        return statistics with { CacheLookups = lookups, CacheHits = hits };
+    }
+
     private IEnumerable<IRoleBatcher> Batchers() =>
         new IRoleBatcher?[] { _mlm, _nli, _rtd, _ner }.OfType<IRoleBatcher>();
 
@@ -141,13 +151,14 @@ public sealed class BatchingModelBackend : IModelBackend, IDisposable
         }
         var runners = entry.Runners;
         var budget = options.BatchTokens;
-        if (entry.Role == ModelRole.MaskedLm)
+        if (entry.Role == ModelRole.MaskedLm && runners[0].MaskedHead is null)
         {
-            // A masked LM's logits are [B,T,V]: cap its batches by the memory they would take.
+            // A masked LM's full logits are [B,T,V]: cap its batches by the memory they would take (the masked-position
+            // head returns [N,k] instead, so its batches take the plain token budget).
             var vocabulary = entry.Folder.Contract.ModelVocabularySize ?? entry.Tokenizer.VocabularySize;
             budget = options.BudgetFor(vocabulary, entry.Folder.Contract.LogitsType == TensorElementType.Float16 ? 2 : 4);
         }
         return new RoleBatcher<TRequest, TResult>(entry.Role.Name(), runners.Count, budget, entry.Info.MaxSequenceLength, options,
-            (session, batch, ct) => run(runners[session], batch, ct), activity);
+            (session, batch, ct) => run(runners[session], batch, ct), activity, criticalPath: entry.Role == ModelRole.MaskedLm);
     }
 }

@@ -32,6 +32,25 @@ public sealed record BatchingOptions
     public TimeSpan MaxLinger { get; init; } = TimeSpan.FromMilliseconds(20);
 
     /// <summary>
+    /// For roles off the critical path (everything but the MLM, whose batches gate every example): an idle session
+    /// takes a partly filled batch once no request has arrived for this long. Their requests come in bursts behind the
+    /// MLM's answers, so a little more patience fills batches that would otherwise leave part-empty.
+    /// </summary>
+    public TimeSpan OffPathFlushDelay { get; init; } = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>The longest an idle session of a role off the critical path waits for a batch to fill.</summary>
+    public TimeSpan OffPathMaxLinger { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The sort window of roles off the critical path, in batches' worth of pending tokens.</summary>
+    public int OffPathSortWindowBatches { get; init; } = 8;
+
+    /// <summary>
+    /// Identical NLI requests (same premise and hypothesis ids, common in templated datasets) are answered once per run:
+    /// the most distinct requests remembered, oldest forgotten first; 0 turns the cache off.
+    /// </summary>
+    public int NliCacheEntries { get; init; } = 16384;
+
+    /// <summary>
     /// A per-model limit on the logits one batch may produce: a masked LM returns [B,T,V] floats, so its token budget
     /// is capped at this many bytes divided by V × 4 (about 4,400 tokens for a 30k vocabulary at 512 MiB).
     /// </summary>
@@ -59,6 +78,10 @@ public sealed record BatchingOptions
         Require(MaxBatchSize >= 1, $"the largest batch must hold at least 1 request (got {MaxBatchSize})");
         Require(SortWindowBatches >= 1, $"the sort window must span at least 1 batch (got {SortWindowBatches})");
         Require(FlushDelay >= TimeSpan.Zero && MaxLinger >= FlushDelay, "the flush delay must be >= 0 and at most the longest linger");
+        Require(OffPathSortWindowBatches >= 1, $"the sort window off the critical path must span at least 1 batch (got {OffPathSortWindowBatches})");
+        Require(OffPathFlushDelay >= TimeSpan.Zero && OffPathMaxLinger >= OffPathFlushDelay,
+            "the flush delay off the critical path must be >= 0 and at most its longest linger");
+        Require(NliCacheEntries >= 0, $"the NLI cache holds 0 or more requests (got {NliCacheEntries})");
         Require(MaxLogitsBytes >= 1, "the logits limit must be positive");
         Require(AllocationRetriesAlone >= 0, $"allocation retries must be 0 or more (got {AllocationRetriesAlone})");
         Require(MaxConsecutiveFailedRuns >= 1, $"the limit of failed runs in a row must be at least 1 (got {MaxConsecutiveFailedRuns})");

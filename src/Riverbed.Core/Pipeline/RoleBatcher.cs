@@ -44,6 +44,7 @@ internal sealed class RoleBatcher<TRequest, TResult> : IRoleBatcher
     private readonly Thread[] _workers;
     private readonly long _flushDelayTicks;
     private readonly long _maxLingerTicks;
+    private readonly int _sortWindowBatches;
     private readonly ModelActivity? _activity;
     private readonly int[] _failuresInARow;
     private readonly TRequest?[] _probes;
@@ -59,8 +60,13 @@ internal sealed class RoleBatcher<TRequest, TResult> : IRoleBatcher
     /// <param name="maxLength">Longest request the role accepts; longer ones fail alone, at once.</param>
     /// <param name="execute">Runs one batch on session <c>i</c> and returns a result per request, in order.</param>
     /// <param name="activity">Tracks when any model runs (shared by a backend's batchers); optional.</param>
+    /// <param name="criticalPath">
+    /// Whether every example waits on this role's batches (the MLM): it keeps the short flush delay and sort window;
+    /// other roles wait longer and sort wider (<see cref="BatchingOptions.OffPathFlushDelay"/> and the rest) to fill
+    /// their batches.
+    /// </param>
     public RoleBatcher(string role, int sessions, int budgetTokens, int maxLength, BatchingOptions options,
-        Func<int, TRequest[], CancellationToken, IReadOnlyList<TResult>> execute, ModelActivity? activity = null)
+        Func<int, TRequest[], CancellationToken, IReadOnlyList<TResult>> execute, ModelActivity? activity = null, bool criticalPath = true)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(sessions, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(budgetTokens, 1);
@@ -71,8 +77,9 @@ internal sealed class RoleBatcher<TRequest, TResult> : IRoleBatcher
         _execute = execute;
         _activity = activity;
         _counters = new BatchCounters(role, sessions, budgetTokens);
-        _flushDelayTicks = (long)(options.FlushDelay.TotalSeconds * Stopwatch.Frequency);
-        _maxLingerTicks = (long)(options.MaxLinger.TotalSeconds * Stopwatch.Frequency);
+        _flushDelayTicks = (long)((criticalPath ? options.FlushDelay : options.OffPathFlushDelay).TotalSeconds * Stopwatch.Frequency);
+        _maxLingerTicks = (long)((criticalPath ? options.MaxLinger : options.OffPathMaxLinger).TotalSeconds * Stopwatch.Frequency);
+        _sortWindowBatches = criticalPath ? options.SortWindowBatches : options.OffPathSortWindowBatches;
         _failuresInARow = new int[sessions];
         _probes = new TRequest?[sessions];
         _workers = new Thread[sessions];
@@ -92,9 +99,9 @@ internal sealed class RoleBatcher<TRequest, TResult> : IRoleBatcher
 
     public RoleBatchStatistics Statistics => _counters.Snapshot();
 
-    private long WindowTokens => (long)BudgetTokens * _options.SortWindowBatches;
+    private long WindowTokens => (long)BudgetTokens * _sortWindowBatches;
 
-    private int WindowRequests => _options.MaxBatchSize * _options.SortWindowBatches;
+    private int WindowRequests => _options.MaxBatchSize * _sortWindowBatches;
 
     /// <summary>Queues a request; the task completes when its batch has run.</summary>
     public Task<TResult> Submit(TRequest request, int length, CancellationToken cancellationToken)

@@ -15,7 +15,14 @@ namespace Riverbed.Pipeline;
 /// <param name="Threads">Intra-op threads per session (0: ONNX Runtime's default).</param>
 /// <param name="BatchTokens">Padded tokens per batch.</param>
 /// <param name="MaxExamplesInFlight">Examples being scored at once.</param>
-public sealed record ExecutionSettings(string Device, int Sessions, int Threads, int BatchTokens, int MaxExamplesInFlight);
+public sealed record ExecutionSettings(string Device, int Sessions, int Threads, int BatchTokens, int MaxExamplesInFlight)
+{
+    /// <summary>
+    /// <see cref="Threads"/> when no count was given: the cores are divided among the sessions by
+    /// <c>ThreadBudget</c> (written as -1 in run.json).
+    /// </summary>
+    public const int BudgetThreads = -1;
+}
 
 /// <summary>One model role's folder and the digests of its files.</summary>
 public sealed record ModelRoleDigests(string Role, string Folder, IReadOnlyList<ModelFileDigest> Files)

@@ -15,6 +15,8 @@ namespace Riverbed.Runner.Commands;
 /// </summary>
 internal static class BenchCommand
 {
+    private static readonly string[] SettingsColumns = ["threads", "mlm head", "examples/s", "mlm tokens/s in Run()", "nli cache hits", "vs first row"];
+
     private static readonly string[] SweepColumns = ["sessions", "batch tokens", "examples/s", "real tokens/s", "models busy", "vs sorted run above"];
 
     public static Command Create()
@@ -36,12 +38,23 @@ internal static class BenchCommand
             Description = "Comma-separated --sessions values to sweep",
             DefaultValueFactory = _ => "1,2",
         };
+        var sweepThreads = new Option<string>("--sweep-threads")
+        {
+            Description = "Comma-separated thread settings to sweep against each other: budget (the default), per-core (the old default: " +
+                "a thread per core in every session, spinning on) or a count per session",
+            DefaultValueFactory = _ => "budget,1,per-core",
+        };
+        var sweepHead = new Option<string>("--sweep-mlm-head")
+        {
+            Description = "Comma-separated --mlm-head values to sweep (masked, full)",
+            DefaultValueFactory = _ => "masked,full",
+        };
         var noSweep = new Option<bool>("--no-sweep") { Description = "Measure the given setting (sorted and unsorted) only" };
         var command = new Command("bench",
             "Benchmark the scoring pipeline end to end: examples/s, real tokens/s, share of wall time inside Run(), padding with and " +
             "without length sorting, and a sweep of --batch-tokens and --sessions that names the best setting.")
         {
-            inputs, examples, sweepTokens, sweepSessions, noSweep,
+            inputs, examples, sweepTokens, sweepSessions, sweepThreads, sweepHead, noSweep,
         };
         scoring.AddTo(command);
         CommandAction.Set(command, async (parse, cancellationToken) =>
@@ -67,7 +80,8 @@ internal static class BenchCommand
             var display = new RunDisplay();
             display.Line(string.Create(CultureInfo.InvariantCulture,
                 $"riverbed bench: {description}{(settings.Limit is { } l ? $" (first {l:N0} records per shard)" : string.Empty)}; models {settings.ModelsFolder} " +
-                $"on {settings.Device}, {settings.Threads} intra-op thread(s) per session; {Environment.ProcessorCount} CPU core(s)"));
+                $"on {settings.Device}, threads {ThreadsLabel(settings.Threads)}, mlm head {(settings.MaskedHead ? "masked" : "full")}; " +
+                $"{Environment.ProcessorCount} CPU core(s)"));
 
             var bench = new Bench(settings, shards, scratch.Path);
             await bench.WarmUpAsync(cancellationToken).ConfigureAwait(false);
@@ -85,6 +99,34 @@ internal static class BenchCommand
 
             if (!parse.GetValue(noSweep))
             {
+                // Thread settings × mlm head, alternated so drift on a shared machine hits every setting alike.
+                var settingsRuns = new List<Measurement>();
+                var heads = ParseHeads(parse.GetValue(sweepHead)!);
+                var threadSettings = ParseThreads(parse.GetValue(sweepThreads)!);
+                foreach (var threads in threadSettings)
+                {
+                    foreach (var masked in heads)
+                    {
+                        settingsRuns.Add(await bench.MeasureAsync(settings.Sessions, settings.BatchTokens, sort: true, cancellationToken,
+                            threads, masked).ConfigureAwait(false));
+                    }
+                }
+                var settingsTable = new Table().Border(display.Interactive ? TableBorder.Rounded : TableBorder.Ascii);
+                foreach (var column in SettingsColumns)
+                {
+                    settingsTable.AddColumn(new TableColumn(column).RightAligned());
+                }
+                var reference = settingsRuns[0];
+                foreach (var m in settingsRuns)
+                {
+                    var nli = m.Batching.FirstOrDefault(b => b.Role == "nli");
+                    settingsTable.AddRow(ThreadsLabel(m.Threads), m.MaskedHead ? "masked" : "full", F(m.ExamplesPerSecond, "0.0"),
+                        F(m.MlmTokensPerRunSecond, "N0"), nli is { CacheLookups: > 0 } ? F(nli.CacheHitRate, "P1") : "-",
+                        F(m.ExamplesPerSecond / reference.ExamplesPerSecond, "0.00") + "x");
+                }
+                display.Line("threads and mlm head (sorted, the given sessions and batch tokens):");
+                display.Console.Write(settingsTable);
+
                 var results = new List<Measurement>();
                 foreach (var sessions in ParseList(parse.GetValue(sweepSessions)!, "--sweep-sessions"))
                 {
@@ -109,9 +151,46 @@ internal static class BenchCommand
                 display.Line(string.Create(CultureInfo.InvariantCulture,
                     $"best: --sessions {best.Sessions} --batch-tokens {best.BatchTokens} ({best.ExamplesPerSecond:0.0} examples/s, {best.RealTokensPerSecond:N0} real tokens/s)"));
             }
+            display.Line(string.Create(CultureInfo.InvariantCulture,
+                $"peak RSS of this bench process: {PeakRss.Mebibytes:N0} MiB (over every run above; `riverbed score` prints its own)"));
             return ExitCodes.Success;
         });
         return command;
+    }
+
+    private static string ThreadsLabel(int threads) => threads == ExecutionSettings.BudgetThreads
+        ? "budget"
+        : threads.ToString(CultureInfo.InvariantCulture) + " per session";
+
+    private static List<int> ParseThreads(string text)
+    {
+        var values = new List<int>();
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            values.Add(part switch
+            {
+                "budget" => ExecutionSettings.BudgetThreads,
+                "per-core" => ScoreOptionSet.ThreadPerCoreCount,
+                _ when int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var count) && count >= 1 => count,
+                _ => throw new RiverbedException($"--sweep-threads: '{part}' is not budget, per-core or a positive whole number"),
+            });
+        }
+        return values.Count > 0 ? values : throw new RiverbedException("--sweep-threads lists no values");
+    }
+
+    private static List<bool> ParseHeads(string text)
+    {
+        var values = new List<bool>();
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            values.Add(part switch
+            {
+                "masked" => true,
+                "full" => false,
+                _ => throw new RiverbedException($"--sweep-mlm-head: '{part}' is not masked or full"),
+            });
+        }
+        return values.Count > 0 ? values : throw new RiverbedException("--sweep-mlm-head lists no values");
     }
 
     private static void Report(RunDisplay display, string label, Measurement m)
@@ -123,7 +202,8 @@ internal static class BenchCommand
         {
             display.Line(string.Create(CultureInfo.InvariantCulture,
                 $"  {role.Role}: {role.Batches:N0} batches of {role.Requests / (double)role.Batches:0.0} requests, fill {role.Fill:P0}, padding {role.PaddingFraction:P1}, " +
-                $"inside Run() {role.RunSeconds / role.Sessions / m.Seconds:P1} of wall time per session"));
+                $"inside Run() {role.RunSeconds / role.Sessions / m.Seconds:P1} of wall time per session") +
+                (role.CacheLookups > 0 ? string.Create(CultureInfo.InvariantCulture, $", cache hits {role.CacheHitRate:P1}") : string.Empty));
         }
     }
 
@@ -146,9 +226,14 @@ internal static class BenchCommand
     private static string F(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
 
     /// <summary>One measured pipeline run.</summary>
-    private sealed record Measurement(int Sessions, int BatchTokens, long Examples, double Seconds, double BusySeconds,
+    private sealed record Measurement(int Sessions, int BatchTokens, int Threads, bool MaskedHead, long Examples, double Seconds, double BusySeconds,
         IReadOnlyList<RoleBatchStatistics> Batching)
     {
+        /// <summary>The MLM's real tokens per second of its sessions' time inside the runner: its speed, whatever waits on it.</summary>
+        public double MlmTokensPerRunSecond => Batching.FirstOrDefault(b => b.Role == "mlm") is { RunSeconds: > 0 } mlm
+            ? mlm.RealTokens / (mlm.RunSeconds / mlm.Sessions)
+            : 0;
+
         public double ExamplesPerSecond => Examples / Seconds;
 
         public double RealTokensPerSecond => Batching.Sum(b => b.RealTokens) / Seconds;
@@ -164,25 +249,29 @@ internal static class BenchCommand
         public async Task WarmUpAsync(CancellationToken cancellationToken)
         {
             // First runs pay for thread pools, JIT and ONNX Runtime's allocations; measure after one short run.
-            using var models = Open(settings.Sessions);
+            using var models = Open(settings.Sessions, settings.Threads, settings.MaskedHead);
             await RunAsync(models, settings.BatchTokens, sort: true, limit: 16, cancellationToken).ConfigureAwait(false);
         }
 
-        public async Task<Measurement> MeasureAsync(int sessions, int batchTokens, bool sort, CancellationToken cancellationToken)
+        public async Task<Measurement> MeasureAsync(int sessions, int batchTokens, bool sort, CancellationToken cancellationToken,
+            int? threads = null, bool? maskedHead = null)
         {
-            using var models = Open(sessions);
+            var threadSetting = threads ?? settings.Threads;
+            var head = maskedHead ?? settings.MaskedHead;
+            using var models = Open(sessions, threadSetting, head);
             var result = await RunAsync(models, batchTokens, sort, settings.Limit, cancellationToken).ConfigureAwait(false);
             var committed = result.Committed;
-            return new Measurement(sessions, batchTokens, committed.RowsOut + committed.RowsFailed, result.Elapsed.TotalSeconds,
+            return new Measurement(sessions, batchTokens, threadSetting, head, committed.RowsOut + committed.RowsFailed, result.Elapsed.TotalSeconds,
                 result.ModelBusy.TotalSeconds, result.Batching);
         }
 
-        private ModelSet Open(int sessions) => ScoreJob.Open(new ScoreSettings
+        private ModelSet Open(int sessions, int threads, bool maskedHead) => ScoreJob.Open(new ScoreSettings
         {
             ModelsFolder = settings.ModelsFolder,
             Device = settings.Device,
             Sessions = sessions,
-            Threads = settings.Threads,
+            Threads = threads,
+            MaskedHead = maskedHead,
         });
 
         private async Task<ScoreRunResult> RunAsync(ModelSet models, int batchTokens, bool sort, long? limit, CancellationToken cancellationToken)

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using Riverbed.Inference;
 using Riverbed.Inference.Models;
+using Riverbed.Pipeline.Models;
 using Riverbed.Tokenization;
 
 namespace Riverbed.Runner.Commands;
@@ -145,6 +146,11 @@ internal static class ModelsCheckCommand
             Line("labels", string.Join(", ", contract.Labels.Select((label, i) => $"{i} {label}")));
         }
         Line("vocabulary", $"model {Show(contract.ModelVocabularySize)}, tokenizer {Show(contract.TokenizerVocabularySize)}");
+        if (model.Role == ModelRole.MaskedLm && File.Exists(model.TokenizerPath))
+        {
+            // What `score` will run: the masked-position head, or the full logits and why.
+            Line("mlm head", ModelSet.PlanMaskedHead(model, Tokenizer.FromFile(model.TokenizerPath)).Description);
+        }
         Line("config", $"model_type {config.ModelType}, max_position_embeddings {Show(config.MaxPositionEmbeddings)}, " +
             $"type_vocab_size {Show(config.TypeVocabSize)}, pad_token_id {Show(config.PadTokenId)}");
         var digests = model.ComputeFileDigests();

@@ -36,10 +36,17 @@ internal sealed class ScoreOptionSet
         DefaultValueFactory = _ => 1,
     };
 
-    public Option<int> Threads { get; } = new("--threads")
+    public Option<int?> Threads { get; } = new("--threads")
     {
-        Description = "Intra-op threads per session (default: one per core, at most 8; 0: ONNX Runtime decides)",
-        DefaultValueFactory = _ => DefaultThreads,
+        Description = "Intra-op threads per session (default: the cores this process may use divided among the sessions, the mlm's " +
+            "counting double, with ONNX Runtime's spinning off; 0: ONNX Runtime decides)",
+    };
+
+    public Option<string> MlmHead { get; } = new("--mlm-head")
+    {
+        Description = "masked: rewrite the mlm's graph at load so its vocabulary head runs only at masked positions and returns top-k " +
+            "(same results; falls back to full with a note when the graph does not allow it); full: read the full logits",
+        DefaultValueFactory = _ => "masked",
     };
 
     public Option<long> Seed { get; } = new("--seed")
@@ -80,16 +87,15 @@ internal sealed class ScoreOptionSet
     };
 
     /// <summary>
-    /// One intra-op thread per core (at most 8) in each session. Measured with <c>riverbed bench</c> (bench/README.md,
-    /// Pipeline): on a base-sized encoder two threads on two cores give 1.29x the tokens/s of one, because the masked LM
-    /// dominates and would otherwise leave a core idle; the other roles' sessions are mostly idle, so their threads cost
-    /// little. Several ranks on one machine should divide the cores (<c>--threads</c>), as bench/scale-out.sh does.
+    /// The thread count of the default before the thread budget: one intra-op thread per core (at most 8) in every
+    /// session. <c>riverbed bench</c> measures it against the budget (bench/README.md).
     /// </summary>
-    public static int DefaultThreads => Math.Clamp(Environment.ProcessorCount, 1, 8);
+    public static int ThreadPerCoreCount => Math.Clamp(Environment.ProcessorCount, 1, 8);
 
     public void AddTo(Command command, bool withOutputShape = true)
     {
         Format.AcceptOnlyFromAmong("parquet", "jsonl");
+        MlmHead.AcceptOnlyFromAmong("masked", "full");
         Device.Validators.Add(result =>
         {
             if (!ExecutionProvider.TryParse(result.GetValueOrDefault<string>(), out _))
@@ -108,7 +114,7 @@ internal sealed class ScoreOptionSet
                 result.AddError(error.Message);
             }
         });
-        foreach (var option in new Option[] { Models, Device, BatchTokens, Sessions, Threads, Seed, Limit, Config, Decisions.Thresholds, Decisions.Combine, LogEvery, MaxFailures })
+        foreach (var option in new Option[] { Models, Device, BatchTokens, Sessions, Threads, MlmHead, Seed, Limit, Config, Decisions.Thresholds, Decisions.Combine, LogEvery, MaxFailures })
         {
             command.Options.Add(option);
         }
@@ -140,7 +146,8 @@ internal sealed class ScoreOptionSet
             ModelsFolder = ModelsLocator.Resolve(IsExplicit(parse, Models) || file is null ? parse.GetValue(Models) : file.ModelsFolder),
             Device = Pick(Device, f => f.Execution.Device),
             Sessions = Pick(Sessions, f => f.Execution.Sessions),
-            Threads = Pick(Threads, f => f.Execution.Threads),
+            Threads = Pick(Threads, f => (int?)f.Execution.Threads) ?? ExecutionSettings.BudgetThreads,
+            MaskedHead = parse.GetValue(MlmHead) != "full",
             BatchTokens = Pick(BatchTokens, f => f.Execution.BatchTokens),
             Limit = Pick(Limit, f => f.Limit),
             Format = Pick(Format, f => f.Format == OutputFormat.Parquet ? "parquet" : "jsonl") == "jsonl" ? OutputFormat.JsonLines : OutputFormat.Parquet,
@@ -198,7 +205,11 @@ internal sealed class ScoreSettings
 
     public int Sessions { get; init; } = 1;
 
-    public int Threads { get; init; } = ScoreOptionSet.DefaultThreads;
+    /// <summary>Intra-op threads per session, or <see cref="ExecutionSettings.BudgetThreads"/> for the thread budget.</summary>
+    public int Threads { get; init; } = ExecutionSettings.BudgetThreads;
+
+    /// <summary>Rewrite the MLM to its masked-position head (<c>--mlm-head masked</c>).</summary>
+    public bool MaskedHead { get; init; } = true;
 
     public int BatchTokens { get; init; } = BatchingOptions.DefaultBatchTokens;
 
@@ -232,7 +243,7 @@ internal sealed class ScoreSettings
         {
             throw new RiverbedException($"--sessions must be at least 1 (got {Sessions})");
         }
-        if (Threads < 0)
+        if (Threads < ExecutionSettings.BudgetThreads)
         {
             throw new RiverbedException($"--threads must be 0 (ONNX Runtime decides) or more (got {Threads})");
         }

@@ -8,7 +8,8 @@ public sealed partial class BenchCommandTests
     [Fact]
     public void Bench_reports_throughput_padding_with_and_without_sorting_and_the_best_setting_of_its_sweep()
     {
-        var result = Cli.Run(["bench", "--examples", "24", "--sweep-batch-tokens", "512,2048", "--sweep-sessions", "1"]);
+        var result = Cli.Run(["bench", "--examples", "24", "--sweep-batch-tokens", "512,2048", "--sweep-sessions", "1",
+            "--sweep-threads", "budget,1", "--sweep-mlm-head", "masked,full"]);
 
         Assert.True(result.ExitCode == ExitCodes.Success, result.ToString());
         var output = result.StandardOutput;
@@ -19,6 +20,19 @@ public sealed partial class BenchCommandTests
         Assert.Contains("|        1 |          512 |", output, StringComparison.Ordinal);
         Assert.Contains("|        1 |        2,048 |", output, StringComparison.Ordinal);
         Assert.Matches(BestLine(), output);
+        Assert.Contains("threads and mlm head", output, StringComparison.Ordinal);
+        Assert.Matches(@"\|\s+budget \|\s+masked \|", output);
+        Assert.Matches(@"\|\s+1 per session \|\s+full \|", output);
+        Assert.Matches(@"peak RSS of this bench process: [0-9,]+ MiB", output);
+    }
+
+    [Fact]
+    public void A_thread_setting_that_is_not_budget_per_core_or_a_count_is_refused_with_the_option_named()
+    {
+        var result = Cli.Run(["bench", "--examples", "4", "--sweep-threads", "budget,many"]);
+
+        Assert.Equal(ExitCodes.Failure, result.ExitCode);
+        Assert.Contains("--sweep-threads: 'many' is not budget, per-core or a positive whole number", result.StandardError, StringComparison.Ordinal);
     }
 
     [Fact]

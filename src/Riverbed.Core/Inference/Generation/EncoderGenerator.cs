@@ -60,7 +60,7 @@ public static class EncoderGenerator
         // Without token_type_ids HF uses type 0 everywhere, which is one row broadcast over [B,T].
         var typeIds = inputs.TokenTypeIds ?? ops.Int64(0);
         embedded = ops.Add(embedded, ops.Gather(W(WeightNames.TokenTypeEmbeddings), typeIds));
-        var hidden = LayerNorm(ops, embedded, W, WeightNames.EmbeddingsLayerNorm, spec.LayerNormEpsilon);
+        var hidden = LayerNorm(ops, embedded, W, WeightNames.EmbeddingsLayerNorm, spec.LayerNormEpsilon, spec.DecomposedLayerNorm);
 
         // [B,T] mask → [B,1,1,T] additive bias over the keys.
         var maskFloat = ops.Cast(inputs.AttentionMask, TensorElementType.Float);
@@ -94,7 +94,7 @@ public static class EncoderGenerator
     internal static string Describe(EncoderSpec spec) =>
         $"{spec.Family} {spec.Head} vocab={spec.VocabSize} hidden={spec.HiddenSize} layers={spec.LayerCount} " +
         $"heads={spec.HeadCount} intermediate={spec.IntermediateSize} positions={spec.MaxPositions} " +
-        $"types={spec.TypeVocabSize} seed={spec.Seed} weights={spec.Weights}";
+        $"types={spec.TypeVocabSize} seed={spec.Seed} weights={spec.Weights}" + (spec.DecomposedLayerNorm ? " layernorm=decomposed" : string.Empty);
 
     private static OnnxDimension[] OutputShape(EncoderSpec spec) => spec.Head switch
     {
@@ -118,17 +118,17 @@ public static class EncoderGenerator
         var context = ops.MatMul(ops.Softmax(scores), value);
         var merged = ops.Reshape(ops.Transpose(context, 0, 2, 1, 3), 0, 0, spec.HiddenSize);
         var attention = ops.Linear(merged, w($"{prefix}.attention.output.dense.weight"), w($"{prefix}.attention.output.dense.bias"));
-        var afterAttention = LayerNorm(ops, ops.Add(attention, hidden), w, $"{prefix}.attention.output.LayerNorm", spec.LayerNormEpsilon);
+        var afterAttention = LayerNorm(ops, ops.Add(attention, hidden), w, $"{prefix}.attention.output.LayerNorm", spec.LayerNormEpsilon, spec.DecomposedLayerNorm);
 
         var intermediate = ops.Gelu(ops.Linear(afterAttention, w($"{prefix}.intermediate.dense.weight"), w($"{prefix}.intermediate.dense.bias")));
         var output = ops.Linear(intermediate, w($"{prefix}.output.dense.weight"), w($"{prefix}.output.dense.bias"));
-        return LayerNorm(ops, ops.Add(output, afterAttention), w, $"{prefix}.output.LayerNorm", spec.LayerNormEpsilon);
+        return LayerNorm(ops, ops.Add(output, afterAttention), w, $"{prefix}.output.LayerNorm", spec.LayerNormEpsilon, spec.DecomposedLayerNorm);
     }
 
     private static string MaskedLmHead(GraphOps ops, EncoderSpec spec, string hidden, Func<string, string> w)
     {
         var transformed = ops.Gelu(ops.Linear(hidden, w("head.transform.dense.weight"), w("head.transform.dense.bias")));
-        transformed = LayerNorm(ops, transformed, w, "head.transform.LayerNorm", spec.LayerNormEpsilon);
+        transformed = LayerNorm(ops, transformed, w, "head.transform.LayerNorm", spec.LayerNormEpsilon, spec.DecomposedLayerNorm);
         // The decoder is tied to the word embeddings, as in every BERT/RoBERTa checkpoint; ORT folds the transpose.
         var decoder = ops.Transpose(w(WeightNames.WordEmbeddings), 1, 0);
         return ops.Add(ops.MatMul(transformed, decoder), w("head.decoder.bias"));
@@ -148,8 +148,10 @@ public static class EncoderGenerator
         return spec.RtdTrailingAxis ? logits : ops.Squeeze(logits, -1);
     }
 
-    private static string LayerNorm(GraphOps ops, string value, Func<string, string> w, string name, float epsilon) =>
-        ops.LayerNorm(value, w($"{name}.weight"), w($"{name}.bias"), epsilon);
+    private static string LayerNorm(GraphOps ops, string value, Func<string, string> w, string name, float epsilon, bool decomposed) =>
+        decomposed
+            ? ops.DecomposedLayerNorm(value, w($"{name}.weight"), w($"{name}.bias"), epsilon)
+            : ops.LayerNorm(value, w($"{name}.weight"), w($"{name}.bias"), epsilon);
 
     private static Half[] ToHalfs(float[] values)
     {

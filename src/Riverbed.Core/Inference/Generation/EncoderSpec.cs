@@ -79,6 +79,12 @@ public sealed record EncoderSpec
 
     public ulong Seed { get; init; } = 1;
 
+    /// <summary>
+    /// Write each layer norm as ReduceMean, Sub, Pow, Sqrt, Div, Mul and Add, as exports at opsets before 17 do,
+    /// instead of one LayerNormalization operator (same numbers; a different graph for rewrites to recognise).
+    /// </summary>
+    public bool DecomposedLayerNorm { get; init; }
+
     public WeightPrecision Weights { get; init; } = WeightPrecision.Float32;
 
     /// <summary>Whether the model takes a <c>token_type_ids</c> input (BERT exports do, RoBERTa exports usually not).</summary>

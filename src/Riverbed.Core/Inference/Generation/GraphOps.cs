@@ -87,6 +87,15 @@ internal sealed class GraphOps
     public string LayerNorm(string value, string scale, string bias, float epsilon) =>
         Op("LayerNormalization", [value, scale, bias], OnnxAttribute.Int("axis", -1), OnnxAttribute.Float("epsilon", epsilon));
 
+    /// <summary>Layer normalization over the last axis spelled out, as torch.onnx writes it below opset 17.</summary>
+    public string DecomposedLayerNorm(string value, string scale, string bias, float epsilon)
+    {
+        var centered = Sub(value, Op("ReduceMean", [value], OnnxAttribute.Ints("axes", -1), OnnxAttribute.Int("keepdims", 1)));
+        var variance = Op("ReduceMean", [Op("Pow", centered, Float(2f))], OnnxAttribute.Ints("axes", -1), OnnxAttribute.Int("keepdims", 1));
+        var normalized = Op("Div", centered, Op("Sqrt", Add(variance, Float(epsilon))));
+        return Add(Mul(normalized, scale), bias);
+    }
+
     /// <summary>GELU with the exact erf form HF's "gelu" uses (opset 17 has no Gelu operator; ORT fuses this pattern).</summary>
     public string Gelu(string x)
     {

@@ -151,6 +151,10 @@ internal sealed class InferenceFaultPlan
                 foreach (var runner in entry.Runners)
                 {
                     runner.Session.InjectFault = trigger;
+                    if (runner.MaskedHead is { } head)
+                    {
+                        head.Session.InjectFault = trigger;
+                    }
                 }
             }
         }

@@ -1,17 +1,28 @@
 using System.Globalization;
 using System.Numerics;
+using System.Runtime.InteropServices;
 using Riverbed.Inference;
 using Riverbed.Inference.Models;
+using Riverbed.Inference.Onnx;
 using Riverbed.Scoring;
 
 namespace Riverbed.Pipeline.Models;
+
+/// <summary>A session of the MLM whose graph was rewritten at load to return top-k candidates at masked positions only.</summary>
+/// <param name="Session">The rewritten graph's session (see <see cref="MaskedPositionHead"/>).</param>
+/// <param name="Candidates">The whole-word set its constant mask allows; requests for other sets use the full logits.</param>
+public sealed record MaskedHeadSession(InferenceSession Session, WholeWordVocabulary Candidates);
+
+/// <summary>The best ids at one masked position with their logits, best first.</summary>
+internal readonly record struct ScoredFill(int[] Ids, float[] Scores);
 
 /// <summary>
 /// Runs lists of <see cref="ModelInput"/>s through one session as ONE padded batch and extracts each request's result.
 /// Padding uses the tokenizer's pad id with attention mask 0; token_type_ids are fed only when the model has that
 /// input; ids use the element type the model declares (int64 or int32); input tensors come from the pinned pool.
 /// Outputs are read in place: for the MLM only the masked positions' rows of the [B,T,V] logits are touched, and
-/// top-k runs over the candidate vocabulary straight from the output span. A request's result does not depend on
+/// top-k runs over the candidate vocabulary straight from the output span. With a <see cref="MaskedHeadSession"/> the MLM
+/// instead feeds the flattened masked positions and reads [N,k] ids and scores. A request's result does not depend on
 /// what else is in its batch (padding is masked). Thread-safe: sessions accept concurrent runs.
 /// </summary>
 public sealed class ModelRunner
@@ -20,8 +31,10 @@ public sealed class ModelRunner
     private readonly ModelContract _contract;
     private readonly int _padId;
     private readonly string[] _outputNames;
+    private readonly MaskedHeadSession? _maskedHead;
 
-    public ModelRunner(InferenceSession session, ModelContract contract, ModelRole role, int padId, int maxSequenceLength)
+    public ModelRunner(InferenceSession session, ModelContract contract, ModelRole role, int padId, int maxSequenceLength,
+        MaskedHeadSession? maskedHead = null)
     {
         ArgumentNullException.ThrowIfNull(session);
         ArgumentNullException.ThrowIfNull(contract);
@@ -32,7 +45,11 @@ public sealed class ModelRunner
         Role = role;
         MaxSequenceLength = maxSequenceLength;
         _outputNames = [contract.LogitsName];
+        _maskedHead = maskedHead;
     }
+
+    /// <summary>The rewritten MLM session this runner uses for its requests, when the graph allowed the rewrite.</summary>
+    public MaskedHeadSession? MaskedHead => _maskedHead;
 
     public ModelRole Role { get; }
 
@@ -45,9 +62,25 @@ public sealed class ModelRunner
     /// <summary>For each request, one prediction per masked position (in the request's order).</summary>
     public IReadOnlyList<MaskPrediction>[] FillMask(IReadOnlyList<FillMaskRequest> requests, CancellationToken cancellationToken = default)
     {
+        var scored = FillMaskScored(requests, useMaskedHead: true, cancellationToken);
+        var results = new IReadOnlyList<MaskPrediction>[scored.Length];
+        for (var r = 0; r < scored.Length; r++)
+        {
+            results[r] = [.. scored[r].Select(fill => new MaskPrediction(fill.Ids))];
+        }
+        return results;
+    }
+
+    /// <summary>
+    /// The top ids and their logits at each masked position of each request: through the masked-position head when the
+    /// runner has one, <paramref name="useMaskedHead"/> is set and every request asks for the head's candidate set;
+    /// from the full [B,T,V] logits otherwise. Both give the same ids and scores (the equality tests hold them to it).
+    /// </summary>
+    internal ScoredFill[][] FillMaskScored(IReadOnlyList<FillMaskRequest> requests, bool useMaskedHead, CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(requests);
         RequireRole(ModelRole.MaskedLm);
-        var results = new IReadOnlyList<MaskPrediction>[requests.Count];
+        var results = new ScoredFill[requests.Count][];
         if (requests.Count == 0)
         {
             return results;
@@ -68,10 +101,22 @@ public sealed class ModelRunner
             }
             inputs[r] = request.Input;
         }
-        using var result = Run(inputs, out var length, cancellationToken);
+        var vocabulary = checked((int)(_contract.ModelVocabularySize ?? int.MaxValue));
+        foreach (var request in requests)
+        {
+            if (request.Candidates.VocabularySize > vocabulary)
+            {
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                    $"the candidate vocabulary has {request.Candidates.VocabularySize} ids but the model's logits cover {vocabulary}"), nameof(requests));
+            }
+        }
+        if (useMaskedHead && _maskedHead is { } head && requests.All(r => ReferenceEquals(r.Candidates, head.Candidates)))
+        {
+            return FillMaskWithHead(head, requests, inputs, cancellationToken);
+        }
+        using var result = Run(_session, inputs, [], _outputNames, out var length, cancellationToken);
         var logits = result[0];
-        var shape = logits.Shape;
-        var vocabulary = checked((int)shape[^1]);
+        vocabulary = checked((int)logits.Shape[^1]);
         foreach (var request in requests)
         {
             if (request.Candidates.VocabularySize > vocabulary)
@@ -83,17 +128,94 @@ public sealed class ModelRunner
         for (var r = 0; r < requests.Count; r++)
         {
             var request = requests[r];
-            var predictions = new MaskPrediction[request.MaskedPositions.Length];
+            var predictions = new ScoredFill[request.MaskedPositions.Length];
             for (var m = 0; m < predictions.Length; m++)
             {
                 var offset = (((long)r * length) + request.MaskedPositions[m]) * vocabulary;
-                predictions[m] = new MaskPrediction(logits.ElementType == TensorElementType.Float16
+                predictions[m] = logits.ElementType == TensorElementType.Float16
                     ? TopK(logits.GetData<Half>().Slice(checked((int)offset), vocabulary), request.Candidates.Ids, request.TopK)
-                    : TopK(logits.GetData<float>().Slice(checked((int)offset), vocabulary), request.Candidates.Ids, request.TopK));
+                    : TopK(logits.GetData<float>().Slice(checked((int)offset), vocabulary), request.Candidates.Ids, request.TopK);
             }
             results[r] = predictions;
         }
         return results;
+    }
+
+    /// <summary>
+    /// Feeds the masked positions flattened into the padded batch (row · length + position) and the largest k asked
+    /// for; the graph returns [1,N,k] logits and ids, best first, with −∞ where fewer candidates than k exist.
+    /// </summary>
+    private ScoredFill[][] FillMaskWithHead(MaskedHeadSession head, IReadOnlyList<FillMaskRequest> requests, ModelInput[] inputs,
+        CancellationToken cancellationToken)
+    {
+        var results = new ScoredFill[requests.Count][];
+        var length = PaddedLength(inputs);
+        var total = 0;
+        var k = 1;
+        foreach (var request in requests)
+        {
+            total += request.MaskedPositions.Length;
+            k = Math.Max(k, Math.Min(request.TopK, request.Candidates.Count));
+        }
+        if (total == 0)
+        {
+            for (var r = 0; r < requests.Count; r++)
+            {
+                results[r] = [];
+            }
+            return results;
+        }
+        k = (int)Math.Min(k, _contract.ModelVocabularySize ?? k);
+        using var indices = OrtTensor.CreateUninitialized<long>(1, total);
+        var flat = indices.Span;
+        var at = 0;
+        for (var r = 0; r < requests.Count; r++)
+        {
+            foreach (var position in requests[r].MaskedPositions)
+            {
+                flat[at++] = ((long)r * length) + position;
+            }
+        }
+        using var topK = OrtTensor.Create<long>([1], [k]);
+        using var result = Run(head.Session, inputs,
+            [new NamedTensor(MaskedPositionHead.MaskedIndexInput, indices), new NamedTensor(MaskedPositionHead.TopKInput, topK)],
+            [MaskedPositionHead.ScoresOutput, MaskedPositionHead.IdsOutput], out _, cancellationToken);
+        var scores = result[0];
+        var ids = result[1].GetData<long>();
+        at = 0;
+        for (var r = 0; r < requests.Count; r++)
+        {
+            var request = requests[r];
+            var predictions = new ScoredFill[request.MaskedPositions.Length];
+            var wanted = Math.Min(request.TopK, request.Candidates.Count);
+            for (var m = 0; m < predictions.Length; m++, at++)
+            {
+                predictions[m] = scores.ElementType == TensorElementType.Float16
+                    ? Kept(scores.GetData<Half>().Slice(at * k, k), ids.Slice(at * k, k), wanted)
+                    : Kept(scores.GetData<float>().Slice(at * k, k), ids.Slice(at * k, k), wanted);
+            }
+            results[r] = predictions;
+        }
+        return results;
+    }
+
+    /// <summary>The first <paramref name="wanted"/> entries of one TopK row that are real candidates (not masked to −∞, not NaN).</summary>
+    private static ScoredFill Kept<T>(ReadOnlySpan<T> scores, ReadOnlySpan<long> ids, int wanted)
+        where T : unmanaged, INumberBase<T>
+    {
+        var keptIds = new List<int>(wanted);
+        var keptScores = new List<float>(wanted);
+        for (var i = 0; i < scores.Length && keptIds.Count < wanted; i++)
+        {
+            var value = float.CreateTruncating(scores[i]);
+            if (float.IsNaN(value) || float.IsNegativeInfinity(value))
+            {
+                continue;
+            }
+            keptIds.Add(checked((int)ids[i]));
+            keptScores.Add(value);
+        }
+        return new ScoredFill([.. keptIds], [.. keptScores]);
     }
 
     /// <summary>Softmax in float32 over each input's three logits, mapped to entailment/neutral/contradiction.</summary>
@@ -107,7 +229,7 @@ public sealed class ModelRunner
             return results;
         }
         var labels = _contract.NliLabels ?? throw new InvalidOperationException("the nli model's labels were not resolved");
-        using var result = Run(inputs, out _, cancellationToken);
+        using var result = Run(_session, inputs, [], _outputNames, out _, cancellationToken);
         var logits = Widen(result[0], 0, inputs.Count * 3);
         Span<float> p = stackalloc float[3];
         for (var r = 0; r < inputs.Count; r++)
@@ -135,7 +257,7 @@ public sealed class ModelRunner
         {
             return results;
         }
-        using var result = Run(inputs, out var length, cancellationToken);
+        using var result = Run(_session, inputs, [], _outputNames, out var length, cancellationToken);
         var output = result[0];
         for (var r = 0; r < inputs.Count; r++)
         {
@@ -155,7 +277,7 @@ public sealed class ModelRunner
         {
             return results;
         }
-        using var result = Run(inputs, out var length, cancellationToken);
+        using var result = Run(_session, inputs, [], _outputNames, out var length, cancellationToken);
         var output = result[0];
         var labels = checked((int)output.Shape[^1]);
         for (var r = 0; r < inputs.Count; r++)
@@ -181,11 +303,10 @@ public sealed class ModelRunner
         }
     }
 
-    /// <summary>Pads the inputs into one batch and runs it; <paramref name="length"/> is the padded length.</summary>
-    private RunResult Run(IReadOnlyList<ModelInput> inputs, out int length, CancellationToken cancellationToken)
+    /// <summary>Checks the inputs and returns the padded length of their batch (the longest input).</summary>
+    private int PaddedLength(IReadOnlyList<ModelInput> inputs)
     {
-        cancellationToken.ThrowIfCancellationRequested();
-        length = 0;
+        var length = 0;
         foreach (var input in inputs)
         {
             ArgumentNullException.ThrowIfNull(input);
@@ -205,14 +326,29 @@ public sealed class ModelRunner
             }
             length = Math.Max(length, input.Ids.Length);
         }
+        return length;
+    }
+
+    /// <summary>
+    /// Pads the inputs into one batch and runs it on <paramref name="session"/> with any <paramref name="extra"/> inputs;
+    /// <paramref name="length"/> is the padded length.
+    /// </summary>
+    private RunResult Run(InferenceSession session, IReadOnlyList<ModelInput> inputs, NamedTensor[] extra, string[] outputNames,
+        out int length, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        length = PaddedLength(inputs);
         long[] shape = [inputs.Count, length];
         using var ids = Tensor(_contract.InputIdsType, shape, inputs, length, Column.Ids);
         using var mask = Tensor(_contract.AttentionMaskType, shape, inputs, length, Column.Mask);
         using var types = _contract.TokenTypeIdsType is { } typeIdsType ? Tensor(typeIdsType, shape, inputs, length, Column.Types) : null;
-        return types is null
-            ? _session.Run([new NamedTensor("input_ids", ids), new NamedTensor("attention_mask", mask)], _outputNames, cancellationToken)
-            : _session.Run([new NamedTensor("input_ids", ids), new NamedTensor("attention_mask", mask), new NamedTensor("token_type_ids", types)],
-                _outputNames, cancellationToken);
+        var feeds = new List<NamedTensor>(3 + extra.Length) { new("input_ids", ids), new("attention_mask", mask) };
+        if (types is not null)
+        {
+            feeds.Add(new NamedTensor("token_type_ids", types));
+        }
+        feeds.AddRange(extra);
+        return session.Run(CollectionsMarshal.AsSpan(feeds), outputNames, cancellationToken);
     }
 
     private enum Column
@@ -274,7 +410,7 @@ public sealed class ModelRunner
     }
 
     /// <summary>The best <paramref name="k"/> candidate ids of one logits row, best first; ties to the lower id.</summary>
-    private static int[] TopK<T>(ReadOnlySpan<T> row, ReadOnlySpan<int> candidates, int k)
+    private static ScoredFill TopK<T>(ReadOnlySpan<T> row, ReadOnlySpan<int> candidates, int k)
         where T : unmanaged, INumberBase<T>
     {
         k = Math.Min(k, candidates.Length);
@@ -303,7 +439,7 @@ public sealed class ModelRunner
             ids[at] = id;
             count = Math.Min(count + 1, k);
         }
-        return count == k ? ids : ids[..count];
+        return new ScoredFill(count == k ? ids : ids[..count], values[..count].ToArray());
     }
 
     private static int ArgMax<T>(ReadOnlySpan<T> row)

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Riverbed.Inference;
 using Riverbed.Inference.Models;
+using Riverbed.Inference.Onnx;
 using Riverbed.Scoring;
 using Riverbed.Tokenization;
 
@@ -12,11 +13,24 @@ public sealed class ModelSetOptions
     /// <summary>Session options for every model (threads, execution provider, …).</summary>
     public SessionOptions Session { get; init; } = SessionOptions.Default;
 
+    /// <summary>
+    /// Divide this many cores among the sessions (see <see cref="Models.ThreadBudget"/>): each role's sessions get their
+    /// share as intra-op threads, with spinning off when sessions share the cores, in place of
+    /// <see cref="Session"/>'s thread count. Null: every session takes <see cref="Session"/> as it is.
+    /// </summary>
+    public int? ThreadBudgetCores { get; init; }
+
     /// <summary>Sessions opened per role (each gets its own <see cref="ModelRunner"/>); at least 1.</summary>
     public int SessionsPerRole { get; init; } = 1;
 
     /// <summary>An environment to use; null creates one that the set owns and disposes.</summary>
     public InferenceEnvironment? Environment { get; init; }
+
+    /// <summary>
+    /// Rewrite the MLM's graph at load so the vocabulary head runs only at masked positions and returns top-k
+    /// (see <see cref="MaskedPositionHead"/>); off, or where the graph does not allow it, the full logits are read.
+    /// </summary>
+    public bool MaskedPositionHead { get; init; } = true;
 
     /// <summary>Log level of an environment the set creates.</summary>
     public OrtLogLevel LogLevel { get; init; } = OrtLogLevel.Error;
@@ -28,8 +42,9 @@ public sealed class ModelEntry : IDisposable
     private readonly InferenceSession[] _extraSessions;
 
     internal ModelEntry(ModelRole role, ModelFolder folder, Tokenizer tokenizer, ModelRoleInfo info,
-        IReadOnlyList<ModelRunner> runners, InferenceSession[] extraSessions)
+        IReadOnlyList<ModelRunner> runners, InferenceSession[] extraSessions, MaskedHeadRewrite? head)
     {
+        Head = head;
         Role = role;
         Folder = folder;
         Tokenizer = tokenizer;
@@ -49,6 +64,9 @@ public sealed class ModelEntry : IDisposable
 
     /// <summary>One runner per session (<see cref="ModelSetOptions.SessionsPerRole"/>); the first runs the checked folder's session.</summary>
     public IReadOnlyList<ModelRunner> Runners { get; }
+
+    /// <summary>For the MLM: whether its graph was rewritten to a masked-position head, and where or why not.</summary>
+    public MaskedHeadRewrite? Head { get; }
 
     public void Dispose()
     {
@@ -76,8 +94,9 @@ public sealed class ModelSet : IDisposable
     private readonly InferenceEnvironment? _ownedEnvironment;
     private readonly ModelEntry?[] _entries;
 
-    private ModelSet(ModelEntry?[] entries, IReadOnlyList<string> notes, InferenceEnvironment? ownedEnvironment)
+    private ModelSet(ModelEntry?[] entries, IReadOnlyList<string> notes, InferenceEnvironment? ownedEnvironment, string threads)
     {
+        Threads = threads;
         _entries = entries;
         Notes = notes;
         _ownedEnvironment = ownedEnvironment;
@@ -92,6 +111,9 @@ public sealed class ModelSet : IDisposable
     public ModelEntry? Ner => _entries[(int)ModelRole.TokenClassification];
 
     public ModelEntry? this[ModelRole role] => _entries[(int)role];
+
+    /// <summary>How the sessions' threads were set, in words (the thread budget's division, or the fixed count).</summary>
+    public string Threads { get; }
 
     /// <summary>Missing roles and what they skip, and the checked folders' own notes.</summary>
     public IReadOnlyList<string> Notes { get; }
@@ -135,15 +157,29 @@ public sealed class ModelSet : IDisposable
         var environment = options.Environment ?? owned!;
         var entries = new ModelEntry?[4];
         var notes = new List<string>();
+        var sharedCores = folders.Count * options.SessionsPerRole > 1;
+        var budget = options.ThreadBudgetCores is { } cores
+            ? ThreadBudget.Divide(cores, [.. folders.Keys], options.SessionsPerRole)
+            : null;
+        var threads = budget is not null
+            ? ThreadBudget.Describe(budget, options.ThreadBudgetCores!.Value, sharedCores)
+            : options.Session.IntraOpThreads == 0
+                ? "ONNX Runtime's default threads per session"
+                : $"{options.Session.IntraOpThreads} thread(s) per session";
         try
         {
             foreach (var role in Enum.GetValues<ModelRole>())
             {
                 if (folders.TryGetValue(role, out var path))
                 {
-                    var entry = OpenRole(environment, role, path, options);
+                    var session = budget is not null ? ThreadBudget.Apply(options.Session, budget[role], sharedCores) : options.Session;
+                    var entry = OpenRole(environment, role, path, options, session);
                     entries[(int)role] = entry;
                     notes.AddRange(entry.Folder.Notes.Select(n => $"{role.Name()}: {n}"));
+                    if (entry.Head is { Applied: false } head)
+                    {
+                        notes.Add($"{role.Name()}: {head.Description}");
+                    }
                 }
             }
             if (entries[(int)ModelRole.MaskedLm] is null)
@@ -166,7 +202,7 @@ public sealed class ModelSet : IDisposable
             {
                 notes.Add("a ner model but no rtd model: entities are found only to be scored by the rtd model, so the ner model is unused");
             }
-            var set = new ModelSet(entries, notes, owned);
+            var set = new ModelSet(entries, notes, owned, threads);
             faults?.Attach(set);
             return set;
         }
@@ -181,7 +217,8 @@ public sealed class ModelSet : IDisposable
         }
     }
 
-    private static ModelEntry OpenRole(InferenceEnvironment environment, ModelRole role, string path, ModelSetOptions options)
+    private static ModelEntry OpenRole(InferenceEnvironment environment, ModelRole role, string path, ModelSetOptions options,
+        SessionOptions sessionOptions)
     {
         var full = Path.GetFullPath(path);
         var tokenizerPath = Path.Combine(full, ModelFolder.TokenizerFileName);
@@ -195,7 +232,7 @@ public sealed class ModelSet : IDisposable
         {
             Role = role,
             TokenizerVocabularySize = tokenizer?.VocabularySize,
-            Session = options.Session,
+            Session = sessionOptions,
         });
         var sessions = new List<InferenceSession>();
         try
@@ -211,14 +248,27 @@ public sealed class ModelSet : IDisposable
             var maxLength = MaxSequenceLength(folder, full);
             var info = new ModelRoleInfo(tokenizer, maxLength, folder.Contract.Labels);
             var padId = tokenizer.PadTokenId ?? (int?)folder.Config.PadTokenId ?? 0;
-            var runners = new List<ModelRunner> { new(folder.Session, folder.Contract, role, padId, maxLength) };
-            for (var i = 1; i < options.SessionsPerRole; i++)
+            var head = role == ModelRole.MaskedLm && options.MaskedPositionHead ? PlanMaskedHead(folder, tokenizer) : null;
+            var runners = new List<ModelRunner>();
+            for (var i = 0; i < options.SessionsPerRole; i++)
             {
-                var session = InferenceSession.Create(environment, folder.ModelPath, options.Session);
-                sessions.Add(session);
+                if (head?.Model is { } rewritten)
+                {
+                    // The full graph stays open once, shared, for requests with another candidate set than the head's mask.
+                    var masked = InferenceSession.Create(environment, folder.ModelPath, rewritten, sessionOptions);
+                    sessions.Add(masked);
+                    runners.Add(new ModelRunner(folder.Session, folder.Contract, role, padId, maxLength,
+                        new MaskedHeadSession(masked, WholeWordVocabulary.For(tokenizer))));
+                    continue;
+                }
+                var session = i == 0 ? folder.Session : InferenceSession.Create(environment, folder.ModelPath, sessionOptions);
+                if (i > 0)
+                {
+                    sessions.Add(session);
+                }
                 runners.Add(new ModelRunner(session, folder.Contract, role, padId, maxLength));
             }
-            return new ModelEntry(role, folder, tokenizer, info, runners, [.. sessions]);
+            return new ModelEntry(role, folder, tokenizer, info, runners, [.. sessions], head);
         }
         catch
         {
@@ -228,6 +278,30 @@ public sealed class ModelSet : IDisposable
             }
             folder.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// The masked-position head for an MLM folder: its graph rewritten with the tokenizer's whole-word set as the mask,
+    /// or the reason the full logits are read instead.
+    /// </summary>
+    public static MaskedHeadRewrite PlanMaskedHead(ModelFolder folder, Tokenizer tokenizer)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        var contract = folder.Contract;
+        if (contract.ModelVocabularySize is not { } vocabulary || vocabulary > int.MaxValue)
+        {
+            return MaskedPositionHead.NotApplied("the model's vocabulary size is unknown");
+        }
+        try
+        {
+            return MaskedPositionHead.Rewrite(File.ReadAllBytes(folder.ModelPath), contract.LogitsName, contract.LogitsType, (int)vocabulary,
+                WholeWordVocabulary.For(tokenizer).Ids);
+        }
+        catch (InvalidDataException error)
+        {
+            return MaskedPositionHead.NotApplied($"the graph could not be read for the rewrite ({error.Message})");
         }
     }
 
