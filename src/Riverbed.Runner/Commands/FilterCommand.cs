@@ -36,7 +36,7 @@ internal static class FilterCommand
             var clock = Stopwatch.StartNew();
             var source = Path.GetFullPath(parse.GetValue(scored)!);
             var target = Path.GetFullPath(parse.GetValue(output)!);
-            if (IsInside(target, source) || IsInside(source, target))
+            if (ResolvedPaths.IsSameOrInside(target, source) || ResolvedPaths.IsSameOrInside(source, target))
             {
                 throw new RiverbedException($"the output folder {target} and the scored folder {source} must not contain one another");
             }
@@ -118,8 +118,4 @@ internal static class FilterCommand
         });
         return command;
     }
-
-    private static bool IsInside(string path, string folder) =>
-        (Path.TrimEndingDirectorySeparator(path) + Path.DirectorySeparatorChar).StartsWith(
-            Path.TrimEndingDirectorySeparator(folder) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
 }

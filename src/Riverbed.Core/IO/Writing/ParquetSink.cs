@@ -163,7 +163,7 @@ internal sealed class ParquetSink : IRowSink
         var reserved = new HashSet<string>(_columns.Select(column => column.Name).Append(RowColumn).Append(RouteColumn), StringComparer.OrdinalIgnoreCase);
         if (_input.Format == InputFormat.Parquet)
         {
-            var info = new FileInfo(_input.Path);
+            var info = new FileInfo(_input.ResolvedPath);
             if (!info.Exists || info.Length != _input.Size || info.LastWriteTimeUtc != _input.LastWriteUtc)
             {
                 throw new ShardWriteException($"{_input.DisplayPath} changed while it was being converted; run again");

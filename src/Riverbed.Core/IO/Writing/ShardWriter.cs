@@ -61,6 +61,9 @@ public sealed class ShardWriter : IDisposable
             throw new ShardWriteException($"{input.DisplayPath}: the output shard would overwrite the input; choose another output folder");
         }
         layout.CreateFolderFor(layout.ManifestPath);
+        // A lock or owner file that is a link would be opened (and the owner note written) wherever it points.
+        RemoveLink(layout.LockPath);
+        RemoveLink(OwnerPath(layout));
         FileStream shardLock;
         try
         {
@@ -121,6 +124,15 @@ public sealed class ShardWriter : IDisposable
     }
 
     private static string OwnerPath(ShardLayout layout) => layout.LockPath + ".owner";
+
+    /// <summary>Deletes <paramref name="path"/> when it is a symbolic link (the link only, never what it points to).</summary>
+    private static void RemoveLink(string path)
+    {
+        if (new FileInfo(path).LinkTarget is not null)
+        {
+            File.Delete(path);
+        }
+    }
 
     /// <summary>Adds an example's row. <paramref name="extraValues"/> follow <see cref="ShardWriterOptions.ExtraColumns"/>.</summary>
     public void WriteRow(Example example, ReadOnlySpan<ColumnValue> extraValues = default, RowDecision? decision = null)
@@ -276,6 +288,7 @@ public sealed class ShardWriter : IDisposable
         {
             Shard = Layout.BaseName,
             InputPath = _input.Path,
+            InputResolvedPath = _input.ResolvedPath,
             InputBytes = _input.Size,
             InputLastWriteUtc = _input.LastWriteUtc,
             ConfigHash = _options.ConfigHash,
