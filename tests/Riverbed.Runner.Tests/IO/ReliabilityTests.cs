@@ -109,6 +109,143 @@ public sealed class ReliabilityTests
         Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"({new FileInfo(blob).Length:N0} bytes, a link to {blob})"), inspect.StandardOutput, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_record_nested_deeper_than_64_but_within_max_depth_is_scored_into_parquet_and_filtered_and_one_past_the_limit_is_rejected()
+    {
+        using var scratch = new ScratchFolder("rel-depth");
+        var inputs = scratch.File("in");
+        Directory.CreateDirectory(inputs);
+        File.WriteAllLines(Path.Combine(inputs, "deep.jsonl"),
+        [
+            """{"instruction":"What is a river?","output":"A river is a natural stream of water flowing to the sea."}""",
+            $$"""{"instruction":"Describe a lake.","output":"A lake is a large body of still water.","meta":{{Nested(100)}}}""",
+            $$"""{"instruction":"Describe a pond.","output":"A pond is a small body of still water.","meta":{{Nested(128)}}}""",
+            $$"""{"instruction":"Describe a sea.","output":"A sea is a large body of salt water.","meta":{{Nested(129)}}}""",
+        ]);
+        var output = scratch.File("out");
+        var score = Cli.Run(["score", inputs, "--models", PipelineModels.Demo, "--output", output]);
+        Assert.True(score.ExitCode == ExitCodes.Success, score.ToString());
+        Assert.DoesNotContain("   at ", score.AllOutput, StringComparison.Ordinal);
+        var manifest = ReadManifest(output, "deep");
+        Assert.Equal(4, manifest.GetProperty("rows_in").GetInt64());
+        Assert.Equal(3, manifest.GetProperty("rows_out").GetInt64());
+        Assert.Equal(1, manifest.GetProperty("rejects_by_kind").GetProperty("too_deep").GetInt64());
+        AssertCountsReconcile(output);
+
+        var convert = Cli.Run("convert", inputs, "--output", scratch.File("converted"));
+        Assert.True(convert.ExitCode == ExitCodes.Success, convert.ToString());
+        AssertCountsReconcile(scratch.File("converted"));
+        var filter = Cli.Run("filter", output, "--output", scratch.File("filtered"), "--format", "jsonl");
+        Assert.True(filter.ExitCode == ExitCodes.Success, filter.ToString());
+
+        var tooHigh = Cli.Run("convert", inputs, "--output", scratch.File("never"), "--max-depth", "1001");
+        Assert.True(tooHigh.ExitCode != ExitCodes.Success, tooHigh.ToString());
+        Assert.Contains("--max-depth must be between 1 and 1000", tooHigh.StandardError, StringComparison.Ordinal);
+    }
+
+    /// <summary>A JSON value nesting objects <paramref name="depth"/> levels deep (the record around it adds one more).</summary>
+    private static string Nested(int depth) => string.Concat(Enumerable.Repeat("{\"a\":", depth - 1)) + "1" + new string('}', depth - 1);
+
+    [Fact]
+    public void A_full_disk_fails_only_the_shard_it_hits_names_it_and_a_rerun_after_freeing_space_matches_a_clean_run()
+    {
+        using var scratch = new ScratchFolder("rel-diskfull");
+        var inputs = scratch.File("in");
+        Directory.CreateDirectory(inputs);
+        var lines = File.ReadLines(PipelineModels.Jokes).Take(52).ToList();
+        int[] rows = [3, 3, 40, 3, 3];
+        for (int i = 0, taken = 0; i < rows.Length; taken += rows[i], i++)
+        {
+            File.WriteAllLines(Path.Combine(inputs, string.Create(CultureInfo.InvariantCulture, $"part-{i}.jsonl")), lines.Skip(taken).Take(rows[i]));
+        }
+        var reference = scratch.File("reference");
+        var clean = Cli.Run(Score(inputs, reference));
+        Assert.True(clean.ExitCode == ExitCodes.Success, clean.ToString());
+
+        // A filesystem with room for every small shard (and the run's own files) but not for the big one: filled for
+        // real where the test may mount one, else the same ENOSPC raised by the test hook at the big shard's commit.
+        var output = scratch.File("out");
+        Directory.CreateDirectory(output);
+        const long Page = 4096;
+        long Pages(string path) => (new FileInfo(path).Length + Page - 1) / Page * Page;
+        var small = Directory.EnumerateFiles(reference, "*", SearchOption.AllDirectories)
+            .Where(path => !Path.GetFileName(path).StartsWith("part-2.", StringComparison.Ordinal)).Sum(Pages);
+        var big = new FileInfo(Path.Combine(reference, "part-2.jsonl")).Length;
+        var size = small + (8 * Page) + (big / 2);
+        var mounted = Mount(output, size);
+        try
+        {
+            var environment = mounted ? null : new Dictionary<string, string?> { ["RIVERBED_FAULT_DISK_FULL"] = "part-2" };
+            var full = Cli.Run(Score(inputs, output), environment: environment);
+            Assert.True(full.ExitCode == ExitCodes.PartialFailure, $"mounted: {mounted}, {size} bytes\n{full}");
+            Assert.Contains("riverbed: the disk is full: 1 shard(s) failed: " + Path.Combine(inputs, "part-2.jsonl"), full.StandardError, StringComparison.Ordinal);
+            Assert.Contains("No space left on device", full.StandardError, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", full.AllOutput, StringComparison.Ordinal);
+            foreach (var shard in new[] { 0, 1, 3, 4 })
+            {
+                Assert.True(File.Exists(Path.Combine(output, string.Create(CultureInfo.InvariantCulture, $"part-{shard}.manifest.json"))), full.ToString());
+            }
+            Assert.False(File.Exists(Path.Combine(output, "part-2.manifest.json")));
+            Assert.False(File.Exists(Path.Combine(output, "part-2.jsonl")));
+            Assert.Empty(Directory.EnumerateFiles(output, "*.tmp", SearchOption.AllDirectories));
+            Assert.Empty(Directory.EnumerateFiles(output, "*.owner", SearchOption.AllDirectories));
+            Assert.Contains("the disk is full", File.ReadAllText(Path.Combine(output, ".riverbed", "failed", "part-2.json")), StringComparison.Ordinal);
+            var status = Cli.Run("status", output);
+            Assert.Contains(status.StandardOutput.Split('\n'), line => line.Contains("failed", StringComparison.Ordinal)
+                && line.Contains("part-2.jsonl", StringComparison.Ordinal) && line.Contains("the disk is full", StringComparison.Ordinal));
+
+            if (mounted)
+            {
+                Assert.True(Command("mount", "-o", "remount,size=64m", output), "could not grow the test filesystem");
+            }
+            var rerun = Cli.Run(Score(inputs, output));
+            Assert.True(rerun.ExitCode == ExitCodes.Success, rerun.ToString());
+            Assert.Equal(4, rerun.StandardOutput.Split('\n').Count(line => line.Contains("skipped, already complete", StringComparison.Ordinal)));
+            Assert.Equal(DataFiles(reference), DataFiles(output));
+            Assert.False(Directory.Exists(Path.Combine(output, ".riverbed", "failed")) && Directory.EnumerateFiles(Path.Combine(output, ".riverbed", "failed")).Any());
+            AssertCountsReconcile(output);
+        }
+        finally
+        {
+            if (mounted)
+            {
+                Command("umount", output);
+            }
+        }
+    }
+
+    /// <summary>SHA-256 of every shard's data, rejects, failures and stats file, and of stats.json.</summary>
+    private static Dictionary<string, string> DataFiles(string folder) =>
+        Directory.EnumerateFiles(folder)
+            .Where(path => Path.GetFileName(path) == "stats.json"
+                || (Path.GetFileName(path).StartsWith("part-", StringComparison.Ordinal) && !path.EndsWith(".manifest.json", StringComparison.Ordinal)))
+            .ToDictionary(path => Path.GetFileName(path), ScoredOutput.Sha256, StringComparer.Ordinal);
+
+    /// <summary>Mounts a tmpfs of <paramref name="bytes"/> on <paramref name="folder"/>; false where this user may not.</summary>
+    private static bool Mount(string folder, long bytes) =>
+        OperatingSystem.IsLinux() && Command("mount", "-t", "tmpfs", "-o", string.Create(CultureInfo.InvariantCulture, $"size={bytes}"), "tmpfs", folder);
+
+    private static bool Command(string program, params string[] arguments)
+    {
+        try
+        {
+            var info = new System.Diagnostics.ProcessStartInfo(program) { RedirectStandardError = true, RedirectStandardOutput = true };
+            foreach (var argument in arguments)
+            {
+                info.ArgumentList.Add(argument);
+            }
+            using var process = System.Diagnostics.Process.Start(info)!;
+            process.StandardOutput.ReadToEnd();
+            process.StandardError.ReadToEnd();
+            process.WaitForExit();
+            return process.ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Writes <paramref name="shards"/> JSON Lines shards of OIG joke dialogues named part-0, part-1, ….</summary>
     internal static string WriteJokes(string folder, int shards, int rows)
     {

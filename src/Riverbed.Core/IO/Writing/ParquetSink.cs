@@ -102,7 +102,7 @@ internal sealed class ParquetSink : IRowSink
             _records.Write(example.Row);
             _records.Write(record.Length);
             _records.Write(record);
-            using var document = JsonDocument.Parse(example.Record);
+            using var document = JsonDocument.Parse(example.Record, ReaderLimits.ValidatedRecord);
             _shape!.Observe(document.RootElement);
         }
     }
@@ -212,7 +212,7 @@ internal sealed class ParquetSink : IRowSink
                 cancellationToken.ThrowIfCancellationRequested();
                 var rowIndex = reader.ReadInt64();
                 var bytes = reader.ReadBytes(reader.ReadInt32());
-                using var document = JsonDocument.Parse(bytes);
+                using var document = JsonDocument.Parse(bytes, ReaderLimits.ValidatedRecord);
                 var root = document.RootElement;
                 var row = chunk.NextRow();
                 DuckDbVectorWriter.Set(chunk.Vector(0), row, rowIndex);
