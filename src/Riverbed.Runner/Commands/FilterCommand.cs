@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Riverbed.IO;
 using Riverbed.Pipeline;
 using Riverbed.Scoring;
+using Riverbed.Sharding;
 
 namespace Riverbed.Runner.Commands;
 
@@ -10,6 +11,9 @@ namespace Riverbed.Runner.Commands;
 /// <c>riverbed filter</c>: re-decides a scored output folder from its saved score columns, without any model, and writes
 /// kept/ and removed/&lt;score&gt;/ shards with the new decisions, per-shard manifests and stats, stats.json and run.json.
 /// With no --threshold it reproduces the scored run's decisions; thresholds given replace those of the same score.
+/// A scored run with shards that are not complete (never committed, failed, killed, or no longer matching their manifest)
+/// is refused, since the filtered dataset would silently lack their rows; --allow-incomplete filters the complete shards
+/// and names every shard it left out, and why.
 /// </summary>
 internal static class FilterCommand
 {
@@ -26,9 +30,13 @@ internal static class FilterCommand
         combine.AcceptOnlyFromAmong("any", "all");
         var format = new Option<string?>("--format") { Description = "Output shard format (default: the scored run's)" };
         format.AcceptOnlyFromAmong("parquet", "jsonl");
+        var allowIncomplete = new Option<bool>("--allow-incomplete")
+        {
+            Description = "Filter the complete shards of a scored run that has incomplete ones (failed, killed, never run), naming each shard left out",
+        };
         var command = new Command("filter", "Re-decide scored shards from their saved scores (no models run) and write kept/ and removed/<score>/.")
         {
-            scored, output, thresholds, combine, format,
+            scored, output, thresholds, combine, format, allowIncomplete,
         };
         CommandAction.Set(command, async (parse, cancellationToken) =>
         {
@@ -46,6 +54,13 @@ internal static class FilterCommand
                 throw new RiverbedException($"{source} has no run.json: filter reads a folder written by riverbed score");
             }
             var configuration = RunConfiguration.Load(runJson);
+            var leftOut = IncompleteShards(source);
+            if (leftOut.Count > 0 && !parse.GetValue(allowIncomplete))
+            {
+                throw new RiverbedException(
+                    $"{leftOut.Count} shard(s) of the scored run in {source} are not complete, so the filtered dataset would lack their rows: " +
+                    $"{string.Join("; ", leftOut)}. Finish the run (run the same riverbed score command again), or pass --allow-incomplete to filter the complete shards only");
+            }
             var overrides = (parse.GetValue(thresholds) ?? []).Select(ScoreThreshold.Parse).ToList();
             ThresholdCombination? combination = parse.GetValue(combine) switch
             {
@@ -67,6 +82,10 @@ internal static class FilterCommand
             };
             var shards = ScoredShardFilter.Find(source, configuration.Hash);
             var display = new RunDisplay();
+            foreach (var shard in leftOut)
+            {
+                await Console.Error.WriteLineAsync($"riverbed: left out (--allow-incomplete): {shard}").ConfigureAwait(false);
+            }
             display.Line($"riverbed filter: {shards.Count} scored shard(s) in {source} -> {target}; policy {policy} (scored with {configuration.Policy})");
             var results = await ScoredShardFilter.RunAsync(shards, options, display.Shard, cancellationToken).ConfigureAwait(false);
 
@@ -117,5 +136,22 @@ internal static class FilterCommand
             return ExitCodes.Success;
         });
         return command;
+    }
+
+    /// <summary>
+    /// The shards of the scored job (its record lists every one) whose scored output is not complete, each with the
+    /// reason status gives. A shard whose input has since changed or gone keeps its committed output: it is not left out.
+    /// </summary>
+    private static List<string> IncompleteShards(string scoredFolder)
+    {
+        if (JobRecord.TryLoad(scoredFolder) is null)
+        {
+            return [];
+        }
+        return JobStatus.Scan(scoredFolder).Shards
+            .Where(shard => shard.Progress is ShardProgress.Pending or ShardProgress.Failed
+                || (shard.Progress == ShardProgress.Stale && shard.Cause is not (ShardCause.InputChanged or ShardCause.InputMissing)))
+            .Select(shard => $"{shard.Shard.Name} ({shard.Progress.ToString().ToLowerInvariant()}: {shard.Reason})")
+            .ToList();
     }
 }

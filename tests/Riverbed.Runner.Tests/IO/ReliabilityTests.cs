@@ -246,6 +246,74 @@ public sealed class ReliabilityTests
         }
     }
 
+    [Fact]
+    public void A_stray_closer_inside_one_array_element_costs_that_element_only_and_the_thousand_after_it_are_kept()
+    {
+        using var scratch = new ScratchFolder("rel-array");
+        var inputs = scratch.File("in");
+        Directory.CreateDirectory(inputs);
+        static string Record(int i) => string.Create(CultureInfo.InvariantCulture, $$"""{"instruction":"question {{i}}","output":"answer {{i}}"}""");
+        var good = Enumerable.Range(0, 1000).Select(Record).ToList();
+        // One line per element, and minified: a ']' where '}' belongs, and a ']' with no opener before the real '}'.
+        File.WriteAllText(Path.Combine(inputs, "lines.json"),
+            "[\n" + string.Join(",\n", good.Take(3).Append("""{"instruction":"broken","output":"x"]""").Concat(good.Skip(3))) + "\n]\n");
+        File.WriteAllText(Path.Combine(inputs, "minified.json"),
+            "[" + string.Join(",", good.Take(10).Append("""{"instruction":"broken","output":[1]]}""").Concat(good.Skip(10))) + "]");
+        // An unclosed string, one element per line: it costs its own element; the file is not called truncated.
+        File.WriteAllText(Path.Combine(inputs, "unclosed.json"),
+            "[\n" + string.Join(",\n", good.Take(2).Append("""{"instruction":"never closed,"output":"y"}""").Concat(good.Skip(2).Take(5))) + "\n]\n");
+        // An unclosed string at the end of a minified array: what can be kept is kept, and the message says what happened.
+        File.WriteAllText(Path.Combine(inputs, "unclosed-end.json"), "[" + string.Join(",", good.Take(4)) + """,{"instruction":"open]""");
+
+        var output = scratch.File("out");
+        var convert = Cli.Run("convert", inputs, "--output", output, "--format", "jsonl");
+        Assert.True(convert.ExitCode == ExitCodes.Success, convert.ToString());
+        AssertCountsReconcile(output);
+        foreach (var (name, rowsIn, rowsOut) in new[] { ("lines", 1001L, 1000L), ("minified", 1001L, 1000L), ("unclosed", 8L, 7L), ("unclosed-end", 5L, 4L) })
+        {
+            var manifest = ReadManifest(output, name);
+            Assert.True(rowsIn == manifest.GetProperty("rows_in").GetInt64() && rowsOut == manifest.GetProperty("rows_out").GetInt64(),
+                $"{name}: {manifest}\n{convert}");
+        }
+        var kept = File.ReadLines(Path.Combine(output, "lines.jsonl")).Select(line => JsonDocument.Parse(line).RootElement.GetProperty("instruction").GetString()).ToList();
+        Assert.Equal(Enumerable.Range(0, 1000).Select(i => string.Create(CultureInfo.InvariantCulture, $"question {i}")), kept);
+        var rejects = Directory.EnumerateFiles(output, "*.rejects.jsonl").SelectMany(File.ReadLines)
+            .Select(line => JsonDocument.Parse(line).RootElement.GetProperty("message").GetString()!).ToList();
+        Assert.Equal(4, rejects.Count);
+        Assert.DoesNotContain(rejects, message => message.Contains("truncated", StringComparison.Ordinal));
+        Assert.Contains(rejects, message => message.Contains("that opens at byte", StringComparison.Ordinal) && message.Contains("is never closed", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Filter_refuses_a_scored_run_with_failed_or_uncommitted_shards_and_with_allow_incomplete_names_what_it_left_out()
+    {
+        using var scratch = new ScratchFolder("rel-filter");
+        var inputs = WriteJokes(scratch.File("in"), shards: 3, rows: 3);
+        File.AppendAllText(Path.Combine(inputs, "part-1.jsonl"), "not json at all\n");
+        var output = scratch.File("out");
+        var score = Cli.Run(Score(inputs, output, "--max-rejects", "0"));
+        Assert.True(score.ExitCode == ExitCodes.PartialFailure, score.ToString());
+        // A shard killed before its manifest was written: its data file may be there, but it was never committed.
+        File.Delete(Path.Combine(output, "part-2.manifest.json"));
+
+        var refused = Cli.Run("filter", output, "--output", scratch.File("filtered"), "--format", "jsonl");
+        Assert.True(refused.ExitCode == ExitCodes.Failure, refused.ToString());
+        Assert.Contains("2 shard(s) of the scored run", refused.StandardError, StringComparison.Ordinal);
+        Assert.Contains("part-1.jsonl (failed: last attempt failed: ", refused.StandardError, StringComparison.Ordinal);
+        Assert.Contains("part-2.jsonl (pending: no manifest", refused.StandardError, StringComparison.Ordinal);
+        Assert.Contains("--allow-incomplete", refused.StandardError, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(scratch.File("filtered")) && Directory.EnumerateFiles(scratch.File("filtered"), "*", SearchOption.AllDirectories).Any());
+
+        var partial = Cli.Run("filter", output, "--output", scratch.File("filtered"), "--format", "jsonl", "--allow-incomplete");
+        Assert.True(partial.ExitCode == ExitCodes.Success, partial.ToString());
+        Assert.Contains("riverbed: left out (--allow-incomplete): part-1.jsonl (failed:", partial.StandardError, StringComparison.Ordinal);
+        Assert.Contains("riverbed: left out (--allow-incomplete): part-2.jsonl (pending:", partial.StandardError, StringComparison.Ordinal);
+        AssertCountsReconcile(scratch.File("filtered"));
+        var filtered = Directory.EnumerateFiles(scratch.File("filtered"), "*.manifest.json", SearchOption.AllDirectories)
+            .Sum(path => JsonDocument.Parse(File.ReadAllBytes(path)).RootElement.GetProperty("rows_in").GetInt64());
+        Assert.Equal(3, filtered);
+    }
+
     /// <summary>Writes <paramref name="shards"/> JSON Lines shards of OIG joke dialogues named part-0, part-1, ….</summary>
     internal static string WriteJokes(string folder, int shards, int rows)
     {
