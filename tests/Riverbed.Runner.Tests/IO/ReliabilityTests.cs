@@ -314,6 +314,81 @@ public sealed class ReliabilityTests
         Assert.Equal(3, filtered);
     }
 
+    [Fact]
+    public void A_model_output_that_is_not_finite_fails_its_row_with_the_reason_and_counts_against_max_failures()
+    {
+        using var scratch = new ScratchFolder("rel-nan");
+        // The demo models, with the NLI model's embedding of "zebra" set to NaN (as corrupt weights or an fp16
+        // overflow give): every NLI request holding that word yields NaN logits, every other request stays finite.
+        var models = scratch.File("models");
+        foreach (var file in Directory.EnumerateFiles(PipelineModels.Demo, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(models, Path.GetRelativePath(PipelineModels.Demo, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+        PoisonEmbedding(Path.Combine(models, "nli"), "zebra");
+        var inputs = scratch.File("in");
+        Directory.CreateDirectory(inputs);
+        File.WriteAllLines(Path.Combine(inputs, "animals.jsonl"),
+        [
+            """{"instruction":"Describe a horse.","output":"A horse is a large animal. People ride horses on farms."}""",
+            """{"instruction":"Describe a zebra.","output":"A zebra is a striped animal. The zebra lives in Africa."}""",
+            """{"instruction":"Describe a cat.","output":"A cat is a small animal. Cats like to sleep in the sun."}""",
+        ]);
+
+        var output = scratch.File("out");
+        var run = Cli.Run(["score", inputs, "--models", models, "--output", output, "--format", "jsonl"]);
+        Assert.True(run.ExitCode == ExitCodes.Success, run.ToString());
+        var manifest = ReadManifest(output, "animals");
+        Assert.Equal(1, manifest.GetProperty("rows_failed").GetInt64());
+        Assert.Equal(2, manifest.GetProperty("rows_out").GetInt64());
+        AssertCountsReconcile(output);
+        var failure = JsonDocument.Parse(File.ReadLines(Path.Combine(output, "animals.failures.jsonl")).Single()).RootElement;
+        Assert.Equal("non_finite_output", failure.GetProperty("kind").GetString());
+        Assert.Contains("not finite (NaN or infinity", failure.GetProperty("message").GetString(), StringComparison.Ordinal);
+        var rows = File.ReadAllText(Path.Combine(output, "animals.jsonl"));
+        Assert.DoesNotContain("NaN", rows, StringComparison.Ordinal);
+        Assert.DoesNotContain("zebra", rows, StringComparison.Ordinal);
+
+        var strict = Cli.Run(["score", inputs, "--models", models, "--output", scratch.File("strict"), "--format", "jsonl", "--max-failures", "0"]);
+        Assert.True(strict.ExitCode == ExitCodes.PartialFailure, strict.ToString());
+        Assert.Contains("exceed the failure budget", strict.StandardError, StringComparison.Ordinal);
+        Assert.Contains("non_finite_output", strict.StandardError, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Sets the word-embedding row of <paramref name="word"/> to NaN in a generated float32 BERT model.onnx: the
+    /// initializer's raw bytes are the only protobuf field 9 (raw_data) of exactly vocabulary × hidden × 4 bytes.
+    /// </summary>
+    private static void PoisonEmbedding(string modelFolder, string word)
+    {
+        using var config = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(modelFolder, "config.json")));
+        var vocabulary = config.RootElement.GetProperty("vocab_size").GetInt32();
+        var hidden = config.RootElement.GetProperty("hidden_size").GetInt32();
+        using var tokenizer = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(modelFolder, "tokenizer.json")));
+        var id = tokenizer.RootElement.GetProperty("model").GetProperty("vocab").GetProperty(word).GetInt32();
+        var path = Path.Combine(modelFolder, "model.onnx");
+        var bytes = File.ReadAllBytes(path);
+        var header = new List<byte> { 0x4A };
+        for (var length = (ulong)vocabulary * (ulong)hidden * 4; ; length >>= 7)
+        {
+            header.Add((byte)(length < 0x80 ? length : (length & 0x7F) | 0x80));
+            if (length < 0x80)
+            {
+                break;
+            }
+        }
+        var at = bytes.AsSpan().IndexOf(header.ToArray());
+        Assert.True(at >= 0 && bytes.AsSpan(at + 1).IndexOf(header.ToArray()) < 0, "the word embeddings were not found exactly once");
+        var row = at + header.Count + (id * hidden * 4);
+        for (var i = 0; i < hidden; i++)
+        {
+            BitConverter.TryWriteBytes(bytes.AsSpan(row + (i * 4), 4), float.NaN);
+        }
+        File.WriteAllBytes(path, bytes);
+    }
+
     /// <summary>Writes <paramref name="shards"/> JSON Lines shards of OIG joke dialogues named part-0, part-1, ….</summary>
     internal static string WriteJokes(string folder, int shards, int rows)
     {

@@ -80,6 +80,7 @@ public sealed class ModelRunner
                     $"the candidate vocabulary has {request.Candidates.VocabularySize} ids but the model's logits cover {vocabulary}"), nameof(requests));
             }
         }
+        var nonFinite = false;
         for (var r = 0; r < requests.Count; r++)
         {
             var request = requests[r];
@@ -88,11 +89,12 @@ public sealed class ModelRunner
             {
                 var offset = (((long)r * length) + request.MaskedPositions[m]) * vocabulary;
                 predictions[m] = new MaskPrediction(logits.ElementType == TensorElementType.Float16
-                    ? TopK(logits.GetData<Half>().Slice(checked((int)offset), vocabulary), request.Candidates.Ids, request.TopK)
-                    : TopK(logits.GetData<float>().Slice(checked((int)offset), vocabulary), request.Candidates.Ids, request.TopK));
+                    ? TopK(logits.GetData<Half>().Slice(checked((int)offset), vocabulary), request.Candidates.Ids, request.TopK, ref nonFinite)
+                    : TopK(logits.GetData<float>().Slice(checked((int)offset), vocabulary), request.Candidates.Ids, request.TopK, ref nonFinite));
             }
             results[r] = predictions;
         }
+        RequireFinite(!nonFinite);
         return results;
     }
 
@@ -113,6 +115,7 @@ public sealed class ModelRunner
         for (var r = 0; r < inputs.Count; r++)
         {
             var row = logits.AsSpan(r * 3, 3);
+            RequireFinite(float.IsFinite(row[0]) && float.IsFinite(row[1]) && float.IsFinite(row[2]));
             var max = MathF.Max(row[0], MathF.Max(row[1], row[2]));
             var sum = 0f;
             for (var i = 0; i < 3; i++)
@@ -141,6 +144,7 @@ public sealed class ModelRunner
         {
             // [B,T] and [B,T,1] share one flat layout.
             results[r] = Widen(output, r * length, inputs[r].Length);
+            RequireFinite(AllFinite(results[r]));
         }
         return results;
     }
@@ -274,7 +278,7 @@ public sealed class ModelRunner
     }
 
     /// <summary>The best <paramref name="k"/> candidate ids of one logits row, best first; ties to the lower id.</summary>
-    private static int[] TopK<T>(ReadOnlySpan<T> row, ReadOnlySpan<int> candidates, int k)
+    private static int[] TopK<T>(ReadOnlySpan<T> row, ReadOnlySpan<int> candidates, int k, ref bool nonFinite)
         where T : unmanaged, INumberBase<T>
     {
         k = Math.Min(k, candidates.Length);
@@ -284,7 +288,12 @@ public sealed class ModelRunner
         foreach (var id in candidates)
         {
             var value = float.CreateTruncating(row[id]);
-            if (float.IsNaN(value) || (count == k && value <= values[count - 1]))
+            if (!float.IsFinite(value))
+            {
+                nonFinite = true;
+                continue;
+            }
+            if (count == k && value <= values[count - 1])
             {
                 continue;
             }
@@ -304,6 +313,30 @@ public sealed class ModelRunner
             count = Math.Min(count + 1, k);
         }
         return count == k ? ids : ids[..count];
+    }
+
+    /// <summary>
+    /// A NaN or infinite output (corrupt weights, an fp16 overflow) is no score: the batch fails, and the batcher's
+    /// halving isolates the request that caused it, which becomes a failed row with that reason.
+    /// </summary>
+    private void RequireFinite(bool finite)
+    {
+        if (!finite)
+        {
+            throw new NonFiniteOutputException(Role.Name());
+        }
+    }
+
+    private static bool AllFinite(float[] values)
+    {
+        foreach (var value in values)
+        {
+            if (!float.IsFinite(value))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static int ArgMax<T>(ReadOnlySpan<T> row)
