@@ -389,6 +389,34 @@ public sealed class ReliabilityTests
         File.WriteAllBytes(path, bytes);
     }
 
+    [Fact]
+    public void Numbers_a_double_would_round_reach_parquet_exactly_and_come_back_with_every_digit()
+    {
+        using var scratch = new ScratchFolder("rel-numbers");
+        var inputs = scratch.File("in");
+        Directory.CreateDirectory(inputs);
+        File.WriteAllLines(Path.Combine(inputs, "numbers.jsonl"),
+        [
+            """{"instruction":"a","output":"b","huge":123456789012345678901234567890,"mixed":9007199254740993,"fine":1,"digits":0.1}""",
+            """{"instruction":"c","output":"d","huge":1,"mixed":0.5,"fine":0.25,"digits":0.12345678901234567890123}""",
+        ]);
+        var parquet = scratch.File("parquet");
+        var first = Cli.Run("convert", inputs, "--output", parquet);
+        Assert.True(first.ExitCode == ExitCodes.Success, first.ToString());
+        AssertCountsReconcile(parquet);
+        var back = scratch.File("back");
+        var second = Cli.Run("convert", Path.Combine(parquet, "numbers.parquet"), "--output", back, "--format", "jsonl");
+        Assert.True(second.ExitCode == ExitCodes.Success, second.ToString());
+        AssertCountsReconcile(back);
+        var rows = File.ReadAllLines(Path.Combine(back, "numbers.jsonl"));
+        Assert.Contains("123456789012345678901234567890", rows[0], StringComparison.Ordinal);
+        Assert.Contains("9007199254740993", rows[0], StringComparison.Ordinal);
+        Assert.Contains("0.12345678901234567890123", rows[1], StringComparison.Ordinal);
+        // Numbers a double holds exactly stay numbers.
+        Assert.Equal(0.25, JsonDocument.Parse(rows[1]).RootElement.GetProperty("fine").GetDouble());
+        Assert.Equal(0.1, JsonDocument.Parse(rows[0]).RootElement.GetProperty("digits").GetDouble());
+    }
+
     /// <summary>Writes <paramref name="shards"/> JSON Lines shards of OIG joke dialogues named part-0, part-1, ….</summary>
     internal static string WriteJokes(string folder, int shards, int rows)
     {
