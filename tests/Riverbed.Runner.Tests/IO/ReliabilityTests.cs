@@ -417,6 +417,63 @@ public sealed class ReliabilityTests
         Assert.Equal(0.1, JsonDocument.Parse(rows[0]).RootElement.GetProperty("digits").GetDouble());
     }
 
+    [Fact]
+    public void A_zero_byte_gzip_fails_its_shard_naming_it_while_the_other_shards_commit()
+    {
+        using var scratch = new ScratchFolder("rel-zero-gz");
+        var inputs = scratch.File("in");
+        Directory.CreateDirectory(inputs);
+        File.WriteAllLines(Path.Combine(inputs, "good.jsonl"), ["""{"instruction":"a","output":"b"}"""]);
+        File.WriteAllBytes(Path.Combine(inputs, "zero.jsonl.gz"), []);
+        var output = scratch.File("out");
+        var convert = Cli.Run("convert", inputs, "--output", output, "--format", "jsonl");
+        Assert.True(convert.ExitCode != ExitCodes.Success, convert.ToString());
+        Assert.Contains("zero.jsonl.gz", convert.AllOutput, StringComparison.Ordinal);
+        Assert.Contains("0 bytes, so it is not gzip", convert.AllOutput, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(output, "zero.manifest.json")));
+        AssertCountsReconcile(output);
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void A_read_only_output_folder_is_named_as_such_not_as_a_lock_held_by_another_process()
+    {
+        using var scratch = new ScratchFolder("rel-readonly");
+        var inputs = WriteJokes(scratch.File("in"), shards: 1, rows: 2);
+        var output = scratch.File("out");
+        Directory.CreateDirectory(output);
+        // A read-only filesystem refuses even root; where the test may not mount one, the permission bits do the same
+        // for an ordinary user.
+        var mounted = Mount(output, 1 << 20) && Command("mount", "-o", "remount,ro", output);
+        if (!mounted)
+        {
+            File.SetUnixFileMode(output, UnixFileMode.UserRead | UnixFileMode.UserExecute);
+        }
+        try
+        {
+            var convert = Cli.Run("convert", inputs, "--output", output, "--format", "jsonl");
+            Assert.True(convert.ExitCode != ExitCodes.Success, convert.ToString());
+            Assert.Contains("cannot be written", convert.AllOutput, StringComparison.Ordinal);
+            Assert.DoesNotContain("another process", convert.AllOutput, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", convert.AllOutput, StringComparison.Ordinal);
+            var score = Cli.Run(Score(inputs, output));
+            Assert.True(score.ExitCode == ExitCodes.Failure, score.ToString());
+            Assert.Contains("cannot be written", score.StandardError, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", score.AllOutput, StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (mounted)
+            {
+                Command("umount", output);
+            }
+            else
+            {
+                File.SetUnixFileMode(output, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+        }
+    }
+
     /// <summary>Writes <paramref name="shards"/> JSON Lines shards of OIG joke dialogues named part-0, part-1, ….</summary>
     internal static string WriteJokes(string folder, int shards, int rows)
     {
