@@ -1,12 +1,14 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
+using Riverbed.IO;
 using Riverbed.Sharding;
 
 namespace Riverbed.Runner;
 
 /// <summary>
 /// The one place command actions turn outcomes into exit codes: a <see cref="RiverbedException"/> is a clean,
-/// user-facing error; cancellation is an interruption; anything else is a bug, printed with its stack trace.
+/// user-facing error; cancellation is an interruption; a full disk or a read-only output is named as such; anything else is
+/// a bug, named in one line (what failed and where), with its stack trace in a log file rather than on the terminal.
 /// SIGINT (Ctrl+C) and SIGTERM cancel the action's token (since .NET 10 the runtime installs no SIGTERM handler, so
 /// without this a scheduler's SIGTERM would kill the process mid-write); the action then stops cleanly and exits with
 /// <see cref="ExitCodes.Interrupted"/>. A second signal ends the process at once.
@@ -51,12 +53,42 @@ internal static class CommandAction
             await Console.Error.WriteLineAsync($"riverbed: error: {error.Message}").ConfigureAwait(false);
             return ExitCodes.Failure;
         }
+        catch (Exception error) when (WriteErrors.IsDiskFull(error) || WriteErrors.IsReadOnly(error))
+        {
+            await Console.Error.WriteLineAsync($"riverbed: error: {WriteErrors.Describe(error, "writing the run's files")}").ConfigureAwait(false);
+            return ExitCodes.Failure;
+        }
 #pragma warning disable CA1031 // The last line of defence: report the bug and exit non-zero rather than crash.
         catch (Exception error)
 #pragma warning restore CA1031
         {
-            await Console.Error.WriteLineAsync($"riverbed: internal error: {error}").ConfigureAwait(false);
+            var where = error.TargetSite is { } site ? $" in {site.DeclaringType?.Name}.{site.Name}" : string.Empty;
+            var log = WriteErrorLog(error);
+            await Console.Error.WriteLineAsync(
+                $"riverbed: internal error: {error.GetType().Name}{where}: {error.Message} ({(log is null ? "the details could not be logged" : $"details in {log}")}); please report it").ConfigureAwait(false);
             return ExitCodes.Failure;
+        }
+    }
+
+    /// <summary>
+    /// The stack trace of an internal error goes to a log file (never to the terminal): RIVERBED_LOG_DIR when set, else
+    /// riverbed/ under the temporary folder. Returns its path, or null when even that cannot be written.
+    /// </summary>
+    private static string? WriteErrorLog(Exception error)
+    {
+        try
+        {
+            var folder = Environment.GetEnvironmentVariable("RIVERBED_LOG_DIR") is { Length: > 0 } configured
+                ? configured
+                : Path.Combine(Path.GetTempPath(), "riverbed");
+            Directory.CreateDirectory(folder);
+            var path = Path.Combine(folder, FormattableString.Invariant($"internal-error-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Environment.ProcessId}.log"));
+            File.WriteAllText(path, FormattableString.Invariant($"riverbed {string.Join(' ', Environment.GetCommandLineArgs().Skip(1))}\n{DateTime.UtcNow:O}\n{error}\n"));
+            return path;
+        }
+        catch (Exception logging) when (logging is IOException or UnauthorizedAccessException)
+        {
+            return null;
         }
     }
 

@@ -28,7 +28,10 @@ internal sealed record ScoreJobResult(ScoreRunResult Run, ScoreStatistics Total,
         }
         if (failed.Count > 0)
         {
-            message = failures + "Fix them and run again (complete shards are skipped)";
+            var diskFull = Run.Shards.Any(s => s.Status == ShardRunStatus.Failed && s.Message.Contains(WriteErrors.DiskFullPhrase, StringComparison.Ordinal));
+            message = diskFull
+                ? $"{WriteErrors.DiskFullPhrase}: {failures}Free space and run the same command again (complete shards are skipped)"
+                : failures + "Fix them and run again (complete shards are skipped)";
             return ExitCodes.PartialFailure;
         }
         message = null;
@@ -203,13 +206,21 @@ internal static class ScoreJob
         {
             return; // Another worker is writing it, or it was never started: nothing to record.
         }
-        if (result.Status == ShardRunStatus.Failed)
+        try
         {
-            FailureMarker.Write(output, baseName, result.Message, rank);
+            if (result.Status == ShardRunStatus.Failed)
+            {
+                FailureMarker.Write(output, baseName, result.Message, rank);
+            }
+            else
+            {
+                FailureMarker.Clear(output, baseName);
+            }
         }
-        else
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
         {
-            FailureMarker.Clear(output, baseName);
+            // The marker only explains; a full disk must not turn one failed shard into a failed run.
+            Console.Error.WriteLine($"riverbed: {WriteErrors.Describe(error, $"the failure marker of {result.Input.DisplayPath} could not be written")}");
         }
     }
 

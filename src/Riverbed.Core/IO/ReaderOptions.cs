@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace Riverbed.IO;
 
 /// <summary>Limits that keep one bad or hostile record from exhausting memory or the stack.</summary>
@@ -5,6 +7,17 @@ public sealed class ReaderLimits
 {
     /// <summary>Longest line (JSON Lines) or element (JSON array) read, in bytes; longer ones are rejected as line_too_long.</summary>
     public int MaxLineBytes { get; init; } = 16 * 1024 * 1024;
+
+    /// <summary>
+    /// The highest --max-depth accepted. Every later step that parses or writes a record again (the writers, filter)
+    /// uses <see cref="ValidatedRecord"/>, whose limit is this ceiling, so a record the reader accepted can never be
+    /// refused (or crash the job) downstream: the depth limit is enforced once, where the record is read. 1000 is
+    /// System.Text.Json's writer limit, and shallow enough for the recursive walks over a record.
+    /// </summary>
+    public const int DepthCeiling = 1000;
+
+    /// <summary>Options for parsing a record that already passed the reader's limits (never refuses one of them).</summary>
+    public static JsonDocumentOptions ValidatedRecord => new() { MaxDepth = DepthCeiling };
 
     /// <summary>Deepest nesting of objects and arrays in a record; deeper records are rejected as too_deep.</summary>
     public int MaxDepth { get; init; } = 128;
@@ -24,9 +37,9 @@ public sealed class ReaderLimits
         {
             throw new RiverbedException($"--max-line-bytes must be at least 2 (got {MaxLineBytes})");
         }
-        if (MaxDepth is < 1 or > 100_000)
+        if (MaxDepth is < 1 or > DepthCeiling)
         {
-            throw new RiverbedException($"--max-depth must be between 1 and 100000 (got {MaxDepth})");
+            throw new RiverbedException($"--max-depth must be between 1 and {DepthCeiling} (got {MaxDepth})");
         }
         if (MaxDecompressedBytes < 1)
         {

@@ -16,6 +16,9 @@ public sealed class ModelRequestFailedException : RiverbedException
     /// <summary>The failure kind of a request the runtime refused alone for any other reason (a shape, a value…).</summary>
     public const string RuntimeError = "inference_error";
 
+    /// <summary>The failure kind of a request whose model output was NaN or infinite even alone.</summary>
+    public const string NonFiniteOutput = "non_finite_output";
+
     public ModelRequestFailedException()
     {
     }
@@ -34,7 +37,12 @@ public sealed class ModelRequestFailedException : RiverbedException
         : base(string.Create(CultureInfo.InvariantCulture,
             $"the {role} model failed on a request of {tokens} tokens run alone ({attempts} attempt{(attempts == 1 ? "" : "s")}): {error.Message}"), error)
     {
-        Kind = error is OrtException { IsAllocationFailure: true } ? OutOfMemory : RuntimeError;
+        Kind = error switch
+        {
+            OrtException { IsAllocationFailure: true } => OutOfMemory,
+            NonFiniteOutputException => NonFiniteOutput,
+            _ => RuntimeError,
+        };
         Role = role;
         Tokens = tokens;
     }
@@ -67,6 +75,28 @@ public sealed class InferenceFaultException : RiverbedException
     }
 
     public InferenceFaultException(string message, Exception? innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>
+/// A model produced NaN or infinity for a batch (corrupt weights, or an fp16 overflow). The batcher treats it like a
+/// runtime error a request may have caused: it halves the batch down to the request, which fails with
+/// <see cref="ModelRequestFailedException.NonFiniteOutput"/>; the other requests keep their finite answers.
+/// </summary>
+public sealed class NonFiniteOutputException : RiverbedException
+{
+    public NonFiniteOutputException()
+    {
+    }
+
+    public NonFiniteOutputException(string role)
+        : base($"the {role} model's output is not finite (NaN or infinity: corrupt weights or an fp16 overflow); a non-finite output is never kept as a score")
+    {
+    }
+
+    public NonFiniteOutputException(string message, Exception? innerException)
         : base(message, innerException)
     {
     }

@@ -220,7 +220,7 @@ internal sealed class RoleBatcher<TRequest, TResult> : IRoleBatcher
                 _failuresInARow[session] = 0;
                 return;
             }
-            if (error is not (OrtException or ArgumentException))
+            if (error is not (OrtException or ArgumentException or NonFiniteOutputException))
             {
                 foreach (var pending in batch)
                 {

@@ -206,7 +206,7 @@ public static class ScoredShardFilter
     /// <summary>The four score columns of a scored row (null when absent or null).</summary>
     public static Dictionary<string, double?> SavedScores(Example example, ShardInput input)
     {
-        using var document = JsonDocument.Parse(example.Record);
+        using var document = JsonDocument.Parse(example.Record, ReaderLimits.ValidatedRecord);
         var root = document.RootElement;
         var scores = new Dictionary<string, double?>(StringComparer.Ordinal);
         foreach (var name in ScoreNames.All)

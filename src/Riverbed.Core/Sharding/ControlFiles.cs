@@ -14,11 +14,17 @@ public static class ControlFiles
 {
     public const string FolderName = ".riverbed";
 
-    public static string Folder(string outputFolder) => Path.Combine(Path.GetFullPath(outputFolder), FolderName);
+    /// <summary>
+    /// The control folder. A <c>.riverbed</c> that is a symbolic link leading out of the output folder is refused: every
+    /// control file would otherwise be written (and replaced) wherever the link points.
+    /// </summary>
+    public static string Folder(string outputFolder) =>
+        ResolvedPaths.CheckStaysInside(outputFolder, Path.Combine(Path.GetFullPath(outputFolder), FolderName));
 
-    /// <summary>A path under the control folder; <paramref name="relative"/> is checked like an output name.</summary>
+    /// <summary>A path under the control folder; <paramref name="relative"/> is checked like an output name, and no link on the way may leave the output folder.</summary>
     public static string PathOf(string outputFolder, string relative) =>
-        Path.Combine(Folder(outputFolder), ShardLayout.CheckRelativeName(relative).Replace('/', Path.DirectorySeparatorChar));
+        ResolvedPaths.CheckStaysInside(outputFolder,
+            Path.Combine(Folder(outputFolder), ShardLayout.CheckRelativeName(relative).Replace('/', Path.DirectorySeparatorChar)));
 
     /// <summary>Writes <paramref name="path"/> atomically, replacing what was there.</summary>
     internal static void Replace(string path, string text) => Replace(path, Encoding.UTF8.GetBytes(text));

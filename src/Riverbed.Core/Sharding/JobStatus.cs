@@ -143,6 +143,9 @@ public sealed class JobStatus
                     string.Create(CultureInfo.InvariantCulture,
                         $"input changed since the commit ({input.DisplayPath}: {state.Manifest.InputBytes:N0} → {input.Size:N0} bytes, modified {input.LastWriteUtc:u})"),
                     rank, state.Manifest, null),
+            _ when !state.Manifest.InputIsSameFile(input) =>
+                new ShardReport(shard, ShardProgress.Stale, ShardCause.InputChanged,
+                    $"input changed since the commit ({input.DisplayPath} now leads to {input.ResolvedPath}, not {state.Manifest.InputResolvedPath})", rank, state.Manifest, null),
             _ => new ShardReport(shard, ShardProgress.Stale, ShardCause.HashMismatch, $"hash mismatch: {state.Reason}", rank, state.Manifest, null),
         };
     }

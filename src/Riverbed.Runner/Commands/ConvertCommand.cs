@@ -46,14 +46,7 @@ internal static class ConvertCommand
                 OnBadRecord = parse.GetValue(onBadRecord) == "fail" ? BadRecordPolicy.Fail : BadRecordPolicy.Quarantine,
                 MaxRejects = parse.GetValue(maxRejects) is { } budget ? RejectBudget.Parse(budget) : RejectBudget.Unlimited,
             };
-            var outputRoot = Path.TrimEndingDirectorySeparator(Path.GetFullPath(options.OutputFolder)) + Path.DirectorySeparatorChar;
-            foreach (var spec in parse.GetValue(dataset.Inputs) ?? [])
-            {
-                if (Directory.Exists(spec) && outputRoot.StartsWith(Path.TrimEndingDirectorySeparator(Path.GetFullPath(spec)) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
-                {
-                    throw new RiverbedException($"the output folder {outputRoot} is inside the input folder {spec}; a rerun would read the outputs as inputs. Choose an output folder outside it");
-                }
-            }
+            ScoreCommand.CheckOutsideInputs(options.OutputFolder, parse.GetValue(dataset.Inputs) ?? []);
             var inputs = dataset.ResolveInputs(parse);
             Console.Out.WriteLine($"riverbed convert: {inputs.Count} shard(s) -> {Path.GetFullPath(options.OutputFolder)} ({(options.Format == OutputFormat.Parquet ? "parquet" : "jsonl")}, config {options.ConfigHash()})");
             var outcomes = await ShardConverter.RunAsync(inputs, options, outcome => Print(outcome, options), cancellationToken).ConfigureAwait(false);

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Riverbed.IO;
 using Riverbed.Pipeline;
 using Riverbed.Scoring;
+using Riverbed.Sharding;
 
 namespace Riverbed.Runner.Commands;
 
@@ -11,6 +12,9 @@ namespace Riverbed.Runner.Commands;
 /// kept/ and removed/&lt;score&gt;/ shards with the new decisions, per-shard manifests and stats, stats.json and run.json.
 /// With no --threshold it reproduces the scored run's decisions; thresholds given replace those of the same score
 /// (<c>name=off</c> removes one), and <c>--combine</c> may name a subset of scores.
+/// A scored run with shards that are not complete (never committed, failed, killed, or no longer matching their manifest)
+/// is refused, since the filtered dataset would silently lack their rows; --allow-incomplete filters the complete shards
+/// and names every shard it left out, and why.
 /// </summary>
 internal static class FilterCommand
 {
@@ -26,9 +30,13 @@ internal static class FilterCommand
         };
         var format = new Option<string?>("--format") { Description = "Output shard format (default: the scored run's)" };
         format.AcceptOnlyFromAmong("parquet", "jsonl");
+        var allowIncomplete = new Option<bool>("--allow-incomplete")
+        {
+            Description = "Filter the complete shards of a scored run that has incomplete ones (failed, killed, never run), naming each shard left out",
+        };
         var command = new Command("filter", "Re-decide scored shards from their saved scores (no models run) and write kept/ and removed/<score>/.")
         {
-            scored, output, format, calibration,
+            scored, output, format, calibration, allowIncomplete,
         };
         decisions.AddTo(command);
         CommandAction.Set(command, async (parse, cancellationToken) =>
@@ -37,7 +45,7 @@ internal static class FilterCommand
             var clock = Stopwatch.StartNew();
             var source = Path.GetFullPath(parse.GetValue(scored)!);
             var target = Path.GetFullPath(parse.GetValue(output)!);
-            if (IsInside(target, source) || IsInside(source, target))
+            if (ResolvedPaths.IsSameOrInside(target, source) || ResolvedPaths.IsSameOrInside(source, target))
             {
                 throw new RiverbedException($"the output folder {target} and the scored folder {source} must not contain one another");
             }
@@ -47,6 +55,13 @@ internal static class FilterCommand
                 throw new RiverbedException($"{source} has no run.json: filter reads a folder written by riverbed score");
             }
             var configuration = RunConfiguration.Load(runJson);
+            var leftOut = IncompleteShards(source);
+            if (leftOut.Count > 0 && !parse.GetValue(allowIncomplete))
+            {
+                throw new RiverbedException(
+                    $"{leftOut.Count} shard(s) of the scored run in {source} are not complete, so the filtered dataset would lack their rows: " +
+                    $"{string.Join("; ", leftOut)}. Finish the run (run the same riverbed score command again), or pass --allow-incomplete to filter the complete shards only");
+            }
             var basePolicy = configuration.Policy;
             string? calibrated = null;
             if (parse.GetValue(calibration) is { } calibrationFile)
@@ -70,6 +85,10 @@ internal static class FilterCommand
             };
             var shards = ScoredShardFilter.Find(source, configuration.Hash);
             var display = new RunDisplay();
+            foreach (var shard in leftOut)
+            {
+                await Console.Error.WriteLineAsync($"riverbed: left out (--allow-incomplete): {shard}").ConfigureAwait(false);
+            }
             display.Line($"riverbed filter: {shards.Count} scored shard(s) in {source} -> {target}; policy {policy} (scored with {configuration.Policy}{calibrated})");
             var results = await ScoredShardFilter.RunAsync(shards, options, display.Shard, cancellationToken).ConfigureAwait(false);
 
@@ -135,7 +154,20 @@ internal static class FilterCommand
         }
     }
 
-    private static bool IsInside(string path, string folder) =>
-        (Path.TrimEndingDirectorySeparator(path) + Path.DirectorySeparatorChar).StartsWith(
-            Path.TrimEndingDirectorySeparator(folder) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+    /// <summary>
+    /// The shards of the scored job (its record lists every one) whose scored output is not complete, each with the
+    /// reason status gives. A shard whose input has since changed or gone keeps its committed output: it is not left out.
+    /// </summary>
+    private static List<string> IncompleteShards(string scoredFolder)
+    {
+        if (JobRecord.TryLoad(scoredFolder) is null)
+        {
+            return [];
+        }
+        return JobStatus.Scan(scoredFolder).Shards
+            .Where(shard => shard.Progress is ShardProgress.Pending or ShardProgress.Failed
+                || (shard.Progress == ShardProgress.Stale && shard.Cause is not (ShardCause.InputChanged or ShardCause.InputMissing)))
+            .Select(shard => $"{shard.Shard.Name} ({shard.Progress.ToString().ToLowerInvariant()}: {shard.Reason})")
+            .ToList();
+    }
 }

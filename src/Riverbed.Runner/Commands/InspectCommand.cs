@@ -107,7 +107,8 @@ internal static class InspectCommand
 
         public void Print(TextWriter output)
         {
-            output.WriteLine($"== {Input.DisplayPath} ({Number(Input.Size)} bytes)");
+            var link = string.Equals(Input.ResolvedPath, Input.Path, StringComparison.Ordinal) ? string.Empty : $", a link to {Input.ResolvedPath}";
+            output.WriteLine($"== {Input.DisplayPath} ({Number(Input.Size)} bytes{link})");
             if (Error is not null)
             {
                 output.WriteLine($"  error: {Error}");

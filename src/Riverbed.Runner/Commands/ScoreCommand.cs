@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Riverbed.IO;
 
 namespace Riverbed.Runner.Commands;
 
@@ -41,16 +42,10 @@ internal static class ScoreCommand
         return command;
     }
 
-    /// <summary>An output folder inside an input folder would be read as input by the next run.</summary>
-    internal static void CheckOutsideInputs(string output, IEnumerable<string> inputSpecs)
-    {
-        var outputRoot = Path.TrimEndingDirectorySeparator(Path.GetFullPath(output)) + Path.DirectorySeparatorChar;
-        foreach (var spec in inputSpecs)
-        {
-            if (Directory.Exists(spec) && outputRoot.StartsWith(Path.TrimEndingDirectorySeparator(Path.GetFullPath(spec)) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
-            {
-                throw new RiverbedException($"the output folder {outputRoot} is inside the input folder {spec}; a rerun would read the outputs as inputs. Choose an output folder outside it");
-            }
-        }
-    }
+    /// <summary>
+    /// An output folder inside (or, through a link, equal to) an input folder would be read as input by the next run, or
+    /// overwrite the inputs; paths are compared resolved.
+    /// </summary>
+    internal static void CheckOutsideInputs(string output, IEnumerable<string> inputSpecs) =>
+        ResolvedPaths.CheckOutputApartFromInputs(output, inputSpecs);
 }

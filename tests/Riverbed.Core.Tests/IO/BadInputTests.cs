@@ -176,16 +176,24 @@ public sealed class BadInputTests
     }
 
     [Fact]
-    public void Empty_and_zero_byte_gzip_files_have_no_records()
+    public void An_empty_gzip_file_has_no_records_but_a_zero_byte_one_fails_the_shard()
     {
         using var scratch = new ScratchFolder("empty");
-        WriteGzip(scratch.File("empty.jsonl.gz"), string.Empty);
-        File.WriteAllBytes(scratch.File("zero.jsonl.gz"), []);
-        foreach (var name in new[] { "empty.jsonl.gz", "zero.jsonl.gz" })
+        // What `gzip` makes of no data: a header, an empty final deflate block, CRC-32 0 and length 0 (20 bytes).
+        File.WriteAllBytes(scratch.File("empty.jsonl.gz"), [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        using (var reader = ShardReader.Open(ShardInput.FromFile(scratch.File("empty.jsonl.gz"))))
         {
-            using var reader = ShardReader.Open(ShardInput.FromFile(scratch.File(name)));
             Assert.Empty(reader.ReadRecords());
         }
+        var zero = scratch.File("zero.jsonl.gz");
+        File.WriteAllBytes(zero, []);
+        var error = Assert.Throws<ShardReadException>(() =>
+        {
+            using var reader = ShardReader.Open(ShardInput.FromFile(zero));
+            return reader.ReadRecords().Count();
+        });
+        Assert.Contains(zero, error.Message, StringComparison.Ordinal);
+        Assert.Contains("0 bytes, so it is not gzip", error.Message, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -16,9 +16,10 @@ public enum InputFormat
 /// <summary>One input file (a shard): where it is, what it is, and the name its outputs are derived from.</summary>
 public sealed class ShardInput
 {
-    private ShardInput(string path, string displayPath, string name, InputFormat format, bool gzip, long size, DateTime lastWriteUtc)
+    private ShardInput(string path, string resolvedPath, string displayPath, string name, InputFormat format, bool gzip, long size, DateTime lastWriteUtc)
     {
         Path = path;
+        ResolvedPath = resolvedPath;
         DisplayPath = displayPath;
         Name = name;
         Format = format;
@@ -29,6 +30,12 @@ public sealed class ShardInput
 
     /// <summary>Absolute path.</summary>
     public string Path { get; }
+
+    /// <summary>
+    /// The file the data is in: <see cref="Path"/> with every symbolic link followed (HuggingFace cache snapshots are
+    /// links into a blob store). The fingerprint (size, modification time) is this file's, never a link's.
+    /// </summary>
+    public string ResolvedPath { get; }
 
     /// <summary>The path as the user wrote it (or as found under the folder or glob they wrote): used in messages.</summary>
     public string DisplayPath { get; }
@@ -55,7 +62,10 @@ public sealed class ShardInput
     {
         var full = System.IO.Path.GetFullPath(path);
         var info = new FileInfo(full);
-        if (!info.Exists)
+        var resolved = ResolvedPaths.Resolve(full);
+        // Classified by the name the user sees (a cache blob's name is a hash), measured by the file the data is in.
+        var data = new FileInfo(resolved);
+        if (!info.Exists || !data.Exists)
         {
             throw new InputException(Directory.Exists(full)
                 ? $"{displayPath ?? path} is a folder; name it as an input to read every dataset file inside it"
@@ -66,7 +76,7 @@ public sealed class ShardInput
             throw new InputException(
                 $"{displayPath ?? path}: unsupported file type; Riverbed reads .jsonl, .jsonl.gz, .ndjson, .json, .json.gz and .parquet files");
         }
-        return new ShardInput(full, displayPath ?? path, name ?? info.Name, format, gzip, info.Length, info.LastWriteTimeUtc);
+        return new ShardInput(full, resolved, displayPath ?? path, name ?? info.Name, format, gzip, data.Length, data.LastWriteTimeUtc);
     }
 
     /// <summary>Recognizes dataset files by extension (case-insensitive).</summary>

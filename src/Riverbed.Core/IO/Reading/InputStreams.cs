@@ -34,7 +34,14 @@ internal sealed class VerifiedGzipStream : Stream
     {
         _file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
         _limit = limit;
-        _empty = _file.Length == 0;
+        if (_file.Length == 0)
+        {
+            // Even a gzip of nothing has a header and a trailer: zero bytes is a download or copy that never wrote, and
+            // committing it as an empty shard would hide that.
+            _file.Dispose();
+            throw new InvalidDataException("the file is 0 bytes, so it is not gzip (a gzip of no data is still 20 bytes): was it cut off before anything was written?");
+        }
+        _empty = false;
         if (!_empty)
         {
             if (_file.Length < 18)

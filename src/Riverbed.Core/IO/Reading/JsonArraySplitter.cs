@@ -13,6 +13,9 @@ internal enum ElementProblem
     /// <summary>The file ends inside the element.</summary>
     Truncated,
 
+    /// <summary>The file ends inside a string of the element (<see cref="ArrayElement.StringStart"/> says where it opened).</summary>
+    UnclosedString,
+
     /// <summary>The file ends after an element without the array's closing ']'.</summary>
     NotClosed,
 
@@ -23,8 +26,9 @@ internal enum ElementProblem
 /// <summary>One element from <see cref="JsonArraySplitter"/>; the bytes are valid until the next call.</summary>
 internal readonly ref struct ArrayElement
 {
-    public ArrayElement(ReadOnlySpan<byte> bytes, long line, long byteOffset, long length, bool tooLong, ElementProblem problem)
+    public ArrayElement(ReadOnlySpan<byte> bytes, long line, long byteOffset, long length, bool tooLong, ElementProblem problem, long stringStart = -1)
     {
+        StringStart = stringStart;
         Bytes = bytes;
         Line = line;
         ByteOffset = byteOffset;
@@ -45,6 +49,9 @@ internal readonly ref struct ArrayElement
     public bool TooLong { get; }
 
     public ElementProblem Problem { get; }
+
+    /// <summary>For <see cref="ElementProblem.UnclosedString"/>: the byte offset of the string's opening quote.</summary>
+    public long StringStart { get; }
 }
 
 /// <summary>
@@ -52,13 +59,17 @@ internal readonly ref struct ArrayElement
 /// and bracket nesting to find each element's bytes, which are then validated and parsed one by one like JSON Lines.
 /// A malformed element therefore costs one reject, not the rest of the file; an element over the size limit is skipped
 /// to its end keeping only its first bytes. A closing bracket of the wrong kind closes up to its matching opener, so a
-/// missing ']' or '}' inside one element does not swallow the elements after it.
+/// missing ']' or '}' inside one element does not swallow the elements after it; a closer with no opener at all in the
+/// element marks it broken and ends its nesting, so it ends at the next comma (a stray ']' there is part of the broken
+/// element, not the array's end, unless only whitespace follows it). A raw newline cannot be inside a JSON string, so
+/// it ends an unclosed string (the element is broken); after that, a line that starts with '{' or '[' at the element's
+/// top level starts the next element. A broken element costs one reject, and recovery resumes at the next element.
 /// </summary>
 internal sealed class JsonArraySplitter
 {
     private const int TooLongHeadBytes = 64 * 1024;
-    private static readonly SearchValues<byte> Structural = SearchValues.Create("\"{}[],"u8);
-    private static readonly SearchValues<byte> StringSpecial = SearchValues.Create("\"\\"u8);
+    private static readonly SearchValues<byte> Structural = SearchValues.Create("\"{}[],\n"u8);
+    private static readonly SearchValues<byte> StringSpecial = SearchValues.Create("\"\\\n"u8);
 
     private readonly Stream _stream;
     private readonly int _maxElementBytes;
@@ -157,6 +168,13 @@ internal sealed class JsonArraySplitter
         var inString = false;
         var escaped = false;
         var problem = ElementProblem.None;
+        // Recovery state (absolute offsets): where the open string began, the last stray ']' at depth 0 of a broken
+        // element, and where the current line's content began after a newline.
+        var stringStart = -1L;
+        var broken = false;
+        var stringBroken = false;
+        var strayCloser = -1L;
+        var lineStart = -1L;
         while (true)
         {
             if (!_skipping && _pos - _elementStart > _maxElementBytes)
@@ -166,7 +184,19 @@ internal sealed class JsonArraySplitter
             }
             if (_pos == _end && !Fill())
             {
-                if (depth > 0 || inString)
+                if (inString)
+                {
+                    problem = ElementProblem.UnclosedString;
+                    _finished = true;
+                }
+                else if (broken && strayCloser >= 0 && !_skipping
+                    && _buffer.AsSpan((int)(strayCloser + 1 - _bufferOffset), (int)(_bufferOffset + _pos - strayCloser - 1)).IndexOfAnyExcept(" \t\r\n"u8) < 0)
+                {
+                    // The stray ']' was the array's end after all: the broken element ends before it.
+                    _pos = (int)(strayCloser - _bufferOffset);
+                    _finished = true;
+                }
+                else if (depth > 0)
                 {
                     problem = ElementProblem.Truncated;
                     _finished = true;
@@ -194,6 +224,13 @@ internal sealed class JsonArraySplitter
                 }
                 else
                 {
+                    if (_buffer[_pos] == (byte)'\n')
+                    {
+                        // A string cannot span lines: it was left unclosed. The element is broken; reading resumes here.
+                        broken = true;
+                        stringBroken = true;
+                        lineStart = _bufferOffset + _pos + 1;
+                    }
                     inString = false;
                 }
                 _pos++;
@@ -207,20 +244,48 @@ internal sealed class JsonArraySplitter
             }
             _pos += next;
             var b = _buffer[_pos];
-            if (depth == 0 && (b == (byte)',' || b == (byte)']'))
+            if (b == (byte)'\n')
+            {
+                lineStart = _bufferOffset + _pos + 1;
+                _pos++;
+                continue;
+            }
+            if (stringBroken && !_skipping && depth <= 1 && b is (byte)'{' or (byte)'[' && lineStart >= 0
+                && _buffer.AsSpan((int)(lineStart - _bufferOffset), (int)(_bufferOffset + _pos - lineStart)).IndexOfAnyExcept(" \t\r"u8) < 0)
+            {
+                // After an unclosed string, a line opening a record at the top level is the next element.
+                break;
+            }
+            lineStart = -1;
+            if (depth == 0 && b == (byte)',')
             {
                 break;
+            }
+            if (depth == 0 && b == (byte)']')
+            {
+                if (!broken)
+                {
+                    break;
+                }
+                // In a broken element a ']' at depth 0 is stray unless nothing but whitespace follows (checked at the end).
+                strayCloser = _bufferOffset + _pos;
+                _pos++;
+                continue;
             }
             switch (b)
             {
                 case (byte)'"':
                     inString = true;
+                    stringStart = _bufferOffset + _pos;
                     break;
                 case (byte)'{' or (byte)'[':
                     Push(ref depth, b);
                     break;
                 case (byte)'}' or (byte)']':
-                    Close(ref depth, b == (byte)'}' ? (byte)'{' : (byte)'[');
+                    if (!Close(ref depth, b == (byte)'}' ? (byte)'{' : (byte)'['))
+                    {
+                        broken = true;
+                    }
                     break;
             }
             _pos++;
@@ -241,7 +306,7 @@ internal sealed class JsonArraySplitter
         _elementStart = -1;
         var tooLong = _skipping;
         _skipping = false;
-        return new ArrayElement(bytes, line, offset, length, tooLong, problem);
+        return new ArrayElement(bytes, line, offset, length, tooLong, problem, problem == ElementProblem.UnclosedString ? stringStart : -1);
     }
 
     private void Push(ref int depth, byte opener)
@@ -253,17 +318,24 @@ internal sealed class JsonArraySplitter
         _brackets[depth++] = opener;
     }
 
-    /// <summary>Closes up to the nearest matching opener; a closer with no opener at all is left for the parser to reject.</summary>
-    private void Close(ref int depth, byte opener)
+    /// <summary>
+    /// Closes up to the nearest matching opener (false when it skipped other openers: a mismatch). A closer with no
+    /// opener at all ends the element's nesting: its record cannot be repaired, and waiting for an opener that never
+    /// came would swallow every later element.
+    /// </summary>
+    private bool Close(ref int depth, byte opener)
     {
         for (var level = depth - 1; level >= 0; level--)
         {
             if (_brackets[level] == opener)
             {
+                var matched = level == depth - 1;
                 depth = level;
-                return;
+                return matched;
             }
         }
+        depth = 0;
+        return false;
     }
 
     private bool AfterArray(out ArrayElement element)

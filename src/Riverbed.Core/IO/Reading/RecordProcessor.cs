@@ -25,7 +25,7 @@ internal sealed class RecordProcessor
         _options = options;
         _validator = new JsonRecordValidator(options.Limits.MaxDepth);
         _documentOptions = new JsonDocumentOptions { MaxDepth = options.Limits.MaxDepth, AllowDuplicateProperties = false };
-        _trustedOptions = new JsonDocumentOptions { MaxDepth = 1000 };
+        _trustedOptions = ReaderLimits.ValidatedRecord;
         if (SchemaDetector.Forced(options.Schema) is var (schema, detection))
         {
             _schema = schema;

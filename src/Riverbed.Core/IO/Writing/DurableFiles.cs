@@ -107,6 +107,22 @@ internal static class FaultInjection
 
     private static readonly string? Phase = Environment.GetEnvironmentVariable(EnvironmentVariable);
 
+    /// <summary>
+    /// Test-only: when RIVERBED_FAULT_DISK_FULL names a shard (its base name), committing it fails as a full disk does
+    /// (ENOSPC), for machines where a test cannot mount a small filesystem to fill for real.
+    /// </summary>
+    public const string DiskFullVariable = "RIVERBED_FAULT_DISK_FULL";
+
+    private static readonly string? DiskFullShard = Environment.GetEnvironmentVariable(DiskFullVariable);
+
+    public static void DiskFullAt(string shardBaseName)
+    {
+        if (DiskFullShard is not null && string.Equals(DiskFullShard, shardBaseName, StringComparison.Ordinal))
+        {
+            throw new IOException("No space left on device (injected by " + DiskFullVariable + ")", 28);
+        }
+    }
+
     public static void At(string phase)
     {
         if (Phase is not null && string.Equals(Phase, phase, StringComparison.Ordinal))

@@ -183,7 +183,7 @@ internal sealed class JsonLinesSink : IRowSink
     /// <summary>Re-serializes the record without top-level keys named like Riverbed's columns (rerunning over an output).</summary>
     private byte[] WithoutRiverbedKeys(ReadOnlySpan<byte> record)
     {
-        using var document = JsonDocument.Parse(record.ToArray());
+        using var document = JsonDocument.Parse(record.ToArray(), ReaderLimits.ValidatedRecord);
         var buffer = new ArrayBufferWriter<byte>(record.Length);
         using (var writer = new Utf8JsonWriter(buffer, Options))
         {

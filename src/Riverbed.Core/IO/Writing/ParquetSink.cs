@@ -103,7 +103,7 @@ internal sealed class ParquetSink : IRowSink
             _records.Write(example.Row);
             _records.Write(record.Length);
             _records.Write(record);
-            using var document = JsonDocument.Parse(example.Record);
+            using var document = JsonDocument.Parse(example.Record, ReaderLimits.ValidatedRecord);
             _shape!.Observe(document.RootElement);
         }
     }
@@ -164,7 +164,7 @@ internal sealed class ParquetSink : IRowSink
         var reserved = new HashSet<string>(_columns.Select(column => column.Name).Append(RowColumn).Append(RouteColumn), StringComparer.OrdinalIgnoreCase);
         if (_input.Format == InputFormat.Parquet)
         {
-            var info = new FileInfo(_input.Path);
+            var info = new FileInfo(_input.ResolvedPath);
             if (!info.Exists || info.Length != _input.Size || info.LastWriteTimeUtc != _input.LastWriteUtc)
             {
                 throw new ShardWriteException($"{_input.DisplayPath} changed while it was being converted; run again");
@@ -213,7 +213,7 @@ internal sealed class ParquetSink : IRowSink
                 cancellationToken.ThrowIfCancellationRequested();
                 var rowIndex = reader.ReadInt64();
                 var bytes = reader.ReadBytes(reader.ReadInt32());
-                using var document = JsonDocument.Parse(bytes);
+                using var document = JsonDocument.Parse(bytes, ReaderLimits.ValidatedRecord);
                 var root = document.RootElement;
                 var row = chunk.NextRow();
                 DuckDbVectorWriter.Set(chunk.Vector(0), row, rowIndex);

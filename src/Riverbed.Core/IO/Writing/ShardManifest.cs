@@ -26,6 +26,9 @@ public sealed class ShardManifest
 
     public required string InputPath { get; init; }
 
+    /// <summary>The file the input's data was read from (links followed); null in manifests written before it was kept.</summary>
+    public string? InputResolvedPath { get; init; }
+
     public required long InputBytes { get; init; }
 
     public required DateTime InputLastWriteUtc { get; init; }
@@ -71,6 +74,13 @@ public sealed class ShardManifest
     public IEnumerable<ManifestFile> Files =>
         Outputs.Select(output => output.File).Concat(new[] { Rejects, Failures }.OfType<ManifestFile>()).Concat(Attachments);
 
+    /// <summary>False when the input's links now lead to a different file than the one this manifest was made from.</summary>
+    public bool InputIsSameFile(ShardInput input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return InputResolvedPath is null || string.Equals(InputResolvedPath, input.ResolvedPath, StringComparison.Ordinal);
+    }
+
     public byte[] ToJson()
     {
         using var buffer = new MemoryStream();
@@ -81,6 +91,10 @@ public sealed class ShardManifest
             writer.WriteString("shard", Shard);
             writer.WriteStartObject("input");
             writer.WriteString("path", InputPath);
+            if (InputResolvedPath is not null)
+            {
+                writer.WriteString("resolved_path", InputResolvedPath);
+            }
             writer.WriteNumber("bytes", InputBytes);
             writer.WriteString("last_write_utc", InputLastWriteUtc.ToString("O", CultureInfo.InvariantCulture));
             writer.WriteEndObject();
@@ -156,6 +170,7 @@ public sealed class ShardManifest
             {
                 Shard = root.GetProperty("shard").GetString()!,
                 InputPath = input.GetProperty("path").GetString()!,
+                InputResolvedPath = input.TryGetProperty("resolved_path", out var resolved) ? resolved.GetString() : null,
                 InputBytes = input.GetProperty("bytes").GetInt64(),
                 InputLastWriteUtc = DateTime.Parse(input.GetProperty("last_write_utc").GetString()!, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
                 ConfigHash = root.GetProperty("config_hash").GetString()!,
@@ -258,6 +273,10 @@ public static class ShardCompletion
         if (manifest.InputBytes != input.Size || manifest.InputLastWriteUtc != input.LastWriteUtc)
         {
             return new ShardState(ShardStatus.Incomplete, $"the input changed since it was converted ({input.DisplayPath})", manifest);
+        }
+        if (!manifest.InputIsSameFile(input))
+        {
+            return new ShardState(ShardStatus.Incomplete, $"the input now resolves to another file ({input.DisplayPath} -> {input.ResolvedPath})", manifest);
         }
         if (manifest.RowsIn != manifest.RowsOut + manifest.RowsRejected + manifest.RowsFailed)
         {

@@ -60,11 +60,26 @@ public sealed class ShardWriter : IDisposable
         {
             throw new ShardWriteException($"{input.DisplayPath}: the output shard would overwrite the input; choose another output folder");
         }
-        layout.CreateFolderFor(layout.ManifestPath);
+        try
+        {
+            layout.CreateFolderFor(layout.ManifestPath);
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            throw WriteErrors.ForShard(error, input.DisplayPath);
+        }
+        // A lock or owner file that is a link would be opened (and the owner note written) wherever it points.
+        RemoveLink(layout.LockPath);
+        RemoveLink(OwnerPath(layout));
         FileStream shardLock;
         try
         {
             shardLock = new FileStream(layout.LockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (Exception error) when (WriteErrors.IsDiskFull(error) || WriteErrors.IsReadOnly(error))
+        {
+            // Not another process: the lock file itself cannot be created.
+            throw WriteErrors.ForShard(error, input.DisplayPath);
         }
         catch (IOException error)
         {
@@ -122,6 +137,15 @@ public sealed class ShardWriter : IDisposable
 
     private static string OwnerPath(ShardLayout layout) => layout.LockPath + ".owner";
 
+    /// <summary>Deletes <paramref name="path"/> when it is a symbolic link (the link only, never what it points to).</summary>
+    private static void RemoveLink(string path)
+    {
+        if (new FileInfo(path).LinkTarget is not null)
+        {
+            File.Delete(path);
+        }
+    }
+
     /// <summary>Adds an example's row. <paramref name="extraValues"/> follow <see cref="ShardWriterOptions.ExtraColumns"/>.</summary>
     public void WriteRow(Example example, ReadOnlySpan<ColumnValue> extraValues = default, RowDecision? decision = null)
     {
@@ -139,7 +163,14 @@ public sealed class ShardWriter : IDisposable
         TakeRow(example.Row);
         var route = _options.SplitByDecision ? (decision ?? RowDecision.Keep).Route : string.Empty;
         _routes.Add(route);
-        _sink.Write(example, extraValues, route);
+        try
+        {
+            _sink.Write(example, extraValues, route);
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            throw WriteErrors.ForShard(error, _input.DisplayPath);
+        }
         _rowsOut++;
         if (_rowsOut == 1000)
         {
@@ -153,8 +184,15 @@ public sealed class ShardWriter : IDisposable
         ArgumentNullException.ThrowIfNull(reject);
         CheckOpen();
         TakeRow(reject.Row);
-        _rejects ??= new SideFile(Temporary(Layout.RelativeRejectsPath), _options.MaxRawBytes);
-        _rejects.WriteReject(reject);
+        try
+        {
+            _rejects ??= new SideFile(Temporary(Layout.RelativeRejectsPath), _options.MaxRawBytes);
+            _rejects.WriteReject(reject);
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            throw WriteErrors.ForShard(error, _input.DisplayPath);
+        }
         _rowsRejected++;
         var kind = RejectKinds.Name(reject.Kind);
         _rejectsByKind[kind] = _rejectsByKind.GetValueOrDefault(kind) + 1;
@@ -166,8 +204,15 @@ public sealed class ShardWriter : IDisposable
         ArgumentNullException.ThrowIfNull(example);
         CheckOpen();
         TakeRow(example.Row);
-        _failures ??= new SideFile(Temporary(Layout.RelativeFailuresPath), _options.MaxRawBytes);
-        _failures.WriteFailure(_input.DisplayPath, example, kind, message);
+        try
+        {
+            _failures ??= new SideFile(Temporary(Layout.RelativeFailuresPath), _options.MaxRawBytes);
+            _failures.WriteFailure(_input.DisplayPath, example, kind, message);
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            throw WriteErrors.ForShard(error, _input.DisplayPath);
+        }
         _rowsFailed++;
     }
 
@@ -206,7 +251,22 @@ public sealed class ShardWriter : IDisposable
             throw new ShardWriteException(
                 $"{_input.DisplayPath}: {read.Records:N0} records were read but {accounted:N0} were written, rejected or failed; refusing to commit a shard that loses rows");
         }
-        return Task.Run(() => Commit(read, schema, cancellationToken), cancellationToken);
+        return Task.Run(() => CommitOrExplain(read, schema, cancellationToken), cancellationToken);
+    }
+
+    /// <summary>A write error while committing (a full disk, most often) fails this shard with its cause named.</summary>
+    private ShardManifest CommitOrExplain(ShardReadStatistics read, SchemaDetection? schema, CancellationToken cancellationToken)
+    {
+        try
+        {
+            FaultInjection.DiskFullAt(Layout.BaseName);
+            return Commit(read, schema, cancellationToken);
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException
+            || (error is DuckDb.DuckDbException && WriteErrors.IsDiskFull(error)))
+        {
+            throw WriteErrors.ForShard(error, _input.DisplayPath);
+        }
     }
 
     private ShardManifest Commit(ShardReadStatistics read, SchemaDetection? schema, CancellationToken cancellationToken)
@@ -276,6 +336,7 @@ public sealed class ShardWriter : IDisposable
         {
             Shard = Layout.BaseName,
             InputPath = _input.Path,
+            InputResolvedPath = _input.ResolvedPath,
             InputBytes = _input.Size,
             InputLastWriteUtc = _input.LastWriteUtc,
             ConfigHash = _options.ConfigHash,
@@ -336,9 +397,11 @@ public sealed class ShardWriter : IDisposable
         }
         _disposed = true;
         var temporaries = _sink.TemporaryPaths.ToList();
-        _sink.Dispose();
-        _rejects?.Dispose();
-        _failures?.Dispose();
+        // Closing flushes what is buffered; on a full disk that flush fails, and the files are deleted below anyway, so
+        // the error must not escape (it would hide the shard's real failure and leave temporaries and the lock behind).
+        IgnoringWriteErrors(_sink.Dispose);
+        IgnoringWriteErrors(() => _rejects?.Dispose());
+        IgnoringWriteErrors(() => _failures?.Dispose());
         if (!_committed)
         {
             foreach (var path in temporaries.Concat(new[] { _rejects?.TemporaryPath, _failures?.TemporaryPath }.OfType<string>())
@@ -348,6 +411,18 @@ public sealed class ShardWriter : IDisposable
             }
         }
         Release();
+    }
+
+    private static void IgnoringWriteErrors(Action close)
+    {
+        try
+        {
+            close();
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException or DuckDb.DuckDbException)
+        {
+            // An aborted shard's files are deleted next; what could not be flushed is not needed.
+        }
     }
 
     private void Release()

@@ -125,6 +125,7 @@ public sealed class ModelRunner
                     $"the candidate vocabulary has {request.Candidates.VocabularySize} ids but the model's logits cover {vocabulary}"), nameof(requests));
             }
         }
+        var nonFinite = false;
         for (var r = 0; r < requests.Count; r++)
         {
             var request = requests[r];
@@ -133,11 +134,12 @@ public sealed class ModelRunner
             {
                 var offset = (((long)r * length) + request.MaskedPositions[m]) * vocabulary;
                 predictions[m] = logits.ElementType == TensorElementType.Float16
-                    ? TopK(logits.GetData<Half>().Slice(checked((int)offset), vocabulary), request.Candidates.Ids, request.TopK)
-                    : TopK(logits.GetData<float>().Slice(checked((int)offset), vocabulary), request.Candidates.Ids, request.TopK);
+                    ? TopK(logits.GetData<Half>().Slice(checked((int)offset), vocabulary), request.Candidates.Ids, request.TopK, ref nonFinite)
+                    : TopK(logits.GetData<float>().Slice(checked((int)offset), vocabulary), request.Candidates.Ids, request.TopK, ref nonFinite);
             }
             results[r] = predictions;
         }
+        RequireFinite(!nonFinite);
         return results;
     }
 
@@ -182,6 +184,7 @@ public sealed class ModelRunner
             [MaskedPositionHead.ScoresOutput, MaskedPositionHead.IdsOutput], out _, cancellationToken);
         var scores = result[0];
         var ids = result[1].GetData<long>();
+        var nonFinite = false;
         at = 0;
         for (var r = 0; r < requests.Count; r++)
         {
@@ -191,16 +194,17 @@ public sealed class ModelRunner
             for (var m = 0; m < predictions.Length; m++, at++)
             {
                 predictions[m] = scores.ElementType == TensorElementType.Float16
-                    ? Kept(scores.GetData<Half>().Slice(at * k, k), ids.Slice(at * k, k), wanted)
-                    : Kept(scores.GetData<float>().Slice(at * k, k), ids.Slice(at * k, k), wanted);
+                    ? Kept(scores.GetData<Half>().Slice(at * k, k), ids.Slice(at * k, k), wanted, ref nonFinite)
+                    : Kept(scores.GetData<float>().Slice(at * k, k), ids.Slice(at * k, k), wanted, ref nonFinite);
             }
             results[r] = predictions;
         }
+        RequireFinite(!nonFinite);
         return results;
     }
 
     /// <summary>The first <paramref name="wanted"/> entries of one TopK row that are real candidates (not masked to −∞, not NaN).</summary>
-    private static ScoredFill Kept<T>(ReadOnlySpan<T> scores, ReadOnlySpan<long> ids, int wanted)
+    private static ScoredFill Kept<T>(ReadOnlySpan<T> scores, ReadOnlySpan<long> ids, int wanted, ref bool nonFinite)
         where T : unmanaged, INumberBase<T>
     {
         var keptIds = new List<int>(wanted);
@@ -208,7 +212,13 @@ public sealed class ModelRunner
         for (var i = 0; i < scores.Length && keptIds.Count < wanted; i++)
         {
             var value = float.CreateTruncating(scores[i]);
-            if (float.IsNaN(value) || float.IsNegativeInfinity(value))
+            if (float.IsNaN(value) || float.IsPositiveInfinity(value))
+            {
+                // −∞ marks a candidate the whole-word mask ruled out; NaN or +∞ is a broken output (see RequireFinite).
+                nonFinite = true;
+                continue;
+            }
+            if (float.IsNegativeInfinity(value))
             {
                 continue;
             }
@@ -235,6 +245,7 @@ public sealed class ModelRunner
         for (var r = 0; r < inputs.Count; r++)
         {
             var row = logits.AsSpan(r * 3, 3);
+            RequireFinite(float.IsFinite(row[0]) && float.IsFinite(row[1]) && float.IsFinite(row[2]));
             var max = MathF.Max(row[0], MathF.Max(row[1], row[2]));
             var sum = 0f;
             for (var i = 0; i < 3; i++)
@@ -263,6 +274,7 @@ public sealed class ModelRunner
         {
             // [B,T] and [B,T,1] share one flat layout.
             results[r] = Widen(output, r * length, inputs[r].Length);
+            RequireFinite(AllFinite(results[r]));
         }
         return results;
     }
@@ -410,7 +422,7 @@ public sealed class ModelRunner
     }
 
     /// <summary>The best <paramref name="k"/> candidate ids of one logits row, best first; ties to the lower id.</summary>
-    private static ScoredFill TopK<T>(ReadOnlySpan<T> row, ReadOnlySpan<int> candidates, int k)
+    private static ScoredFill TopK<T>(ReadOnlySpan<T> row, ReadOnlySpan<int> candidates, int k, ref bool nonFinite)
         where T : unmanaged, INumberBase<T>
     {
         k = Math.Min(k, candidates.Length);
@@ -420,7 +432,12 @@ public sealed class ModelRunner
         foreach (var id in candidates)
         {
             var value = float.CreateTruncating(row[id]);
-            if (float.IsNaN(value) || (count == k && value <= values[count - 1]))
+            if (!float.IsFinite(value))
+            {
+                nonFinite = true;
+                continue;
+            }
+            if (count == k && value <= values[count - 1])
             {
                 continue;
             }
@@ -440,6 +457,30 @@ public sealed class ModelRunner
             count = Math.Min(count + 1, k);
         }
         return new ScoredFill(count == k ? ids : ids[..count], values[..count].ToArray());
+    }
+
+    /// <summary>
+    /// A NaN or infinite output (corrupt weights, an fp16 overflow) is no score: the batch fails, and the batcher's
+    /// halving isolates the request that caused it, which becomes a failed row with that reason.
+    /// </summary>
+    private void RequireFinite(bool finite)
+    {
+        if (!finite)
+        {
+            throw new NonFiniteOutputException(Role.Name());
+        }
+    }
+
+    private static bool AllFinite(float[] values)
+    {
+        foreach (var value in values)
+        {
+            if (!float.IsFinite(value))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static int ArgMax<T>(ReadOnlySpan<T> row)
