@@ -5,8 +5,8 @@ using Riverbed.Sharding;
 namespace Riverbed.Runner;
 
 /// <summary>
-/// The one place command actions turn outcomes into exit codes: a <see cref="RiverbedException"/> is a clean,
-/// user-facing error; cancellation is an interruption; anything else is a bug, printed with its stack trace.
+/// The one place command actions turn outcomes into exit codes: a <see cref="UsageException"/> is a usage error (as
+/// a parse error is); any other <see cref="RiverbedException"/> is a clean, user-facing error; cancellation is an interruption; anything else is a bug, printed with its stack trace.
 /// SIGINT (Ctrl+C) and SIGTERM cancel the action's token (since .NET 10 the runtime installs no SIGTERM handler, so
 /// without this a scheduler's SIGTERM would kill the process mid-write); the action then stops cleanly and exits with
 /// <see cref="ExitCodes.Interrupted"/>. A second signal ends the process at once.
@@ -45,6 +45,12 @@ internal static class CommandAction
         {
             await Console.Error.WriteLineAsync("riverbed: interrupted").ConfigureAwait(false);
             return ExitCodes.Interrupted;
+        }
+        catch (UsageException error)
+        {
+            await Console.Error.WriteLineAsync($"riverbed: {error.Message}").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync("Run 'riverbed --help' for usage.").ConfigureAwait(false);
+            return ExitCodes.Usage;
         }
         catch (RiverbedException error)
         {

@@ -36,6 +36,8 @@ internal static class BenchCommand
             Description = "Comma-separated --sessions values to sweep",
             DefaultValueFactory = _ => "1,2",
         };
+        sweepTokens.ParsesWith(text => ParseList(text, "--sweep-batch-tokens"));
+        sweepSessions.ParsesWith(text => ParseList(text, "--sweep-sessions"));
         var noSweep = new Option<bool>("--no-sweep") { Description = "Measure the given setting (sorted and unsorted) only" };
         var command = new Command("bench",
             "Benchmark the scoring pipeline end to end: examples/s, real tokens/s, share of wall time inside Run(), padding with and " +

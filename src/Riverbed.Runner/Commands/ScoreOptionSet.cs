@@ -119,6 +119,13 @@ internal sealed class ScoreOptionSet
                 result.AddError(error.Message);
             }
         });
+        Thresholds.ParsesWith(values =>
+        {
+            foreach (var value in values ?? [])
+            {
+                ScoreThreshold.Parse(value);
+            }
+        });
         foreach (var option in new Option[] { Models, Device, BatchTokens, Sessions, Threads, Seed, Limit, Config, Thresholds, Combine, LogEvery, MaxFailures })
         {
             command.Options.Add(option);
