@@ -6,49 +6,45 @@ namespace Riverbed.Runner.Tests;
 /// </summary>
 public sealed class UsageTests
 {
-    public static TheoryData<string[]> Commands => new()
-    {
-        Array.Empty<string>(),
-        new[] { "models" },
-        new[] { "models", "check" },
-        new[] { "models", "generate" },
-        new[] { "models", "pull" },
-        new[] { "inspect" },
-        new[] { "convert" },
-        new[] { "tokenize" },
-        new[] { "score" },
-        new[] { "filter" },
-        new[] { "demo" },
-        new[] { "report" },
-        new[] { "bench" },
-        new[] { "status" },
-        new[] { "emit" },
-        new[] { "emit", "slurm" },
-        new[] { "emit", "k8s" },
-        new[] { "merge-stats" },
-    };
-
     [Theory]
-    [MemberData(nameof(Commands))]
-    public void An_unknown_flag_is_a_usage_error(string[] command)
+    [InlineData("")]
+    [InlineData("models")]
+    [InlineData("models check")]
+    [InlineData("models generate")]
+    [InlineData("models pull")]
+    [InlineData("inspect")]
+    [InlineData("convert")]
+    [InlineData("tokenize")]
+    [InlineData("score")]
+    [InlineData("filter")]
+    [InlineData("demo")]
+    [InlineData("report")]
+    [InlineData("bench")]
+    [InlineData("status")]
+    [InlineData("emit")]
+    [InlineData("emit slurm")]
+    [InlineData("emit k8s")]
+    [InlineData("merge-stats")]
+    public void An_unknown_flag_is_a_usage_error(string command)
     {
         using var scratch = new ScratchFolder("usage");
-        var result = Cli.Run([.. command, "--no-such-flag"], workingDirectory: scratch.Path);
+        var result = Cli.Run([.. command.Split(' ', StringSplitOptions.RemoveEmptyEntries), "--no-such-flag"], workingDirectory: scratch.Path);
         Assert.True(result.ExitCode == ExitCodes.Usage, result.ToString());
         Assert.Contains("--no-such-flag", result.StandardError, StringComparison.Ordinal);
         Assert.Empty(Directory.EnumerateFileSystemEntries(scratch.Path));
     }
 
     [Theory]
-    [InlineData("convert", "in.jsonl", "--output", "out", "--max-rejects", "lots")]
-    [InlineData("score", "in.jsonl", "--output", "out", "--threshold", "contradiction_max")]
-    [InlineData("bench", "--sweep-sessions", "1,two")]
-    [InlineData("emit", "slurm", "--tasks", "few", "--", "in", "--output", "out")]
-    public void A_value_the_command_cannot_parse_is_a_usage_error(params string[] arguments)
+    [InlineData("convert in.jsonl --output out --max-rejects lots", "neither a count")]
+    [InlineData("score in.jsonl --output out --threshold contradiction_max", "is not of the form")]
+    [InlineData("bench --sweep-sessions 1,two", "'two' is not a positive whole number")]
+    [InlineData("emit slurm --tasks few -- in --output out", "few")]
+    public void A_value_the_command_cannot_parse_is_a_usage_error(string commandLine, string message)
     {
         using var scratch = new ScratchFolder("usage");
-        var result = Cli.Run(arguments, workingDirectory: scratch.Path);
+        var result = Cli.Run(commandLine.Split(' '), workingDirectory: scratch.Path);
         Assert.True(result.ExitCode == ExitCodes.Usage, result.ToString());
+        Assert.Contains(message, result.StandardError, StringComparison.Ordinal);
         Assert.Empty(Directory.EnumerateFileSystemEntries(scratch.Path));
     }
 
