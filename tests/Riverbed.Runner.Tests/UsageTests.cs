@@ -39,6 +39,8 @@ public sealed class UsageTests
     [InlineData("score in.jsonl --output out --threshold contradiction_max", "is not of the form")]
     [InlineData("bench --sweep-sessions 1,two", "'two' is not a positive whole number")]
     [InlineData("emit slurm --tasks few -- in --output out", "few")]
+    [InlineData("emit slurm --tasks 2 in --output out", "Unrecognized option '--output' for 'slurm'")]
+    [InlineData("inspect data/ --shema oig", "Unrecognized option '--shema' for 'inspect'")]
     public void A_value_the_command_cannot_parse_is_a_usage_error(string commandLine, string message)
     {
         using var scratch = new ScratchFolder("usage");

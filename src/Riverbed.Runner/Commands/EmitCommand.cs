@@ -125,11 +125,11 @@ internal static class EmitCommand
     /// </summary>
     private static void CheckParses(ScoreArguments score)
     {
-        var check = new RootCommand { ScoreCommand.Create() }.Parse(["score", .. score.Tokens]);
-        if (check.Errors.Count > 0)
+        var problems = CommandLineProblems.Of(new RootCommand { ScoreCommand.Create() }.Parse(["score", .. score.Tokens]));
+        if (problems.Count > 0)
         {
             throw new UsageException(
-                $"the `riverbed score` arguments after '--' do not parse, so every rank would fail: {string.Join("; ", check.Errors.Select(error => error.Message))}");
+                $"the `riverbed score` arguments after '--' do not parse, so every rank would fail: {string.Join("; ", problems)}");
         }
     }
 

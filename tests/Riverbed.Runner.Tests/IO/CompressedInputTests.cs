@@ -75,11 +75,13 @@ public sealed class CompressedInputTests
     [Fact]
     public void A_cut_off_compressed_file_fails_its_own_shard_by_name_and_line_and_the_others_commit()
     {
+        const int Rows = 20_000;
         using var scratch = new ScratchFolder("compressed");
         var folder = scratch.File("in");
         Directory.CreateDirectory(folder);
-        var data = System.Text.Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, 3000).Select(i =>
-            JsonSerializer.Serialize(new { instruction = $"Count to {i}.", output = $"Here is the count: {i}." }) + "\n")));
+        // Random text, so the compressed data spans many blocks and a cut falls after some lines were read.
+        var data = System.Text.Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, Rows).Select(i =>
+            JsonSerializer.Serialize(new { instruction = $"Repeat {i}.", output = $"Here it is: {Guid.NewGuid():N} {Guid.NewGuid():N}." }) + "\n")));
         var zst = Zstd(data);
         var xz = XzFile.Compress(data);
         File.WriteAllBytes(Path.Combine(folder, "cut-zst.jsonl.zst"), zst[..(zst.Length / 2)]);
@@ -96,7 +98,7 @@ public sealed class CompressedInputTests
         Assert.Contains("corrupt or truncated xz data", result.StandardError, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(output, "cut-zst.manifest.json")));
         Assert.False(File.Exists(Path.Combine(output, "cut-xz.manifest.json")));
-        Assert.Equal(3000, Json(Path.Combine(output, "whole.manifest.json")).GetProperty("rows_out").GetInt32());
+        Assert.Equal(Rows, Json(Path.Combine(output, "whole.manifest.json")).GetProperty("rows_out").GetInt32());
     }
 
     [Fact]

@@ -84,7 +84,7 @@ public sealed class EmitCommandTests
     }
 
     [Theory]
-    [InlineData(new[] { "emit", "slurm", "--tasks", "2", "in", "--output", "out" }, "after '--'")]
+    [InlineData(new[] { "emit", "slurm", "--tasks", "2", "in" }, "after '--'")]
     [InlineData(new[] { "emit", "slurm", "--tasks", "2", "--", "in", "--models", "m" }, "no --output folder")]
     [InlineData(new[] { "emit", "slurm", "--tasks", "2", "--", "in", "--output", "out", "--rank", "1" }, "'--rank' is set by the job spec")]
     [InlineData(new[] { "emit", "slurm", "--", "in", "--output", "out" }, "--tasks is required")]
