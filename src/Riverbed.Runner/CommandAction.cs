@@ -6,9 +6,10 @@ using Riverbed.Sharding;
 namespace Riverbed.Runner;
 
 /// <summary>
-/// The one place command actions turn outcomes into exit codes: a <see cref="RiverbedException"/> is a clean,
-/// user-facing error; cancellation is an interruption; a full disk or a read-only output is named as such; anything else is
-/// a bug, named in one line (what failed and where), with its stack trace in a log file rather than on the terminal.
+/// The one place command actions turn outcomes into exit codes: a <see cref="UsageException"/> is a usage error (as
+/// a parse error is); any other <see cref="RiverbedException"/> is a clean, user-facing error; cancellation is an
+/// interruption; a full disk or a read-only output is named as such; anything else is a bug, named in one line (what
+/// failed and where), with its stack trace in a log file rather than on the terminal.
 /// SIGINT (Ctrl+C) and SIGTERM cancel the action's token (since .NET 10 the runtime installs no SIGTERM handler, so
 /// without this a scheduler's SIGTERM would kill the process mid-write); the action then stops cleanly and exits with
 /// <see cref="ExitCodes.Interrupted"/>. A second signal ends the process at once.
@@ -47,6 +48,12 @@ internal static class CommandAction
         {
             await Console.Error.WriteLineAsync("riverbed: interrupted").ConfigureAwait(false);
             return ExitCodes.Interrupted;
+        }
+        catch (UsageException error)
+        {
+            await Console.Error.WriteLineAsync($"riverbed: {error.Message}").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync("Run 'riverbed --help' for usage.").ConfigureAwait(false);
+            return ExitCodes.Usage;
         }
         catch (RiverbedException error)
         {

@@ -9,12 +9,13 @@ foreach (var command in CommandCatalog.All())
 }
 
 var parsed = root.Parse(args);
-if (parsed.Errors.Count > 0)
+var problems = CommandLineProblems.Of(parsed);
+if (problems.Count > 0)
 {
     // Scripts must tell "you called it wrong" from "it ran and failed", so parse errors get their own exit code.
-    foreach (var error in parsed.Errors)
+    foreach (var problem in problems)
     {
-        await Console.Error.WriteLineAsync($"riverbed: {error.Message}").ConfigureAwait(false);
+        await Console.Error.WriteLineAsync($"riverbed: {problem}").ConfigureAwait(false);
     }
     await Console.Error.WriteLineAsync("Run 'riverbed --help' for usage.").ConfigureAwait(false);
     return ExitCodes.Usage;

@@ -24,7 +24,7 @@ public interface IShardReader : IDisposable
 /// Reads one shard as a stream of <see cref="ShardRecord"/>s in input order: every record becomes either an
 /// <see cref="Example"/> or a <see cref="Reject"/>, so counts always reconcile. Nothing is held beyond the record being
 /// read (JSON Lines line by line, JSON arrays element by element, Parquet chunk by chunk). Problems with the file as a
-/// whole (corrupt Parquet, truncated gzip, a schema that cannot be detected) throw <see cref="ShardReadException"/>
+/// whole (corrupt Parquet, truncated gzip, zstd or xz data, a schema that cannot be detected) throw <see cref="ShardReadException"/>
 /// naming the file.
 /// </summary>
 public sealed class ShardReader : IShardReader
@@ -95,7 +95,8 @@ public sealed class ShardReader : IShardReader
             }
             catch (Exception error) when (IsReadFailure(error))
             {
-                throw Wrap(Input, error, $"failed after {_processor.Statistics.Records:N0} records");
+                var line = _source.LineReached is { } reached ? $"at line {reached:N0}, " : string.Empty;
+                throw Wrap(Input, error, $"failed {line}after {_processor.Statistics.Records:N0} records");
             }
             yield return record;
         }
@@ -109,14 +110,18 @@ public sealed class ShardReader : IShardReader
         {
             return new ParquetSource(input.Path, options.ParquetThreads);
         }
-        Stream stream = input.Gzip
-            ? new VerifiedGzipStream(input.Path, options.Limits.MaxDecompressedBytes)
-            : new FileStream(input.Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        Stream stream = input.Compression switch
+        {
+            InputCompression.Gzip => new VerifiedGzipStream(input.Path, options.Limits.MaxDecompressedBytes),
+            InputCompression.Zstd => new ZstdFileStream(input.Path, options.Limits.MaxDecompressedBytes),
+            InputCompression.Xz => new XzFileStream(input.Path, options.Limits.MaxDecompressedBytes),
+            _ => new FileStream(input.Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan),
+        };
         try
         {
             var (prefix, first) = Sniff(stream);
             var sniffed = new PrefixedStream(prefix, stream);
-            var suffix = input.Gzip ? " (gzip)" : string.Empty;
+            var suffix = CompressionName(input.Compression) is { } name ? $" ({name})" : string.Empty;
             if (first == (byte)'[')
             {
                 return new JsonArraySource(sniffed, options.Limits.MaxLineBytes, "JSON array" + suffix);
@@ -162,6 +167,14 @@ public sealed class ShardReader : IShardReader
         }
     }
 
+    private static string? CompressionName(InputCompression compression) => compression switch
+    {
+        InputCompression.Gzip => "gzip",
+        InputCompression.Zstd => "zstd",
+        InputCompression.Xz => "xz",
+        _ => null,
+    };
+
     private static bool IsReadFailure(Exception error) =>
         error is IOException or InvalidDataException or DuckDbException or UnauthorizedAccessException;
 
@@ -171,7 +184,7 @@ public sealed class ShardReader : IShardReader
         {
             DecompressedSizeLimitException => "the shard is refused: " + error.Message,
             DuckDbException => "cannot read it as Parquet: " + error.Message,
-            InvalidDataException when input.Gzip => "corrupt or truncated gzip data: " + error.Message,
+            InvalidDataException when CompressionName(input.Compression) is { } name => $"corrupt or truncated {name} data: " + error.Message,
             _ => error.Message,
         };
         return new ShardReadException($"{input.DisplayPath}: {context}: {what}", error);

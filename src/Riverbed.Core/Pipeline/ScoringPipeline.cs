@@ -392,7 +392,7 @@ public sealed class ScoringPipeline
                 return Math.Min(1, (double)records / limit);
             }
             var offset = record.Example?.ByteOffset ?? record.Reject?.ByteOffset ?? 0;
-            return input.Format != InputFormat.Parquet && !input.Gzip && input.Size > 0 ? Math.Min(1, (double)offset / input.Size) : 0;
+            return input.Format != InputFormat.Parquet && input.Compression == InputCompression.None && input.Size > 0 ? Math.Min(1, (double)offset / input.Size) : 0;
         }
 
         private async ValueTask SendAsync(Slot slot, CancellationToken cancellationToken, Task? started = null)

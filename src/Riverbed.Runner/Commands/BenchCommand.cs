@@ -49,6 +49,10 @@ internal static class BenchCommand
             Description = "Comma-separated --mlm-head values to sweep (masked, full)",
             DefaultValueFactory = _ => "masked,full",
         };
+        sweepTokens.ParsesWith(text => ParseList(text, "--sweep-batch-tokens"));
+        sweepSessions.ParsesWith(text => ParseList(text, "--sweep-sessions"));
+        sweepThreads.ParsesWith(text => ParseThreads(text));
+        sweepHead.ParsesWith(text => ParseHeads(text));
         var noSweep = new Option<bool>("--no-sweep") { Description = "Measure the given setting (sorted and unsorted) only" };
         var command = new Command("bench",
             "Benchmark the scoring pipeline end to end: examples/s, real tokens/s, share of wall time inside Run(), padding with and " +

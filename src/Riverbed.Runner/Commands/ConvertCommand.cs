@@ -30,6 +30,13 @@ internal static class ConvertCommand
         {
             Description = "Fail a shard with more rejects than this count (e.g. 100) or share of its records (e.g. 0.5%); default unlimited",
         };
+        maxRejects.ParsesWith(budget =>
+        {
+            if (budget is not null)
+            {
+                RejectBudget.Parse(budget);
+            }
+        });
         var command = new Command("convert", "Normalize dataset files into output shards with id/source/row columns; a rerun skips complete shards.");
         dataset.AddTo(command);
         command.Options.Add(output);
@@ -47,8 +54,13 @@ internal static class ConvertCommand
                 MaxRejects = parse.GetValue(maxRejects) is { } budget ? RejectBudget.Parse(budget) : RejectBudget.Unlimited,
             };
             ScoreCommand.CheckOutsideInputs(options.OutputFolder, parse.GetValue(dataset.Inputs) ?? []);
-            var inputs = dataset.ResolveInputs(parse);
+            var resolved = dataset.ResolveInputs(parse);
+            var inputs = resolved.Shards;
             Console.Out.WriteLine($"riverbed convert: {inputs.Count} shard(s) -> {Path.GetFullPath(options.OutputFolder)} ({(options.Format == OutputFormat.Parquet ? "parquet" : "jsonl")}, config {options.ConfigHash()})");
+            foreach (var skipped in resolved.Skipped)
+            {
+                Console.Out.WriteLine($"  skipped {skipped}");
+            }
             var outcomes = await ShardConverter.RunAsync(inputs, options, outcome => Print(outcome, options), cancellationToken).ConfigureAwait(false);
             return Summarize(outcomes);
         });

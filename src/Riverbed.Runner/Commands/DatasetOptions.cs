@@ -10,7 +10,7 @@ internal sealed class DatasetOptions
 
     public Argument<string[]> Inputs { get; } = new("inputs")
     {
-        Description = "Dataset files (.jsonl, .jsonl.gz, .json, .parquet), folders (searched recursively) or globs (*, ?, **)",
+        Description = "Dataset files (.jsonl, .json, each also .gz, .zst or .xz; .parquet), folders (searched recursively) or globs (*, ?, **)",
         Arity = ArgumentArity.OneOrMore,
     };
 
@@ -48,7 +48,7 @@ internal sealed class DatasetOptions
 
     public Option<long> MaxDecompressedBytes { get; } = new("--max-decompressed-bytes")
     {
-        Description = "Most bytes a .gz shard may decompress to (a shard over it fails)",
+        Description = "Most bytes a compressed (.gz, .zst, .xz) shard may decompress to (a shard over it fails)",
         DefaultValueFactory = _ => Defaults.MaxDecompressedBytes,
     };
 
@@ -87,5 +87,6 @@ internal sealed class DatasetOptions
         return options;
     }
 
-    public IReadOnlyList<ShardInput> ResolveInputs(ParseResult parse) => InputResolver.Resolve(parse.GetValue(Inputs) ?? []);
+    /// <summary>The shards the inputs name, and the entries skipped under their folders and globs (each command lists them).</summary>
+    public ResolvedInputs ResolveInputs(ParseResult parse) => InputResolver.ResolveWithSkipped(parse.GetValue(Inputs) ?? []);
 }

@@ -22,7 +22,15 @@ internal sealed class DecisionOptions
             Description = combineDescription + ". any: remove when any threshold triggers; all: only when every one does; " +
                 "any:a,b or all:a,b: over the thresholds of scores a and b only (the others are off)",
         };
-        // Parsed when the command runs (not by validators), so a bad setting is an error naming the score, exit code 1.
+        // A setting the command could not use is a usage error (exit 2), found while parsing, like any other bad value.
+        Thresholds.ParsesWith(values => ThresholdSetting.ParseAll(values ?? []));
+        Combine.ParsesWith(text =>
+        {
+            if (text is not null)
+            {
+                CombineRule.Parse(text);
+            }
+        });
     }
 
     public Option<string[]> Thresholds { get; }

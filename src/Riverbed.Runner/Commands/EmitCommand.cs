@@ -56,11 +56,21 @@ internal static class EmitCommand
         public (ScoreArguments Score, WorkPlan? Plan, IReadOnlyList<string> Worker, IReadOnlyList<string> Merge) Prepare(
             ParseResult parse, IReadOnlyList<string> riverbed)
         {
-            if (!parse.Tokens.Any(token => token.Type == TokenType.DoubleDash))
+            var dash = parse.Tokens.ToList().FindIndex(token => token.Type == TokenType.DoubleDash);
+            if (dash < 0)
             {
                 throw new RiverbedException("put the `riverbed score` arguments after '--', e.g. riverbed emit slurm --tasks 4 -- data/ --models models/ --output out/");
             }
-            var score = ScoreArguments.Parse(parse.GetValue(ScoreArgs) ?? []);
+            var given = parse.GetValue(ScoreArgs) ?? [];
+            var beforeDash = given.Length - (parse.Tokens.Count - dash - 1);
+            if (beforeDash > 0)
+            {
+                throw new UsageException(
+                    $"'{string.Join(' ', given.Take(beforeDash))}' is not an option of `riverbed emit {parse.CommandResult.Command.Name}`; " +
+                    "the `riverbed score` arguments go after '--'");
+            }
+            var score = ScoreArguments.Parse(given);
+            CheckParses(score);
             var gpus = parse.GetValue(Gpus);
             if (gpus > 1)
             {
@@ -106,6 +116,20 @@ internal static class EmitCommand
             }
             var merge = new List<string>(riverbed) { "merge-stats", score.Output };
             return (score, plan, worker, merge);
+        }
+    }
+
+    /// <summary>
+    /// Parses the score arguments with <c>riverbed score</c>'s own parser, as every rank will: a typo here would otherwise
+    /// become a job whose every task, and every retry, fails at once.
+    /// </summary>
+    private static void CheckParses(ScoreArguments score)
+    {
+        var problems = CommandLineProblems.Of(new RootCommand { ScoreCommand.Create() }.Parse(["score", .. score.Tokens]));
+        if (problems.Count > 0)
+        {
+            throw new UsageException(
+                $"the `riverbed score` arguments after '--' do not parse, so every rank would fail: {string.Join("; ", problems)}");
         }
     }
 

@@ -30,9 +30,14 @@ internal static class InspectCommand
         CommandAction.Set(command, (parse, cancellationToken) =>
         {
             var options = dataset.Read(parse);
-            var inputs = dataset.ResolveInputs(parse);
+            var resolved = dataset.ResolveInputs(parse);
+            var inputs = resolved.Shards;
             var shown = Math.Max(0, parse.GetValue(limit));
             var failed = 0;
+            foreach (var skipped in resolved.Skipped)
+            {
+                Console.Out.WriteLine(parse.GetValue(json) ? SkippedJson(skipped) : $"== {skipped.DisplayPath}: skipped, {skipped.Reason}");
+            }
             foreach (var input in inputs)
             {
                 var report = Inspect(input, options, shown, cancellationToken);
@@ -57,6 +62,19 @@ internal static class InspectCommand
             return Task.FromResult(ExitCodes.Success);
         });
         return command;
+    }
+
+    private static string SkippedJson(SkippedInput skipped)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("file", skipped.DisplayPath);
+            writer.WriteString("skipped", skipped.Reason);
+            writer.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
     }
 
     private static InspectReport Inspect(ShardInput input, ReaderOptions options, int shown, CancellationToken cancellationToken)

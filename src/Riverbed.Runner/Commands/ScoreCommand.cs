@@ -31,7 +31,12 @@ internal static class ScoreCommand
             var settings = scoring.Resolve(parse, dataset);
             var worker = workerOptions.Resolve(parse);
             var inputs = dataset.ResolveInputs(parse);
-            var result = await ScoreJob.RunAsync(settings, inputs, folder, new RunDisplay(), stop, worker).ConfigureAwait(false);
+            var display = new RunDisplay();
+            foreach (var skipped in inputs.Skipped)
+            {
+                display.Note($"skipped {skipped}");
+            }
+            var result = await ScoreJob.RunAsync(settings, inputs.Shards, folder, display, stop, worker).ConfigureAwait(false);
             var code = result.ExitCode(out var message);
             if (message is not null)
             {

@@ -17,7 +17,7 @@ public sealed class InputsAndOutputPathTests
         var shards = InputResolver.Resolve([scratch.Path]);
         Assert.Equal(["A.json", "a/b.json.gz", "a/z.parquet", "b.jsonl"], shards.Select(s => s.Name));
         Assert.Equal(["A", "a/b", "a/z", "b"], shards.Select(s => s.BaseName));
-        Assert.True(shards[1].Gzip);
+        Assert.Equal(InputCompression.Gzip, shards[1].Compression);
         Assert.Equal(InputFormat.Parquet, shards[2].Format);
     }
 

@@ -207,7 +207,7 @@ public sealed class ScoreCommandTests(PipelineModels models)
         Assert.Equal(ExitCodes.Failure, missing.ExitCode);
         Assert.Contains("models folder not found", missing.StandardError, StringComparison.Ordinal);
         var threshold = Cli.Run("score", PipelineModels.Jokes, "--output", scratch.File("out"), "--threshold", "fluency=3");
-        Assert.Equal(ExitCodes.Failure, threshold.ExitCode);
+        Assert.Equal(ExitCodes.Usage, threshold.ExitCode);
         Assert.Contains("unknown score 'fluency'", threshold.StandardError, StringComparison.Ordinal);
         var device = Cli.Run("score", PipelineModels.Jokes, "--output", scratch.File("out"), "--device", "tpu");
         Assert.Equal(ExitCodes.Usage, device.ExitCode);

@@ -84,7 +84,7 @@ public sealed class EmitCommandTests
     }
 
     [Theory]
-    [InlineData(new[] { "emit", "slurm", "--tasks", "2", "in", "--output", "out" }, "after '--'")]
+    [InlineData(new[] { "emit", "slurm", "--tasks", "2", "in" }, "after '--'")]
     [InlineData(new[] { "emit", "slurm", "--tasks", "2", "--", "in", "--models", "m" }, "no --output folder")]
     [InlineData(new[] { "emit", "slurm", "--tasks", "2", "--", "in", "--output", "out", "--rank", "1" }, "'--rank' is set by the job spec")]
     [InlineData(new[] { "emit", "slurm", "--", "in", "--output", "out" }, "--tasks is required")]
@@ -96,6 +96,23 @@ public sealed class EmitCommandTests
         var result = Cli.Run(arguments, workingDirectory: scratch.Path);
         Assert.True(result.ExitCode == ExitCodes.Failure, result.ToString());
         Assert.Contains(message, result.StandardError, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("slurm", new[] { "in", "--output", "out", "--modles", "models/demo" }, "'--modles'")]
+    [InlineData("slurm", new[] { "in", "--output", "out", "--threshold", "fluency=3" }, "unknown score 'fluency'")]
+    [InlineData("k8s", new[] { "in", "--output", "out", "--format", "csv" }, "'csv'")]
+    [InlineData("k8s", new[] { "in", "--output", "out", "--batch-tokens", "many" }, "'many'")]
+    public void Score_arguments_that_score_itself_would_refuse_are_a_usage_error_and_no_job_is_written(string scheduler, string[] scoreArguments, string message)
+    {
+        using var scratch = new ScratchFolder("emit");
+        string[] schedulerOptions = scheduler == "k8s" ? ["--image", "registry.example/riverbed:1"] : [];
+        var result = Cli.Run(["emit", scheduler, "--tasks", "2", .. schedulerOptions, "--", .. scoreArguments], workingDirectory: scratch.Path);
+        Assert.True(result.ExitCode == ExitCodes.Usage, result.ToString());
+        Assert.Contains("the `riverbed score` arguments after '--' do not parse", result.StandardError, StringComparison.Ordinal);
+        Assert.Contains(message, result.StandardError, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, result.StandardOutput);
+        Assert.False(Directory.Exists(Path.Combine(scratch.Path, "out")));
     }
 
     [Fact]

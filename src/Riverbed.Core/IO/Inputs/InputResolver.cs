@@ -7,13 +7,23 @@ namespace Riverbed.IO;
 /// Turns the inputs a user names (files, folders, globs) into shards in a deterministic order: inputs in the order
 /// given, and the files found under each folder or glob sorted by their relative name (ordinal). Folders are searched
 /// recursively; hidden entries, symbolic links to folders (loops) and Riverbed's own side files (rejects, failures,
-/// manifests, shard stats) are skipped, as are files of other types. Globs support <c>*</c>, <c>?</c> and <c>**</c> (any depth).
+/// manifests, shard stats) are skipped, as are files of other types; each skipped entry is reported with its reason. A
+/// folder or glob that yields no dataset file is an error naming what it holds, never an empty run. Globs support
+/// <c>*</c>, <c>?</c> and <c>**</c> (any depth).
 /// </summary>
 public static class InputResolver
 {
-    public static IReadOnlyList<ShardInput> Resolve(IEnumerable<string> specs)
+    /// <summary>Skipped entries named in the error for a folder or glob without dataset files (the rest are counted).</summary>
+    private const int SkippedNamed = 10;
+
+    /// <summary>The shards the inputs name; see <see cref="ResolveWithSkipped"/> for what is skipped and why.</summary>
+    public static IReadOnlyList<ShardInput> Resolve(IEnumerable<string> specs) => ResolveWithSkipped(specs).Shards;
+
+    /// <summary>The shards the inputs name, and every entry found under their folders and globs that is not read.</summary>
+    public static ResolvedInputs ResolveWithSkipped(IEnumerable<string> specs)
     {
         var shards = new List<ShardInput>();
+        var skipped = new List<SkippedInput>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var spec in specs)
         {
@@ -25,7 +35,7 @@ public static class InputResolver
             {
                 throw new InputException($"input '{spec.Replace("\0", "\\0", StringComparison.Ordinal)}' contains a NUL character");
             }
-            var found = IsGlob(spec) ? ExpandGlob(spec) : ExpandPath(spec);
+            var found = IsGlob(spec) ? ExpandGlob(spec, skipped) : ExpandPath(spec, skipped);
             foreach (var shard in found)
             {
                 if (seen.Add(shard.Path))
@@ -34,7 +44,7 @@ public static class InputResolver
                 }
             }
         }
-        return shards;
+        return new ResolvedInputs(shards, skipped);
     }
 
     /// <summary>Refuses two inputs whose outputs would have the same name (e.g. a/x.jsonl and b/x.json named directly).</summary>
@@ -55,7 +65,7 @@ public static class InputResolver
 
     private static bool IsGlob(string spec) => spec.AsSpan().IndexOfAny('*', '?') >= 0 && !File.Exists(spec);
 
-    private static IEnumerable<ShardInput> ExpandPath(string spec)
+    private static List<ShardInput> ExpandPath(string spec, List<SkippedInput> skipped)
     {
         if (File.Exists(spec))
         {
@@ -64,12 +74,20 @@ public static class InputResolver
         if (Directory.Exists(spec))
         {
             var root = Path.GetFullPath(spec);
-            return Walk(root, root, _ => true).Select(file => FromFound(file, root, spec));
+            var walk = Walk(root, root, _ => true, reportFolders: true);
+            var shards = walk.Files.Select(file => FromFound(file, root, spec)).ToList();
+            var passedOver = walk.Skipped.Select(entry => new SkippedInput(Display(entry.Relative, spec), entry.Reason)).ToList();
+            if (shards.Count == 0)
+            {
+                throw new InputException($"no dataset files in {spec}: {Found(walk.Skipped, "it is empty")}; Riverbed reads {ShardInput.SupportedTypes}");
+            }
+            skipped.AddRange(passedOver);
+            return shards;
         }
         throw new InputException($"{spec} does not exist");
     }
 
-    private static List<ShardInput> ExpandGlob(string spec)
+    private static List<ShardInput> ExpandGlob(string spec, List<SkippedInput> skipped)
     {
         var normalized = spec.Replace('\\', '/');
         var segments = normalized.Split('/');
@@ -86,27 +104,48 @@ public static class InputResolver
             throw new InputException($"{spec}: the folder {baseDisplay} does not exist");
         }
         var pattern = GlobRegex(segments.Skip(fixedCount));
-        var matches = Walk(root, root, relative => pattern.IsMatch(relative))
-            .Select(file => FromFound(file, root, baseDisplay))
-            .ToList();
+        var walk = Walk(root, root, relative => pattern.IsMatch(relative), reportFolders: false);
+        var matches = walk.Files.Select(file => FromFound(file, root, baseDisplay)).ToList();
+        var passedOver = walk.Skipped.Select(entry => new SkippedInput(Display(entry.Relative, baseDisplay), entry.Reason)).ToList();
         if (matches.Count == 0)
         {
-            throw new InputException($"{spec} matches no .jsonl, .json, .jsonl.gz or .parquet file");
+            throw new InputException($"{spec} matches no dataset file: {Found(walk.Skipped, "it matches no file at all")}; Riverbed reads {ShardInput.SupportedTypes}");
         }
+        skipped.AddRange(passedOver);
         return matches;
+    }
+
+    /// <summary>What a folder or glob without dataset files holds (by names below it), for its error message.</summary>
+    private static string Found(List<(string Relative, string Reason)> passedOver, string whenNothing)
+    {
+        if (passedOver.Count == 0)
+        {
+            return whenNothing;
+        }
+        var named = string.Join("; ", passedOver.Take(SkippedNamed).Select(entry => $"{entry.Relative}: {entry.Reason}"));
+        var more = passedOver.Count > SkippedNamed ? $"; and {passedOver.Count - SkippedNamed:N0} more" : string.Empty;
+        return $"found {passedOver.Count:N0} {(passedOver.Count == 1 ? "entry" : "entries")} that Riverbed does not read ({named}{more})";
     }
 
     private static ShardInput FromFound(string file, string root, string displayRoot)
     {
         var relative = Path.GetRelativePath(root, file).Replace(Path.DirectorySeparatorChar, '/');
-        var display = displayRoot == "." ? relative : displayRoot.TrimEnd('/') + "/" + relative;
-        return ShardInput.FromFile(file, relative, display);
+        return ShardInput.FromFile(file, relative, Display(relative, displayRoot));
     }
 
-    /// <summary>Dataset files under <paramref name="folder"/>, sorted by relative path (ordinal, '/' separators).</summary>
-    private static IEnumerable<string> Walk(string root, string folder, Func<string, bool> include)
+    private static string Display(string relative, string displayRoot) =>
+        displayRoot == "." ? relative : displayRoot.TrimEnd('/') + "/" + relative;
+
+    /// <summary>
+    /// Dataset files under <paramref name="folder"/>, sorted by relative path (ordinal, '/' separators), and the entries
+    /// passed over with their reasons: files that <paramref name="include"/> accepts but are not read, and (with
+    /// <paramref name="reportFolders"/>) the folders not searched. Both lists are in the same order.
+    /// </summary>
+    private static (List<string> Files, List<(string Relative, string Reason)> Skipped) Walk(
+        string root, string folder, Func<string, bool> include, bool reportFolders)
     {
         var found = new List<(string Relative, string Full)>();
+        var skipped = new List<(string Relative, string Reason)>();
         var pending = new Stack<string>();
         pending.Push(folder);
         while (pending.Count > 0)
@@ -114,30 +153,43 @@ public static class InputResolver
             var current = pending.Pop();
             foreach (var entry in new DirectoryInfo(current).EnumerateFileSystemInfos())
             {
-                if (entry.Name.StartsWith('.'))
-                {
-                    continue;
-                }
+                var relative = Path.GetRelativePath(root, entry.FullName).Replace(Path.DirectorySeparatorChar, '/');
                 if (entry is DirectoryInfo directory)
                 {
-                    if (directory.LinkTarget is null)
+                    var why = entry.Name.StartsWith('.') ? "a hidden folder, not searched"
+                        : directory.LinkTarget is not null ? "a symbolic link to a folder, not followed (name its target to read it)"
+                        : null;
+                    if (why is null)
                     {
                         pending.Push(directory.FullName);
                     }
+                    else if (reportFolders)
+                    {
+                        skipped.Add((relative + "/", why));
+                    }
                     continue;
                 }
-                if (IsRiverbedSideFile(entry.Name) || !ShardInput.TryClassify(entry.Name, out _, out _))
+                if (!include(relative))
                 {
                     continue;
                 }
-                var relative = Path.GetRelativePath(root, entry.FullName).Replace(Path.DirectorySeparatorChar, '/');
-                if (include(relative))
+                var reason = entry.Name.StartsWith('.') ? "a hidden file"
+                    : IsRiverbedSideFile(entry.Name) ? "one of Riverbed's own output files (rejects, failures, manifest or stats)"
+                    : ShardInput.TryClassify(entry.Name, out _, out _) ? null
+                    : ShardInput.UnsupportedReason(entry.Name);
+                if (reason is null)
                 {
                     found.Add((relative, entry.FullName));
                 }
+                else
+                {
+                    skipped.Add((relative, reason));
+                }
             }
         }
-        return found.OrderBy(item => item.Relative, StringComparer.Ordinal).Select(item => item.Full);
+        return (
+            found.OrderBy(item => item.Relative, StringComparer.Ordinal).Select(item => item.Full).ToList(),
+            skipped.OrderBy(item => item.Relative, StringComparer.Ordinal).ToList());
     }
 
     private static bool IsRiverbedSideFile(string name) =>
@@ -183,3 +235,12 @@ public static class InputResolver
         return new Regex(pattern.ToString(), RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
     }
 }
+
+/// <summary>An entry found under an input folder or glob that is not read, and why.</summary>
+public sealed record SkippedInput(string DisplayPath, string Reason)
+{
+    public override string ToString() => $"{DisplayPath}: {Reason}";
+}
+
+/// <summary>What the inputs resolve to: the shards in order, and every entry passed over on the way.</summary>
+public sealed record ResolvedInputs(IReadOnlyList<ShardInput> Shards, IReadOnlyList<SkippedInput> Skipped);

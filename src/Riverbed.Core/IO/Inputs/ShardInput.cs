@@ -13,17 +13,42 @@ public enum InputFormat
     Parquet,
 }
 
+/// <summary>How a JSON or JSON Lines shard is compressed, from its last extension. Each is read as a stream.</summary>
+public enum InputCompression
+{
+    None,
+
+    /// <summary>.gz: one gzip member, verified against its trailer.</summary>
+    Gzip,
+
+    /// <summary>.zst: Zstandard frames (ZstdSharp), a cut-off frame is an error.</summary>
+    Zstd,
+
+    /// <summary>.xz: xz streams (SharpCompress), each block's check verified.</summary>
+    Xz,
+}
+
 /// <summary>One input file (a shard): where it is, what it is, and the name its outputs are derived from.</summary>
 public sealed class ShardInput
 {
-    private ShardInput(string path, string resolvedPath, string displayPath, string name, InputFormat format, bool gzip, long size, DateTime lastWriteUtc)
+    /// <summary>What Riverbed reads, for messages: every dataset extension it recognizes.</summary>
+    public const string SupportedTypes = ".jsonl, .ndjson, .json (each also as .gz, .zst or .xz) and .parquet";
+
+    private static readonly (string Extension, InputCompression Compression)[] Compressions =
+    [
+        (".gz", InputCompression.Gzip),
+        (".zst", InputCompression.Zstd),
+        (".xz", InputCompression.Xz),
+    ];
+
+    private ShardInput(string path, string resolvedPath, string displayPath, string name, InputFormat format, InputCompression compression, long size, DateTime lastWriteUtc)
     {
         Path = path;
         ResolvedPath = resolvedPath;
         DisplayPath = displayPath;
         Name = name;
         Format = format;
-        Gzip = gzip;
+        Compression = compression;
         Size = size;
         LastWriteUtc = lastWriteUtc;
     }
@@ -48,13 +73,13 @@ public sealed class ShardInput
 
     public InputFormat Format { get; }
 
-    public bool Gzip { get; }
+    public InputCompression Compression { get; }
 
     public long Size { get; }
 
     public DateTime LastWriteUtc { get; }
 
-    /// <summary><see cref="Name"/> without its data extensions (.jsonl.gz, .json, .parquet, …).</summary>
+    /// <summary><see cref="Name"/> without its data extensions (.jsonl.gz, .json.zst, .parquet, …).</summary>
     public string BaseName => Name[..^DataExtensionLength(Name)];
 
     /// <summary>Describes a file; throws when it is missing or of a type Riverbed does not read.</summary>
@@ -71,20 +96,27 @@ public sealed class ShardInput
                 ? $"{displayPath ?? path} is a folder; name it as an input to read every dataset file inside it"
                 : $"{displayPath ?? path} does not exist");
         }
-        if (!TryClassify(info.Name, out var format, out var gzip))
+        if (!TryClassify(info.Name, out var format, out var compression))
         {
-            throw new InputException(
-                $"{displayPath ?? path}: unsupported file type; Riverbed reads .jsonl, .jsonl.gz, .ndjson, .json, .json.gz and .parquet files");
+            throw new InputException($"{displayPath ?? path}: {UnsupportedReason(info.Name)}; Riverbed reads {SupportedTypes}");
         }
-        return new ShardInput(full, resolved, displayPath ?? path, name ?? info.Name, format, gzip, data.Length, data.LastWriteTimeUtc);
+        return new ShardInput(full, resolved, displayPath ?? path, name ?? info.Name, format, compression, data.Length, data.LastWriteTimeUtc);
     }
 
     /// <summary>Recognizes dataset files by extension (case-insensitive).</summary>
-    public static bool TryClassify(string fileName, out InputFormat format, out bool gzip)
+    public static bool TryClassify(string fileName, out InputFormat format, out InputCompression compression)
     {
-        var lower = fileName.ToLowerInvariant();
-        gzip = lower.EndsWith(".gz", StringComparison.Ordinal);
-        var stem = gzip ? lower[..^3] : lower;
+        var stem = fileName.ToLowerInvariant();
+        compression = InputCompression.None;
+        foreach (var (extension, kind) in Compressions)
+        {
+            if (stem.EndsWith(extension, StringComparison.Ordinal))
+            {
+                compression = kind;
+                stem = stem[..^extension.Length];
+                break;
+            }
+        }
         if (stem.EndsWith(".jsonl", StringComparison.Ordinal) || stem.EndsWith(".ndjson", StringComparison.Ordinal))
         {
             format = InputFormat.JsonLines;
@@ -95,7 +127,8 @@ public sealed class ShardInput
             format = InputFormat.Json;
             return true;
         }
-        if (!gzip && stem.EndsWith(".parquet", StringComparison.Ordinal))
+        // Parquet compresses its own pages, and DuckDB needs to seek in it: a compressed .parquet file is not read.
+        if (compression == InputCompression.None && stem.EndsWith(".parquet", StringComparison.Ordinal))
         {
             format = InputFormat.Parquet;
             return true;
@@ -104,11 +137,47 @@ public sealed class ShardInput
         return false;
     }
 
+    /// <summary>Why a file name is not a dataset file Riverbed reads (for skipped-file lists and errors).</summary>
+    public static string UnsupportedReason(string fileName)
+    {
+        var lower = fileName.ToLowerInvariant();
+        var extension = System.IO.Path.GetExtension(lower);
+        if (extension.Length == 0)
+        {
+            return "no file extension to tell its type";
+        }
+        if (Compressions.Any(c => c.Extension == extension))
+        {
+            var inner = System.IO.Path.GetExtension(lower[..^extension.Length]);
+            return inner == ".parquet"
+                ? $"a compressed Parquet file: decompress it, Parquet compresses its own pages"
+                : $"{extension} of a {(inner.Length == 0 ? "file without a type" : inner + " file")}, not of JSON Lines or JSON";
+        }
+        return extension switch
+        {
+            ".bz2" or ".lz4" or ".zip" or ".7z" or ".tar" or ".tgz" or ".lzma" or ".br" or ".z" =>
+                $"{extension} compression, which Riverbed does not read: recompress as .gz, .zst or .xz",
+            _ => $"unsupported file type {extension}",
+        };
+    }
+
     private static int DataExtensionLength(string name)
     {
-        var lower = name.ToLowerInvariant();
-        foreach (var extension in new[] { ".jsonl.gz", ".ndjson.gz", ".json.gz", ".jsonl", ".ndjson", ".json", ".parquet" })
+        if (!TryClassify(name, out var format, out var compression))
         {
+            return 0;
+        }
+        var lower = name.ToLowerInvariant();
+        var compressed = compression == InputCompression.None ? string.Empty : Compressions.First(c => c.Compression == compression).Extension;
+        string[] stems = format switch
+        {
+            InputFormat.JsonLines => [".jsonl", ".ndjson"],
+            InputFormat.Json => [".json"],
+            _ => [".parquet"],
+        };
+        foreach (var stem in stems)
+        {
+            var extension = stem + compressed;
             if (lower.EndsWith(extension, StringComparison.Ordinal) && lower.Length > extension.Length)
             {
                 return extension.Length;

@@ -13,6 +13,9 @@ internal interface IRecordSource : IDisposable
     /// <summary>How the shard is laid out, for messages (e.g. "JSON array", "JSON Lines (gzip)").</summary>
     string Layout { get; }
 
+    /// <summary>The 1-based line being read, for a message when the file fails part-way (null for Parquet).</summary>
+    long? LineReached { get; }
+
     bool TryNext(RecordProcessor processor, ShardReadStatistics statistics, out ShardRecord record);
 }
 
@@ -22,6 +25,7 @@ internal sealed class JsonLinesSource : IRecordSource
     private readonly Stream _stream;
     private readonly LineSplitter _lines;
     private readonly int _maxLineBytes;
+    private long _lastLine;
 
     public JsonLinesSource(Stream stream, int maxLineBytes, string layout)
     {
@@ -34,10 +38,13 @@ internal sealed class JsonLinesSource : IRecordSource
 
     public string Layout { get; }
 
+    public long? LineReached => _lastLine + 1;
+
     public bool TryNext(RecordProcessor processor, ShardReadStatistics statistics, out ShardRecord record)
     {
         while (_lines.TryReadLine(out var line))
         {
+            _lastLine = line.Number;
             if (line.TooLong)
             {
                 record = processor.Reject(RejectKind.LineTooLong,
@@ -67,6 +74,7 @@ internal sealed class JsonArraySource : IRecordSource
     private readonly JsonArraySplitter _elements;
     private readonly int _maxElementBytes;
     private long _index;
+    private long _lastLine = 1;
 
     public JsonArraySource(Stream stream, int maxElementBytes, string layout)
     {
@@ -78,6 +86,8 @@ internal sealed class JsonArraySource : IRecordSource
 
     public string Layout { get; }
 
+    public long? LineReached => _lastLine;
+
     public bool TryNext(RecordProcessor processor, ShardReadStatistics statistics, out ShardRecord record)
     {
         if (!_elements.TryReadElement(out var element))
@@ -85,6 +95,7 @@ internal sealed class JsonArraySource : IRecordSource
             record = default;
             return false;
         }
+        _lastLine = element.Line;
         var index = _index++;
         var at = $"element {index} (byte {element.ByteOffset})";
         record = element switch
@@ -186,6 +197,8 @@ internal sealed unsafe class ParquetSource : IRecordSource
     }
 
     public string Layout => "Parquet";
+
+    public long? LineReached => null;
 
     /// <summary>The file's own columns and DuckDB types, as stored.</summary>
     public IReadOnlyList<DuckDbColumn> Columns { get; }
