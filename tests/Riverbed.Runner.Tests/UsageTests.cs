@@ -25,6 +25,7 @@ public sealed class UsageTests
     [InlineData("emit slurm")]
     [InlineData("emit k8s")]
     [InlineData("merge-stats")]
+    [InlineData("evaluate")]
     public void An_unknown_flag_is_a_usage_error(string command)
     {
         using var scratch = new ScratchFolder("usage");
@@ -41,6 +42,10 @@ public sealed class UsageTests
     [InlineData("emit slurm --tasks few -- in --output out", "few")]
     [InlineData("emit slurm --tasks 2 in --output out", "Unrecognized option '--output' for 'slurm'")]
     [InlineData("inspect data/ --shema oig", "Unrecognized option '--shema' for 'inspect'")]
+    [InlineData("score in.jsonl --output out --device cuda --gpu-memory-limit lots", "is not a size such as")]
+    [InlineData("score in.jsonl --output out --combine some", "combine rule 'some'")]
+    [InlineData("filter scored --output out --threshold contradiction_max=0.5 --threshold contradiction_max=0.7", "contradiction_max")]
+    [InlineData("bench --sweep-threads 1,many", "'many' is not budget, per-core or a positive whole number")]
     public void A_value_the_command_cannot_parse_is_a_usage_error(string commandLine, string message)
     {
         using var scratch = new ScratchFolder("usage");

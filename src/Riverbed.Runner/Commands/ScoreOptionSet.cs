@@ -24,6 +24,12 @@ internal sealed class ScoreOptionSet
         DefaultValueFactory = _ => "cpu",
     };
 
+    public Option<string?> GpuMemoryLimit { get; } = new("--gpu-memory-limit")
+    {
+        Description = "With --device cuda: the most GPU memory ONNX Runtime's arena may take per session, e.g. 20GiB, 16GB or a byte count " +
+            "(default: no limit); a batch that would need more fails as out of memory and is halved. Not part of the configuration",
+    };
+
     public Option<int> BatchTokens { get; } = new("--batch-tokens")
     {
         Description = "Padded tokens per model batch (requests × longest request)",
@@ -103,6 +109,7 @@ internal sealed class ScoreOptionSet
                 result.AddError($"--device must be cpu, cuda or cuda:N; got '{result.GetValueOrDefault<string>()}'");
             }
         });
+        GpuMemoryLimit.ParsesWith(text => ParseMemorySize(text));
         MaxFailures.Validators.Add(result =>
         {
             try
@@ -114,7 +121,7 @@ internal sealed class ScoreOptionSet
                 result.AddError(error.Message);
             }
         });
-        foreach (var option in new Option[] { Models, Device, BatchTokens, Sessions, Threads, MlmHead, Seed, Limit, Config, Decisions.Thresholds, Decisions.Combine, LogEvery, MaxFailures })
+        foreach (var option in new Option[] { Models, Device, GpuMemoryLimit, BatchTokens, Sessions, Threads, MlmHead, Seed, Limit, Config, Decisions.Thresholds, Decisions.Combine, LogEvery, MaxFailures })
         {
             command.Options.Add(option);
         }
@@ -145,6 +152,7 @@ internal sealed class ScoreOptionSet
         {
             ModelsFolder = ModelsLocator.Resolve(IsExplicit(parse, Models) || file is null ? parse.GetValue(Models) : file.ModelsFolder),
             Device = Pick(Device, f => f.Execution.Device),
+            GpuMemoryLimitBytes = ParseMemorySize(parse.GetValue(GpuMemoryLimit)),
             Sessions = Pick(Sessions, f => f.Execution.Sessions),
             Threads = Pick(Threads, f => (int?)f.Execution.Threads) ?? ExecutionSettings.BudgetThreads,
             MaskedHead = parse.GetValue(MlmHead) != "full",
@@ -160,6 +168,44 @@ internal sealed class ScoreOptionSet
         };
         settings.Validate();
         return settings;
+    }
+
+    /// <summary>A memory size: a byte count, or a number with KB/MB/GB/TB (powers of 1000) or KiB/MiB/GiB/TiB (powers of 1024).</summary>
+    internal static long? ParseMemorySize(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return null;
+        }
+        var trimmed = text.Trim();
+        var split = 0;
+        while (split < trimmed.Length && (char.IsAsciiDigit(trimmed[split]) || trimmed[split] == '.'))
+        {
+            split++;
+        }
+        var unit = trimmed[split..].Trim().ToUpperInvariant();
+        long? multiplier = unit switch
+        {
+            "" or "B" => 1L,
+            "KB" => 1_000L,
+            "MB" => 1_000_000L,
+            "GB" => 1_000_000_000L,
+            "TB" => 1_000_000_000_000L,
+            "KIB" => 1L << 10,
+            "MIB" => 1L << 20,
+            "GIB" => 1L << 30,
+            "TIB" => 1L << 40,
+            _ => null,
+        };
+        if (multiplier is null || !decimal.TryParse(trimmed[..split], System.Globalization.NumberStyles.AllowDecimalPoint,
+                System.Globalization.CultureInfo.InvariantCulture, out var number) || number <= 0)
+        {
+            throw new RiverbedException($"--gpu-memory-limit: '{text}' is not a size such as 20GiB, 16GB or a byte count");
+        }
+        var bytes = number * multiplier.Value;
+        return bytes >= 1 && bytes <= long.MaxValue
+            ? (long)bytes
+            : throw new RiverbedException($"--gpu-memory-limit: '{text}' is out of range");
     }
 
     internal static bool IsExplicit(ParseResult parse, Option option) => parse.GetResult(option) is { Implicit: false };
@@ -203,6 +249,9 @@ internal sealed class ScoreSettings
 
     public required string Device { get; init; }
 
+    /// <summary>The CUDA arena's limit in bytes per session (<c>--gpu-memory-limit</c>); null: none.</summary>
+    public long? GpuMemoryLimitBytes { get; init; }
+
     public int Sessions { get; init; } = 1;
 
     /// <summary>Intra-op threads per session, or <see cref="ExecutionSettings.BudgetThreads"/> for the thread budget.</summary>
@@ -234,7 +283,7 @@ internal sealed class ScoreSettings
     public BatchingOptions Batching => new() { BatchTokens = BatchTokens };
 
     public ExecutionProvider Provider => ExecutionProvider.TryParse(Device, out var provider)
-        ? provider
+        ? provider.WithMemoryLimit(GpuMemoryLimitBytes)
         : throw new RiverbedException($"--device must be cpu, cuda or cuda:N; got '{Device}'");
 
     public void Validate()

@@ -31,7 +31,7 @@ public sealed partial class BenchCommandTests
     {
         var result = Cli.Run(["bench", "--examples", "4", "--sweep-threads", "budget,many"]);
 
-        Assert.Equal(ExitCodes.Failure, result.ExitCode);
+        Assert.Equal(ExitCodes.Usage, result.ExitCode);
         Assert.Contains("--sweep-threads: 'many' is not budget, per-core or a positive whole number", result.StandardError, StringComparison.Ordinal);
     }
 
@@ -40,7 +40,7 @@ public sealed partial class BenchCommandTests
     {
         var result = Cli.Run(["bench", "--examples", "4", "--sweep-batch-tokens", "1024,lots"]);
 
-        Assert.Equal(ExitCodes.Failure, result.ExitCode);
+        Assert.Equal(ExitCodes.Usage, result.ExitCode);
         Assert.Contains("--sweep-batch-tokens: 'lots' is not a positive whole number", result.StandardError, StringComparison.Ordinal);
     }
 

@@ -160,7 +160,10 @@ internal sealed unsafe class ParquetSource : IRecordSource
             // Columns holding JSON (a JSON column, or one nested in a struct or list) are known by their SQL type name:
             // the C API marks JSON only with a type alias that DuckDB.NET does not bind. They go through to_json with
             // the columns Riverbed does not decode itself, and every to_json result is embedded as JSON text.
+            // A column that is JSON itself is read as the text stored (DuckDB hands it over as VARCHAR): to_json would
+            // re-parse it and print numbers as doubles, rounding what the writer kept exact.
             var holdsJson = new HashSet<string>(StringComparer.Ordinal);
+            var isJson = new HashSet<string>(StringComparer.Ordinal);
             using (var describe = _connection.Stream($"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {source})"))
             {
                 while (describe.FetchChunk() is { } chunk)
@@ -171,18 +174,20 @@ internal sealed unsafe class ParquetSource : IRecordSource
                         {
                             if (chunk.GetVector(1).GetScalar(describe.Columns[1].Type, row) is string type && type.Contains("JSON", StringComparison.Ordinal))
                             {
-                                holdsJson.Add((string)chunk.GetVector(0).GetScalar(describe.Columns[0].Type, row)!);
+                                var name = (string)chunk.GetVector(0).GetScalar(describe.Columns[0].Type, row)!;
+                                (type == "JSON" ? isJson : holdsJson).Add(name);
                             }
                         }
                     }
                 }
             }
             var converted = columns.Select(column => !column.Type.IsDirectlyDecodable || holdsJson.Contains(column.Name)).ToArray();
+            var asJson = columns.Select((column, i) => converted[i] || isJson.Contains(column.Name)).ToArray();
             var select = string.Join(", ", columns.Select((column, i) => converted[i]
                 ? $"to_json({DuckDbSql.Identifier(column.Name)}) AS {DuckDbSql.Identifier(column.Name)}"
                 : DuckDbSql.Identifier(column.Name)));
             _query = _connection.Stream(columns.Count == 0 ? $"SELECT * FROM {source}" : $"SELECT {select} FROM {source}");
-            _types = _query.Columns.Select((column, i) => converted.Length > i && converted[i] ? column.Type.AsJson() : column.Type).ToArray();
+            _types = _query.Columns.Select((column, i) => asJson.Length > i && asJson[i] ? column.Type.AsJson() : column.Type).ToArray();
             _names = _query.Columns.Select(column => JsonEncodedText.Encode(column.Name, JavaScriptEncoder.UnsafeRelaxedJsonEscaping)).ToArray();
             Columns = columns;
             _writer = new Utf8JsonWriter(_buffer, WriterOptions);
@@ -350,7 +355,10 @@ internal sealed unsafe class ParquetSource : IRecordSource
                     }
                     if (_type.IsJson)
                     {
-                        writer.WriteRawValue(bytes);
+                        // DuckDB's own JSON text (to_json or a JSON column), valid by construction. Validating it here
+                        // would apply System.Text.Json's default depth of 64 below --max-depth; the whole record is
+                        // parsed with the reader's limits right after (RecordProcessor), so that is where depth is refused.
+                        writer.WriteRawValue(bytes, skipInputValidation: true);
                     }
                     else if (bytes.IndexOfAny(NeedsEscaping) < 0)
                     {
