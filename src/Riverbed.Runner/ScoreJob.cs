@@ -180,20 +180,32 @@ internal static class ScoreJob
     }
 
     /// <summary>
-    /// Removes what earlier runs killed while writing <paramref name="path"/> left (<c>.{name}.{pid}.tmp</c>): only this
-    /// worker writes that file, so no one else's temporary can match.
+    /// Removes what earlier runs killed while writing <paramref name="path"/> left (<c>.{name}.{pid}-{random}.tmp</c>).
+    /// Two workers given the same rank by mistake both write this file, so a temporary whose writer is still alive is
+    /// left alone: deleting it would fail that worker's rename.
     /// </summary>
     private static void DeleteLeftovers(string path)
     {
         var folder = Path.GetDirectoryName(path)!;
-        if (Directory.Exists(folder))
+        if (!Directory.Exists(folder))
         {
-            foreach (var leftover in Directory.EnumerateFiles(folder, "." + Path.GetFileName(path) + ".*.tmp"))
+            return;
+        }
+        var prefix = "." + Path.GetFileName(path) + ".";
+        foreach (var leftover in Directory.EnumerateFiles(folder, prefix + "*.tmp"))
+        {
+            var name = Path.GetFileName(leftover);
+            var pid = name[prefix.Length..].Split('-')[0];
+            if (int.TryParse(pid, NumberStyles.None, CultureInfo.InvariantCulture, out var writer) && WriterIsAlive(writer))
             {
-                File.Delete(leftover);
+                continue;
             }
+            File.Delete(leftover);
         }
     }
+
+    /// <summary>Whether a process with that id runs on this machine (Linux: /proc has a folder for it).</summary>
+    private static bool WriterIsAlive(int pid) => pid == Environment.ProcessId || Directory.Exists($"/proc/{pid}");
 
     /// <summary>
     /// A failed attempt leaves a marker saying why; a complete shard has none (a commit clears what an earlier attempt
