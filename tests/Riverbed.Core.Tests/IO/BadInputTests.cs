@@ -214,6 +214,72 @@ public sealed class BadInputTests
     }
 
     [Fact]
+    public void Text_in_binary_parquet_columns_is_read_as_utf8_and_a_value_that_is_not_utf8_rejects_only_its_row()
+    {
+        using var scratch = new ScratchFolder("blob");
+        var path = scratch.File("blob.parquet");
+        DuckDbProbe.Query(
+            "COPY (SELECT * FROM (VALUES " +
+            "(0, 'Say caf\\xC3\\xA9'::BLOB, 'It is caf\\xC3\\xA9 \\xF0\\x9F\\x8C\\x8A'::BLOB), " +
+            "(1, 'Say hi'::BLOB, 'caf\\xE9 in Latin-1'::BLOB), " +
+            "(2, 'Say bye'::BLOB, 'Bye.'::BLOB)) t(n, instruction, output) ORDER BY n) " +
+            $"TO {DuckDbProbe.Literal(path)} (FORMAT parquet)");
+        Assert.Equal("BLOB", DuckDbProbe.Scalar($"SELECT typeof(output) FROM read_parquet({DuckDbProbe.Literal(path)}) LIMIT 1"));
+
+        using var reader = ShardReader.Open(ShardInput.FromFile(path));
+        var records = reader.ReadRecords().ToList();
+
+        Assert.Equal([0L, 1L, 2L], records.Select(r => r.Row));
+        var first = records[0].Example!;
+        Assert.Equal(["Say café", "It is café \U0001F30A"], first.Turns.Select(turn => turn.Text));
+        Assert.DoesNotContain("\\x", Encoding.UTF8.GetString(first.Record.Span), StringComparison.Ordinal);
+        var reject = records[1].Reject!;
+        Assert.Equal(RejectKind.InvalidUtf8, reject.Kind);
+        Assert.Equal(1, reject.Row);
+        Assert.Contains("column 'output'", reject.Message, StringComparison.Ordinal);
+        Assert.Contains("BLOB", reject.Message, StringComparison.Ordinal);
+        Assert.Contains("byte 3 of 15: E920696E", reject.Message, StringComparison.Ordinal);
+        Assert.Contains($"{path} row 1", reject.ToString(), StringComparison.Ordinal);
+        Assert.Equal("Bye.", records[2].Example!.Turns[^1].Text);
+        Assert.Equal(1, reader.Statistics.RejectsByKind[RejectKind.InvalidUtf8]);
+    }
+
+    [Fact]
+    public void An_invalid_utf8_string_column_in_parquet_fails_the_shard_naming_the_file_the_value_and_the_way_out()
+    {
+        using var scratch = new ScratchFolder("varchar");
+        var path = scratch.File("varchar.parquet");
+        // DuckDB will not write invalid text, so it writes a marker that the test then overwrites in place with bytes of
+        // the same length (uncompressed, so the marker is in the file as is; the statistics hold it too).
+        DuckDbProbe.Query(
+            "COPY (SELECT * FROM (VALUES (0, 'Say hi', 'Hello there.'), (1, 'Say it', 'QQMARKQQ'), (2, 'Say bye', 'Bye.')) " +
+            $"t(n, instruction, output) ORDER BY n) TO {DuckDbProbe.Literal(path)} (FORMAT parquet, COMPRESSION uncompressed)");
+        var bytes = File.ReadAllBytes(path);
+        var marker = "QQMARKQQ"u8.ToArray();
+        byte[] broken = [(byte)'c', (byte)'a', (byte)'f', 0xE9, (byte)' ', 0xFF, 0xFE, (byte)'!'];
+        var patched = 0;
+        for (var at = bytes.AsSpan().IndexOf(marker); at >= 0; at = bytes.AsSpan().IndexOf(marker))
+        {
+            broken.CopyTo(bytes, at);
+            patched++;
+        }
+        Assert.True(patched > 0);
+        File.WriteAllBytes(path, bytes);
+
+        // DuckDB stops the scan at the first invalid STRING value, so no row can be read: the shard fails, and says
+        // why and how to make the file readable (as BINARY, whose rows are checked one by one, see the test above).
+        var error = Assert.Throws<ShardReadException>(() =>
+        {
+            using var reader = ShardReader.Open(ShardInput.FromFile(path));
+            return reader.ReadRecords().Count();
+        });
+        Assert.Contains(path, error.Message, StringComparison.Ordinal);
+        Assert.Contains("not valid UTF-8", error.Message, StringComparison.Ordinal);
+        Assert.Contains("caf\\xE9", error.Message, StringComparison.Ordinal);
+        Assert.Contains("store it as BINARY", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_file_with_no_recognisable_schema_is_an_error_naming_its_fields()
     {
         using var scratch = new ScratchFolder("schema");

@@ -1,6 +1,10 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
+using Parquet;
+using Parquet.Schema;
 using Riverbed.Runner.Tests.Pipeline;
 
 namespace Riverbed.Runner.Tests.IO;
@@ -472,6 +476,90 @@ public sealed class ReliabilityTests
                 File.SetUnixFileMode(output, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             }
         }
+    }
+
+    [Fact]
+    public async Task Text_in_binary_parquet_columns_is_scored_as_utf8_a_value_that_is_not_utf8_rejects_only_its_row_and_a_bad_string_column_is_named()
+    {
+        using var scratch = new ScratchFolder("rel-binary");
+        var inputs = scratch.File("in");
+        Directory.CreateDirectory(inputs);
+        var cafe = "It is café \U0001F30A, a river café.";
+        byte[] latin1 = [.. "A caf"u8, 0xE9, .. " in Latin-1."u8];
+        // BINARY (BLOB to DuckDB) columns, as pandas and Spark often write text; and a STRING (VARCHAR) column whose
+        // second value is not UTF-8, as a broken writer leaves it.
+        await WriteParquet(Path.Combine(inputs, "binary.parquet"), binaryOutput: true,
+            [Encoding.UTF8.GetBytes(cafe), latin1, "A river flows to the sea."u8.ToArray()]);
+        await WriteParquet(Path.Combine(inputs, "text.parquet"), binaryOutput: false,
+            [Encoding.UTF8.GetBytes(cafe), latin1, "A river flows to the sea."u8.ToArray()]);
+        var output = scratch.File("out");
+
+        var score = Cli.Run(Score(inputs, output));
+        // DuckDB stops a scan at the first invalid STRING value, so that shard fails, saying why and what would let
+        // Riverbed read it; the binary shard commits with its one bad row rejected.
+        Assert.True(score.ExitCode != ExitCodes.Success, score.ToString());
+        Assert.Contains("text.parquet", score.AllOutput, StringComparison.Ordinal);
+        Assert.Contains("holds bytes that are not valid UTF-8", score.AllOutput, StringComparison.Ordinal);
+        Assert.Contains("store it as BINARY", score.AllOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", score.AllOutput, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(output, "text.manifest.json")));
+        const string name = "binary";
+        var manifest = ReadManifest(output, name);
+        Assert.Equal((3L, 2L, 1L), (manifest.GetProperty("rows_in").GetInt64(), manifest.GetProperty("rows_out").GetInt64(), manifest.GetProperty("rows_rejected").GetInt64()));
+        Assert.Equal(1L, manifest.GetProperty("rejects_by_kind").GetProperty("invalid_utf8").GetInt64());
+        var scored = File.ReadAllLines(Path.Combine(output, name + ".jsonl"));
+        Assert.Equal(2, scored.Length);
+        Assert.Equal(cafe, JsonDocument.Parse(scored[0]).RootElement.GetProperty("output").GetString());
+        Assert.DoesNotContain("\\x", scored[0], StringComparison.Ordinal);
+        var reject = JsonDocument.Parse(File.ReadAllLines(Path.Combine(output, name + ".rejects.jsonl")).Single()).RootElement;
+        Assert.Equal("invalid_utf8", reject.GetProperty("kind").GetString());
+        Assert.Equal(1, reject.GetProperty("row").GetInt64());
+        Assert.Contains("column 'output'", reject.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Contains("byte 5 of 18: E920696E", reject.GetProperty("message").GetString(), StringComparison.Ordinal);
+        // The value is kept as it was, its one bad byte escaped, never replaced.
+        Assert.Equal("A caf\\xE9 in Latin-1.", reject.GetProperty("raw").GetString());
+        AssertCountsReconcile(output);
+    }
+
+    /// <summary>A Parquet file of instruction/output rows; the outputs' bytes go in as they are, as BINARY or as STRING.</summary>
+    private static async Task WriteParquet(string path, bool binaryOutput, byte[][] outputs)
+    {
+        var instruction = new DataField<string>("instruction");
+        DataField output = binaryOutput ? new DataField<byte[]>("output") : new DataField<string>("output");
+        var schema = new ParquetSchema(instruction, output);
+        // Parquet.Net writes STRING values only from .NET strings, which cannot hold invalid UTF-8: such a value is written
+        // as a placeholder of the same length (uncompressed, so it is in the file as is) and overwritten afterwards.
+        var placeholders = outputs.Select(bytes => binaryOutput || Utf8.IsValid(bytes) ? null : new string('Q', bytes.Length)).ToList();
+        await using (var stream = File.Create(path))
+        {
+            await using var writer = await ParquetWriter.CreateAsync(schema, stream, new ParquetOptions { CompressionMethod = CompressionMethod.None });
+            using var group = writer.CreateRowGroup();
+            await group.WriteAsync(instruction, outputs.Select((_, i) => string.Create(CultureInfo.InvariantCulture, $"Tell me about rivers, please ({i}).")).ToList());
+            if (binaryOutput)
+            {
+                await group.WriteAsync(output, outputs);
+            }
+            else
+            {
+                await group.WriteAsync(output, outputs.Select((bytes, i) => placeholders[i] ?? Encoding.UTF8.GetString(bytes)).ToList());
+            }
+        }
+        var file = await File.ReadAllBytesAsync(path);
+        for (var i = 0; i < outputs.Length; i++)
+        {
+            if (placeholders[i] is { } placeholder)
+            {
+                var marker = Encoding.UTF8.GetBytes(placeholder);
+                var patched = 0;
+                for (var at = file.AsSpan().IndexOf(marker); at >= 0; at = file.AsSpan().IndexOf(marker))
+                {
+                    outputs[i].CopyTo(file, at);
+                    patched++;
+                }
+                Assert.True(patched > 0, "the placeholder is not in the file: is it compressed?");
+            }
+        }
+        await File.WriteAllBytesAsync(path, file);
     }
 
     /// <summary>Writes <paramref name="shards"/> JSON Lines shards of OIG joke dialogues named part-0, part-1, ….</summary>

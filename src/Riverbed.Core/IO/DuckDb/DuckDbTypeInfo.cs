@@ -72,12 +72,16 @@ internal sealed class DuckDbTypeInfo
         return new DuckDbTypeInfo(id, element, fields, arraySize, isJson: false);
     }
 
-    /// <summary>True when every node is a type the vector decoder reads directly (no to_json fallback needed).</summary>
+    /// <summary>
+    /// True when every node is a type the vector decoder reads directly (no to_json fallback needed). BLOB is read
+    /// directly too: a Parquet BINARY column usually holds text (as Arrow and pandas take it), and to_json would
+    /// rewrite every non-ASCII byte as a \xNN escape.
+    /// </summary>
     public bool IsDirectlyDecodable => Id switch
     {
         DuckDBType.Boolean or DuckDBType.TinyInt or DuckDBType.SmallInt or DuckDBType.Integer or DuckDBType.BigInt
             or DuckDBType.UnsignedTinyInt or DuckDBType.UnsignedSmallInt or DuckDBType.UnsignedInteger or DuckDBType.UnsignedBigInt
-            or DuckDBType.Float or DuckDBType.Double or DuckDBType.Varchar => true,
+            or DuckDBType.Float or DuckDBType.Double or DuckDBType.Varchar or DuckDBType.Blob => true,
         DuckDBType.List or DuckDBType.Array => Element!.IsDirectlyDecodable,
         DuckDBType.Struct => Fields.Count > 0 && Fields.All(member => member.Type.IsDirectlyDecodable),
         _ => false,

@@ -23,7 +23,7 @@ internal readonly unsafe struct DuckDbVector
     public static bool IsValid(ulong* validity, ulong row) =>
         validity is null || (validity[row >> 6] & (1UL << (int)(row & 63))) != 0;
 
-    /// <summary>The bytes of row <paramref name="row"/> of a VARCHAR vector's data, as stored (never decoded here).</summary>
+    /// <summary>The bytes of row <paramref name="row"/> of a VARCHAR or BLOB vector's data, as stored (never decoded here).</summary>
     public static ReadOnlySpan<byte> StringBytes(void* data, ulong row) => DuckDbText.Bytes((DuckDBString*)data + row);
 
     public DuckDbVector ListChild => new(NativeMethods.Vectors.DuckDBListVectorGetChild(_vector));

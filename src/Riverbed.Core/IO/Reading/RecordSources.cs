@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Unicode;
@@ -122,8 +123,10 @@ internal sealed class JsonArraySource : IRecordSource
 
 /// <summary>
 /// Parquet through DuckDB: a streaming scan, one chunk at a time, each row rendered as a JSON object from its typed
-/// vectors (strings, numbers, booleans, lists, structs). Columns of other types (dates, decimals, maps, blobs, …) are
-/// rendered by DuckDB's to_json. Strings are checked for valid UTF-8 (a row with invalid text is rejected).
+/// vectors (strings, binary, numbers, booleans, lists, structs). Columns of other types (dates, decimals, maps, …) are
+/// rendered by DuckDB's to_json. Binary (BLOB) values are text stored as bytes, decoded as UTF-8 as Arrow and pandas
+/// do. Strings and binary values are checked for valid UTF-8: a row holding invalid text is rejected as invalid_utf8,
+/// naming the column, and never repaired.
 /// </summary>
 internal sealed unsafe class ParquetSource : IRecordSource
 {
@@ -233,9 +236,11 @@ internal sealed unsafe class ParquetSource : IRecordSource
         for (var i = 0; i < _columns!.Length; i++)
         {
             _writer.WritePropertyName(_names[i]);
-            if (!_columns[i].TryWrite(_writer, row, out var badPath))
+            if (!_columns[i].TryWrite(_writer, row, out var invalid))
             {
-                record = processor.Reject(RejectKind.InvalidUtf8, $"column '{_query.Columns[i].Name}{badPath}' holds invalid UTF-8 text", [], null, 0, 0);
+                // The reject keeps the offending value's bytes as they are (the rejects file hex-escapes what is not UTF-8).
+                record = processor.Reject(RejectKind.InvalidUtf8, $"column '{_query.Columns[i].Name}{invalid.Path}' {invalid.Problem}",
+                    invalid.Value, null, 0, invalid.Value.Length);
                 return true;
             }
         }
@@ -253,6 +258,9 @@ internal sealed unsafe class ParquetSource : IRecordSource
         _connection?.Dispose();
         _database.Dispose();
     }
+
+    /// <summary>A value whose text is not valid UTF-8: where it is below its column, what is wrong, and its bytes.</summary>
+    private sealed record InvalidText(string Path, string Problem, byte[] Value);
 
     /// <summary>A vector and its children with their data pointers fetched once per chunk.</summary>
     private sealed class VectorNode
@@ -295,10 +303,10 @@ internal sealed unsafe class ParquetSource : IRecordSource
             return node;
         }
 
-        /// <summary>Writes one value; false (with the nested path) when a string is not valid UTF-8.</summary>
-        public bool TryWrite(Utf8JsonWriter writer, ulong row, out string badPath)
+        /// <summary>Writes one value; false (with the nested path and what is wrong) when its text is not valid UTF-8.</summary>
+        public bool TryWrite(Utf8JsonWriter writer, ulong row, [NotNullWhen(false)] out InvalidText? invalid)
         {
-            badPath = string.Empty;
+            invalid = null;
             if (!DuckDbVector.IsValid(_validity, row))
             {
                 writer.WriteNullValue();
@@ -348,9 +356,15 @@ internal sealed unsafe class ParquetSource : IRecordSource
                     WriteFloatingPoint(writer, ((double*)_data)[row]);
                     return true;
                 case DuckDBType.Varchar:
+                case DuckDBType.Blob:
                     var bytes = DuckDbVector.StringBytes(_data, row);
                     if (!Utf8.IsValid(bytes))
                     {
+                        var at = JsonRecordValidator.FirstInvalidUtf8(bytes);
+                        invalid = new InvalidText(string.Empty,
+                            $"holds {(_type.Id == DuckDBType.Blob ? "binary (BLOB) data" : "text")} that is not valid UTF-8 " +
+                            $"(byte {at} of {bytes.Length}: {Convert.ToHexString(bytes.Slice(at, Math.Min(4, bytes.Length - at)))})",
+                            bytes.ToArray());
                         return false;
                     }
                     if (_type.IsJson)
@@ -372,10 +386,10 @@ internal sealed unsafe class ParquetSource : IRecordSource
                     return true;
                 case DuckDBType.List:
                     var entry = ((DuckDBListEntry*)_data)[row];
-                    return WriteItems(writer, entry.Offset, entry.Length, out badPath);
+                    return WriteItems(writer, entry.Offset, entry.Length, out invalid);
                 case DuckDBType.Array:
                     var size = (ulong)_type.ArraySize;
-                    return WriteItems(writer, row * size, size, out badPath);
+                    return WriteItems(writer, row * size, size, out invalid);
                 case DuckDBType.Struct:
                     writer.WriteStartObject();
                     for (var i = 0; i < _fields.Length; i++)
@@ -383,7 +397,7 @@ internal sealed unsafe class ParquetSource : IRecordSource
                         writer.WritePropertyName(_fieldNames[i]);
                         if (!_fields[i].TryWrite(writer, row, out var inner))
                         {
-                            badPath = "." + _type.Fields[i].Name + inner;
+                            invalid = inner with { Path = "." + _type.Fields[i].Name + inner.Path };
                             return false;
                         }
                     }
@@ -394,15 +408,15 @@ internal sealed unsafe class ParquetSource : IRecordSource
             }
         }
 
-        private bool WriteItems(Utf8JsonWriter writer, ulong first, ulong count, out string badPath)
+        private bool WriteItems(Utf8JsonWriter writer, ulong first, ulong count, [NotNullWhen(false)] out InvalidText? invalid)
         {
-            badPath = string.Empty;
+            invalid = null;
             writer.WriteStartArray();
             for (var i = first; i < first + count; i++)
             {
                 if (!_element!.TryWrite(writer, i, out var inner))
                 {
-                    badPath = $"[{i - first}]{inner}";
+                    invalid = inner with { Path = $"[{i - first}]{inner.Path}" };
                     return false;
                 }
             }
