@@ -4,6 +4,7 @@ using Riverbed.Inference.Generation;
 namespace Riverbed.Runner.Tests;
 
 /// <summary>`riverbed models pull` as a user runs it, against the fake Hub (HF_ENDPOINT) with its own cache.</summary>
+[Trait("Category", "Slow")]
 public sealed class ModelsPullCommandTests : IDisposable
 {
     private readonly FakeHub _hub = new();

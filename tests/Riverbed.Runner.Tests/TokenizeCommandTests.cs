@@ -3,6 +3,7 @@ using System.Text.Json;
 
 namespace Riverbed.Runner.Tests;
 
+[Trait("Category", "Slow")]
 public sealed class TokenizeCommandTests
 {
     private static string TokenizerPath(string name) => TestPaths.Fixture("tokenizers", name, "tokenizer.json");

@@ -14,6 +14,7 @@ namespace Riverbed.Core.Tests.Pipeline;
 /// dialogues, and the RIVERBED_FAULT_OOM plans attached to the sessions, so every fault is a real OrtStatus raised
 /// inside InferenceSession.Run (reliability C1, C10, B2).
 /// </summary>
+[Trait("Category", "Slow")]
 [Collection(ScoringOracles.Collection)]
 public sealed class InferenceFaultTests(ScoringOracles oracles)
 {

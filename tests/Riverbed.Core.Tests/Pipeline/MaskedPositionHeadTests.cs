@@ -10,6 +10,7 @@ using Riverbed.Scoring;
 namespace Riverbed.Core.Tests.Pipeline;
 
 /// <summary>The MLM's graph rewritten at load to run its vocabulary head at masked positions only, against the full logits.</summary>
+[Trait("Category", "Slow")]
 [Collection(ScoringOracles.Collection)]
 public sealed class MaskedPositionHeadTests(ScoringOracles oracles)
 {

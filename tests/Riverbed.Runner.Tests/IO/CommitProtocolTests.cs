@@ -8,6 +8,7 @@ namespace Riverbed.Runner.Tests.IO;
 /// The commit protocol under crashes (checklist A1, A2, A9): a writer killed at any phase leaves no final-named partial
 /// output and no manifest, and the next run completes the shard with the same bytes as an uninterrupted run.
 /// </summary>
+[Trait("Category", "Process")]
 public sealed class CommitProtocolTests(CommitProtocolTests.Reference reference) : IClassFixture<CommitProtocolTests.Reference>
 {
     private const int KilledBySigkill = 137;

@@ -11,6 +11,7 @@ namespace Riverbed.Runner.Tests.IO;
 /// line kept; cut-off compressed files fail their own shard by name; folders without a readable file are errors that
 /// say what they hold; skipped files are listed with their reasons.
 /// </summary>
+[Trait("Category", "Slow")]
 public sealed class CompressedInputTests
 {
     private static readonly string MaxLine = MalformedDataset.MaxLineBytes.ToString(CultureInfo.InvariantCulture);

@@ -14,6 +14,7 @@ namespace Riverbed.Runner.Tests.IO;
 /// output the input or lead the control folder elsewhere, links fingerprinted instead of their data. Every manifest a
 /// test leaves must reconcile (rows in = out + rejected + failed).
 /// </summary>
+[Trait("Category", "Slow")]
 public sealed class ReliabilityTests
 {
     private static string[] Score(string input, string output, params string[] more) =>

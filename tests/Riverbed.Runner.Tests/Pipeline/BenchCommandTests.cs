@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 namespace Riverbed.Runner.Tests.Pipeline;
 
 /// <summary><c>riverbed bench</c>: the measurements it reports, on a run small enough for the test suite.</summary>
+[Trait("Category", "Slow")]
 public sealed partial class BenchCommandTests
 {
     [Fact]

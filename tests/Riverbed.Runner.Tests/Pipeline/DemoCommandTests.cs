@@ -3,6 +3,7 @@ using static Riverbed.Runner.Tests.Pipeline.ScoredOutput;
 namespace Riverbed.Runner.Tests.Pipeline;
 
 /// <summary><c>riverbed demo</c>, the README's first command: scores the bundled sample and says where everything is.</summary>
+[Trait("Category", "Slow")]
 public sealed class DemoCommandTests
 {
     [Fact]

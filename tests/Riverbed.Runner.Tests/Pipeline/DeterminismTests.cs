@@ -9,6 +9,7 @@ namespace Riverbed.Runner.Tests.Pipeline;
 /// models, so all three scorers and all their request kinds go through the batcher; the tiny budget also shows it
 /// never deadlocks when each batch holds a single request and one session serves each role.
 /// </summary>
+[Trait("Category", "Slow")]
 public sealed class DeterminismTests
 {
     private const string Limit = "24";

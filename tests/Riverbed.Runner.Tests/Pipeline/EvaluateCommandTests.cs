@@ -8,6 +8,7 @@ namespace Riverbed.Runner.Tests.Pipeline;
 /// <c>riverbed evaluate</c> on a scored HaluEval sample (the NLI oracle calls sentence pairs mentioning "time"
 /// contradictory) with HaluEval's own labels: the file it writes, checked against metrics computed here independently.
 /// </summary>
+[Trait("Category", "Slow")]
 [Collection(PipelineModels.Collection)]
 public sealed class EvaluateCommandTests(PipelineModels models) : IDisposable
 {

@@ -11,6 +11,7 @@ namespace Riverbed.Runner.Tests.Pipeline;
 /// exit 3, and a model that fails every run stops the run with exit 1. The NLI oracle and the first Alpaca rows are
 /// the shared run of <see cref="PipelineModels"/>, so the faulted runs compare against it.
 /// </summary>
+[Trait("Category", "Process")]
 [Collection(PipelineModels.Collection)]
 public sealed class InferenceFaultCommandTests(PipelineModels models)
 {

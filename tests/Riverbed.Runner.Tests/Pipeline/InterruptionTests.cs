@@ -9,6 +9,7 @@ namespace Riverbed.Runner.Tests.Pipeline;
 /// shards it committed complete and nothing final-named of the shard in progress; the same command then finishes the
 /// job, with the same bytes as a run that was never interrupted.
 /// </summary>
+[Trait("Category", "Process")]
 public sealed partial class InterruptionTests(InterruptionTests.Reference reference) : IClassFixture<InterruptionTests.Reference>
 {
     private const string Limit = "120";

@@ -12,6 +12,7 @@ namespace Riverbed.Runner.Tests.Sharding;
 /// test ends by comparing the folder with an uninterrupted single-process reference run: same bytes in every data,
 /// rejects and stats file, every input row exactly once, no temporaries, and merge-stats giving the reference's totals.
 /// </summary>
+[Trait("Category", "Process")]
 public sealed class FaultTests(FaultTests.Job job) : IClassFixture<FaultTests.Job>
 {
     public const int Shards = 8;

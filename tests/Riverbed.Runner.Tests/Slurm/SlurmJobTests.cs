@@ -9,6 +9,7 @@ namespace Riverbed.Runner.Tests.Slurm;
 /// one-node cluster of <see cref="SlurmCluster"/>, run by slurmd as job arrays with their dependent merge-stats job,
 /// signalled and requeued the ways Slurm does it. Every wait is bounded; a failure message carries the job's logs.
 /// </summary>
+[Trait("Category", "Cluster")]
 [Collection(SlurmCollection.Name)]
 public sealed partial class SlurmJobTests(SlurmCluster cluster)
 {

@@ -6,6 +6,7 @@ using Riverbed.Inference.Models;
 namespace Riverbed.Core.Tests.Inference.Hub;
 
 /// <summary>Whole pulls against the fake Hub: the layout, the contract, the recorded commits, and nothing left half-done.</summary>
+[Trait("Category", "Slow")]
 public sealed class ModelPullTests : IClassFixture<EnvironmentFixture>, IDisposable
 {
     private readonly InferenceEnvironment _environment;

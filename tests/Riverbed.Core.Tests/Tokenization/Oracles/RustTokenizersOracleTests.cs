@@ -9,6 +9,7 @@ namespace Riverbed.Core.Tests.Tokenization.Oracles;
 /// of texts from the shared datasets and of random Unicode, Riverbed's ids must equal the Rust ids for every shared
 /// tokenizer (with special tokens added, as Tokenizers.DotNet's Encode does).
 /// </summary>
+[Trait("Category", "Slow")]
 public sealed class RustTokenizersOracleTests(ITestOutputHelper output)
 {
     private const int DatasetTexts = 2500;

@@ -11,6 +11,7 @@ namespace Riverbed.Runner.Tests.Report.Browser;
 /// The request detector is proven on pages that do make requests. Skipped, with the reason, where chromium is missing
 /// and cannot be installed.
 /// </summary>
+[Trait("Category", "Browser")]
 public sealed class BrowserTests(ITestOutputHelper output)
 {
     /// <summary>What a page reports about itself; read after load.</summary>
