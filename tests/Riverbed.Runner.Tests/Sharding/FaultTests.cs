@@ -13,6 +13,7 @@ namespace Riverbed.Runner.Tests.Sharding;
 /// rejects and stats file, every input row exactly once, no temporaries, and merge-stats giving the reference's totals.
 /// </summary>
 [Trait("Category", "Process")]
+[Trait("Category", "Process")]
 public sealed class FaultTests(FaultTests.Job job) : IClassFixture<FaultTests.Job>
 {
     public const int Shards = 8;
@@ -127,21 +128,26 @@ public sealed class FaultTests(FaultTests.Job job) : IClassFixture<FaultTests.Jo
     {
         using var scratch = job.Scratch("faults-twins");
         var output = scratch.File("out");
-        var arguments = Score(job.Inputs, output, "--rank", "0", "--world-size", "1");
+        // Small batches make each shard take many runs, so the two workers (started together) almost always meet on a
+        // shard. When one starts so late that the other has committed everything, skipping it all and exiting 0 is
+        // right too, so the busy path is checked whenever it happened, not required: the promise is one commit per
+        // shard, a clean exit for both, and no failure marker for a shard another worker holds.
+        var arguments = Score(job.Inputs, output, "--rank", "0", "--world-size", "1", "--batch-tokens", "16");
         var first = Task.Run(() => Cli.Run(arguments));
         var second = Task.Run(() => Cli.Run(arguments));
         CliResult[] results = await Task.WhenAll(first, second);
         var both = string.Join("\n=====\n", results.Select(r => r.ToString()));
         Assert.All(results, r => Assert.True(r.ExitCode is ExitCodes.Success or ExitCodes.PartialFailure, both));
-        Assert.Contains(results, r => r.ExitCode == ExitCodes.PartialFailure);
         Assert.DoesNotContain("internal error", both, StringComparison.Ordinal);
         for (var i = 0; i < Shards; i++)
         {
             var committedLine = $"/{Name(i)}.jsonl: {job.RowsIn[Name(i)]} in,";
             Assert.True(results.Sum(r => r.StandardOutput.Split('\n').Count(line => line.Contains(committedLine, StringComparison.Ordinal))) == 1, both);
         }
-        var loser = results.First(r => r.ExitCode == ExitCodes.PartialFailure);
-        Assert.Contains("is being written by another process (pid ", loser.StandardError, StringComparison.Ordinal);
+        foreach (var loser in results.Where(r => r.ExitCode == ExitCodes.PartialFailure))
+        {
+            Assert.Contains("is being written by another process (pid ", loser.StandardError, StringComparison.Ordinal);
+        }
         AssertMatchesReference(output);
         Assert.False(Directory.Exists(Path.Combine(output, ".riverbed", "failed")), "a worker that found a shard busy must not mark it failed");
     }
