@@ -9,7 +9,7 @@ namespace Riverbed.IO.Reading;
 /// end-of-stream error, an argument error from a cut-off header) becomes an <see cref="InvalidDataException"/>, so a
 /// corrupt or truncated file always fails its shard with a message, never ends it early and quietly.
 /// </summary>
-internal abstract class CheckedDecompressionStream : Stream
+internal abstract class CheckedDecompressionStream : ForwardOnlyStream
 {
     private readonly long _limit;
     private long _produced;
@@ -33,21 +33,7 @@ internal abstract class CheckedDecompressionStream : Stream
     /// <summary>"zstd" or "xz", for messages.</summary>
     protected string Format { get; }
 
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => _produced;
-        set => throw new NotSupportedException();
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+    protected override long ProducedBytes => _produced;
 
     public override int Read(Span<byte> buffer)
     {
@@ -101,16 +87,6 @@ internal abstract class CheckedDecompressionStream : Stream
             return "the compressed file was closed by the decoder";
         }
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -18,7 +18,7 @@ internal sealed class DecompressedSizeLimitException : IOException
 /// truncated or corrupt file, never as a clean end. Multi-member gzip (e.g. bgzip) cannot be verified this way and is
 /// refused with the same message.
 /// </summary>
-internal sealed class VerifiedGzipStream : Stream
+internal sealed class VerifiedGzipStream : ForwardOnlyStream
 {
     private readonly FileStream _file;
     private readonly GZipStream _gzip;
@@ -61,21 +61,7 @@ internal sealed class VerifiedGzipStream : Stream
 
     public long Produced => _produced;
 
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => _produced;
-        set => throw new NotSupportedException();
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+    protected override long ProducedBytes => _produced;
 
     public override int Read(Span<byte> buffer)
     {
@@ -113,16 +99,6 @@ internal sealed class VerifiedGzipStream : Stream
                 "corrupt, or it is a multi-member gzip (e.g. bgzip), which Riverbed cannot verify; recompress it with gzip");
         }
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
