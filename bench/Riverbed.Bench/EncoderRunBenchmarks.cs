@@ -6,7 +6,7 @@ using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
 using Riverbed.Inference;
-using Riverbed.Inference.Generation;
+using Riverbed.ModelKit;
 
 namespace Riverbed.Bench;
 

@@ -2,8 +2,8 @@ using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
-using Riverbed.Inference.Generation;
 using Riverbed.Inference;
+using Riverbed.ModelKit;
 using Riverbed.Pipeline.Models;
 using Riverbed.Scoring;
 

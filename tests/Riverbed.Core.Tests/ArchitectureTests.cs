@@ -21,9 +21,12 @@ public sealed class ArchitectureTests
         ["Scoring"] = ["Tokenization"],
         ["Pipeline"] = ["Tokenization", "Inference", "IO", "Scoring"],
         ["Sharding"] = ["IO", "Pipeline"],
+        ["ModelKit"] = ["Inference", "Tokenization"],
     };
 
     private static readonly Assembly Core = typeof(RiverbedException).Assembly;
+    private static readonly Assembly ModelKit = typeof(Riverbed.ModelKit.DemoModels).Assembly;
+    private static readonly Assembly[] Checked = [Core, ModelKit];
 
     public static TheoryData<string> Places() => new(MayUse.Keys);
 
@@ -32,7 +35,7 @@ public sealed class ArchitectureTests
     public void A_place_references_only_the_places_the_design_lets_it_use(string place)
     {
         var breaches = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var type in Core.GetTypes().Where(t => PlaceOf(t) == place))
+        foreach (var type in Checked.SelectMany(a => a.GetTypes()).Where(t => PlaceOf(t) == place))
         {
             foreach (var used in References(type))
             {
@@ -52,7 +55,7 @@ public sealed class ArchitectureTests
     [Fact]
     public void Every_core_type_lives_in_a_place_of_the_map()
     {
-        var strays = Core.GetTypes()
+        var strays = Checked.SelectMany(a => a.GetTypes())
             .Where(t => t.Namespace is { } ns && ns.StartsWith("Riverbed", StringComparison.Ordinal) && ns != "Riverbed")
             .Where(t => PlaceOf(t) is null)
             .Select(Describe)
@@ -62,10 +65,11 @@ public sealed class ArchitectureTests
     }
 
     [Fact]
-    public void The_core_references_no_command_line_assembly()
+    public void The_core_references_neither_the_command_line_nor_the_model_kit()
     {
         var names = Core.GetReferencedAssemblies().Select(a => a.Name ?? "").ToList();
 
+        Assert.DoesNotContain("Riverbed.ModelKit", names);
         Assert.DoesNotContain(names, n => n.StartsWith("Riverbed.Runner", StringComparison.Ordinal));
         Assert.DoesNotContain(names, n => n.StartsWith("System.CommandLine", StringComparison.Ordinal));
     }

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Riverbed.Inference.Generation;
+using Riverbed.ModelKit;
 
 namespace Riverbed.Runner.Tests;
 

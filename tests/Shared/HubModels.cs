@@ -1,9 +1,10 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
-using Riverbed.Inference;
-using Riverbed.Inference.Generation;
 using Riverbed.Inference.Onnx;
+using Riverbed.Inference;
+using Riverbed.ModelKit.Onnx;
+using Riverbed.ModelKit;
 
 namespace Riverbed.Testing;
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
-using Riverbed.Inference;
 using Riverbed.Inference.Onnx;
+using Riverbed.Inference;
+using Riverbed.ModelKit.Onnx;
 
 namespace Riverbed.Testing;
 

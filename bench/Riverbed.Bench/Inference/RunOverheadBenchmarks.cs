@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
-using Riverbed.Inference;
 using Riverbed.Inference.Onnx;
+using Riverbed.Inference;
+using Riverbed.ModelKit.Onnx;
 
 namespace Riverbed.Bench.Inference;
 

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using Riverbed.Inference.Generation;
+using Riverbed.ModelKit;
 
 namespace Riverbed.Runner.Commands;
 

@@ -1,5 +1,6 @@
-using Riverbed.Inference;
 using Riverbed.Inference.Onnx;
+using Riverbed.Inference;
+using Riverbed.ModelKit.Onnx;
 
 namespace Riverbed.Core.Tests.Inference;
 

@@ -1,10 +1,11 @@
 using Riverbed.Core.Tests.Inference.Generation;
-using Riverbed.Inference;
-using Riverbed.Inference.Generation;
-using Riverbed.Inference.Generation.Oracles;
 using Riverbed.Inference.Models;
+using Riverbed.Inference;
+using Riverbed.ModelKit.Oracles;
+using Riverbed.ModelKit;
 using Riverbed.Pipeline.Models;
-using OracleNli = Riverbed.Inference.Generation.Oracles.NliProbabilities;
+
+using OracleNli = Riverbed.ModelKit.Oracles.NliProbabilities;
 
 namespace Riverbed.Core.Tests.Scoring;
 

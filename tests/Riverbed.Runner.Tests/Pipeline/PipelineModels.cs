@@ -1,8 +1,9 @@
 using System.Text.Json;
-using Riverbed.Inference.Generation;
-using Riverbed.Inference.Generation.Oracles;
+using Riverbed.ModelKit.Oracles;
+using Riverbed.ModelKit;
 using Riverbed.Tokenization;
-using OracleNli = Riverbed.Inference.Generation.Oracles.NliProbabilities;
+
+using OracleNli = Riverbed.ModelKit.Oracles.NliProbabilities;
 
 namespace Riverbed.Runner.Tests.Pipeline;
 

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using Riverbed.Inference.Generation;
+using Riverbed.ModelKit;
 
 namespace Riverbed.Core.Tests.Inference.Generation;
 

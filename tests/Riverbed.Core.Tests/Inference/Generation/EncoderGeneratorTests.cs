@@ -1,7 +1,8 @@
 using System.Text.Json.Nodes;
-using Riverbed.Inference;
-using Riverbed.Inference.Generation;
 using Riverbed.Inference.Onnx;
+using Riverbed.Inference;
+using Riverbed.ModelKit;
+
 // tests/Shared has a contract-test EncoderSpec of its own; this file means the generator's.
 
 namespace Riverbed.Core.Tests.Inference.Generation;

@@ -1,4 +1,4 @@
-using Riverbed.Inference.Generation;
+using Riverbed.ModelKit;
 using Xunit.Abstractions;
 // tests/Shared has a contract-test EncoderSpec of its own; this file means the generator's.
 

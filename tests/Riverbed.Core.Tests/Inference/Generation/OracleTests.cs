@@ -1,6 +1,6 @@
 using Riverbed.Inference;
-using Riverbed.Inference.Generation;
-using Riverbed.Inference.Generation.Oracles;
+using Riverbed.ModelKit.Oracles;
+using Riverbed.ModelKit;
 
 namespace Riverbed.Core.Tests.Inference.Generation;
 

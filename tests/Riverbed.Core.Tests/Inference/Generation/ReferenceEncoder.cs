@@ -1,4 +1,4 @@
-using Riverbed.Inference.Generation;
+using Riverbed.ModelKit;
 
 namespace Riverbed.Core.Tests.Inference.Generation;
 

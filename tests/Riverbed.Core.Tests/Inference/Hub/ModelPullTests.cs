@@ -1,7 +1,7 @@
-using Riverbed.Inference;
-using Riverbed.Inference.Generation;
 using Riverbed.Inference.Hub;
 using Riverbed.Inference.Models;
+using Riverbed.Inference;
+using Riverbed.ModelKit;
 
 namespace Riverbed.Core.Tests.Inference.Hub;
 

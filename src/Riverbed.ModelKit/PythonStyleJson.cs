@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Riverbed.Inference.Generation;
+namespace Riverbed.ModelKit;
 
 /// <summary>
 /// Writes JSON the way Python's <c>json.dumps(obj, indent=2, ensure_ascii=False)</c> does, which is how HF writes

@@ -1,4 +1,4 @@
-namespace Riverbed.Inference.Generation;
+namespace Riverbed.ModelKit;
 
 /// <summary>One named weight of a generated encoder, row-major; linear layers are stored [in, out].</summary>
 internal sealed record WeightTensor(string Name, long[] Dims, float[] Values);

@@ -1,6 +1,8 @@
 using Riverbed.Inference.Onnx;
+using Riverbed.Inference;
+using Riverbed.ModelKit.Onnx;
 
-namespace Riverbed.Inference.Generation;
+namespace Riverbed.ModelKit;
 
 /// <summary>
 /// Writes BERT/RoBERTa/ELECTRA-shaped encoders as real ONNX graphs (opset 17) with seeded weights: the same operators

@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Riverbed.Inference.Onnx;
 
-namespace Riverbed.Inference.Generation;
+namespace Riverbed.ModelKit;
 
 /// <summary>A generated model and its HF config: together with a tokenizer.json, a complete model folder.</summary>
 public sealed class GeneratedModel

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Riverbed.Inference.Generation;
+namespace Riverbed.ModelKit;
 
 /// <summary>What <see cref="DemoModels.Generate"/> did.</summary>
 /// <param name="Generated">False when the folder was already complete and stamped by this generator version.</param>

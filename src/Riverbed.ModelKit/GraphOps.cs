@@ -1,7 +1,9 @@
 using System.Globalization;
 using Riverbed.Inference.Onnx;
+using Riverbed.Inference;
+using Riverbed.ModelKit.Onnx;
 
-namespace Riverbed.Inference.Generation;
+namespace Riverbed.ModelKit;
 
 /// <summary>
 /// The operators generated graphs are made of, as one-line calls over an <see cref="OnnxGraphBuilder"/>, with

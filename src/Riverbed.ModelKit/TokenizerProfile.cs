@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Riverbed.Inference.Generation;
+namespace Riverbed.ModelKit;
 
 /// <summary>
 /// What a generated model must agree on with the tokenizer it is used with: the vocabulary size (added tokens

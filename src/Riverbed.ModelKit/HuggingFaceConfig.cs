@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 
-namespace Riverbed.Inference.Generation;
+namespace Riverbed.ModelKit;
 
 /// <summary>
 /// Writes the HF <c>config.json</c> of a generated model with the keys a real checkpoint's config has, so a

@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Riverbed.Inference.Generation;
+namespace Riverbed.ModelKit;
 
 /// <summary>
 /// Builds the demo models' tokenizer: bert-base-uncased's WordPiece tokenizer.json, from the vocabulary bundled in this

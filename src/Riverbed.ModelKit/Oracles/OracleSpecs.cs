@@ -1,4 +1,5 @@
-namespace Riverbed.Inference.Generation.Oracles;
+using Riverbed.Inference;
+namespace Riverbed.ModelKit.Oracles;
 
 /// <summary>Which part of a pair input a condition looks at.</summary>
 public enum OracleSegment

@@ -1,4 +1,5 @@
-namespace Riverbed.Inference.Generation;
+using Riverbed.Inference;
+namespace Riverbed.ModelKit;
 
 /// <summary>The architecture a generated encoder imitates: it decides position ids, defaults and config.json.</summary>
 public enum EncoderFamily

@@ -1,4 +1,4 @@
-namespace Riverbed.Inference.Generation;
+namespace Riverbed.ModelKit;
 
 /// <summary>
 /// The random source of generated weights: SplitMix64, chosen because it is a few lines of integer arithmetic whose

@@ -1,7 +1,9 @@
 using System.Globalization;
 using Riverbed.Inference.Onnx;
+using Riverbed.Inference;
+using Riverbed.ModelKit.Onnx;
 
-namespace Riverbed.Inference.Generation.Oracles;
+namespace Riverbed.ModelKit.Oracles;
 
 /// <summary>
 /// Builds "oracle" models: ONNX graphs whose outputs are engineered functions of the input ids, so tests can assert

@@ -1,6 +1,9 @@
+using Riverbed.Inference;
 using System.Globalization;
 
-namespace Riverbed.Inference.Onnx;
+using Riverbed.Inference.Onnx;
+
+namespace Riverbed.ModelKit.Onnx;
 
 /// <summary>
 /// Builds an <see cref="OnnxModel"/> one operator at a time: each call adds a node and returns the name of the value
