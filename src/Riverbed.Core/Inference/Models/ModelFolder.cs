@@ -174,8 +174,8 @@ public sealed class ModelFolder : IDisposable
             {
                 var named = config.Architectures.Count == 0
                     ? $"{ConfigFileName} names no architectures"
-                    : $"{ConfigFileName} architectures ({string.Join(", ", config.Architectures)}) name no ForMaskedLM, ForSequenceClassification, ElectraForPreTraining or ForTokenClassification head";
-                Problems.Add($"cannot tell the model's role: {named}; state it explicitly (mlm, nli, rtd or ner, e.g. --role nli)");
+                    : $"{ConfigFileName} architectures ({string.Join(", ", config.Architectures)}) name no {Heads()} head";
+                Problems.Add($"cannot tell the model's role: {named}; state it explicitly ({Either(ModelRoles.Names)}, e.g. --role nli)");
             }
             return (null, string.Empty);
         }
@@ -262,20 +262,21 @@ public sealed class ModelFolder : IDisposable
 
         private List<string>? CheckLabels(ModelRole role, ModelConfig? config)
         {
-            if (role is not (ModelRole.Nli or ModelRole.TokenClassification) || config is null)
+            var rule = role.Contract().Labels;
+            if (rule == LabelRule.None || config is null)
             {
                 return [];
             }
             if (config.Labels is null)
             {
-                Problems.Add(role == ModelRole.Nli
+                Problems.Add(rule == LabelRule.Nli
                     ? $"{ConfigFileName} has no id2label; an nli model needs the labels entailment, neutral and contradiction (in any order and case)"
                     : $"{ConfigFileName} has no id2label; a ner model needs BIO labels (O, B-…, I-…)");
                 return null;
             }
             var labels = config.Labels.ToList();
             var shown = string.Join(", ", labels);
-            if (role == ModelRole.Nli)
+            if (rule == LabelRule.Nli)
             {
                 var unknown = labels.Where(l => NliIndex(l) < 0).ToList();
                 var missing = NliNames.Where(n => !labels.Any(l => NliIndex(l) == Array.IndexOf(NliNames, n))).ToList();
@@ -322,10 +323,10 @@ public sealed class ModelFolder : IDisposable
 
         private bool CheckDeclaredShape(TensorInfo logits, ModelRole role, List<string>? labels)
         {
-            var (ranks, expected) = Expected(role);
-            if (!ranks.Contains(logits.Rank))
+            var contract = role.Contract();
+            if (!contract.LogitsRanks.Contains(logits.Rank))
             {
-                Problems.Add($"output {logits} has rank {logits.Rank}; a {role.Name()} model's logits are {expected}");
+                Problems.Add($"output {logits} has rank {logits.Rank}; a {contract.Name} model's logits are {contract.LogitsShape}");
                 return false;
             }
             var last = logits.Dimensions[^1];
@@ -333,16 +334,10 @@ public sealed class ModelFolder : IDisposable
             {
                 return true;
             }
-            var classes = role switch
-            {
-                ModelRole.Nli => 3,
-                ModelRole.TokenClassification => labels?.Count ?? -1,
-                ModelRole.ReplacedTokenDetection when logits.Rank == 3 => 1,
-                _ => -1,
-            };
+            var classes = ExpectedClasses(contract, logits.Rank, labels);
             if (classes >= 0 && last.Size != classes)
             {
-                Problems.Add($"output {logits} has {last.Size} classes on its last axis; {Because(role, classes)}");
+                Problems.Add($"output {logits} has {last.Size} classes on its last axis; {Because(contract, classes)}");
                 return false;
             }
             return true;
@@ -352,10 +347,11 @@ public sealed class ModelFolder : IDisposable
             TensorInfo logits, ModelRole role, ModelConfig config, List<string> labels, bool labelsKnown)
         {
             var tokenizer = options.TokenizerVocabularySize;
-            long? declaredVocabulary = role == ModelRole.MaskedLm && !logits.Dimensions[^1].IsDynamic ? logits.Dimensions[^1].Size : config.VocabSize;
+            var contract = role.Contract();
+            long? declaredVocabulary = contract.VocabularyLogits && !logits.Dimensions[^1].IsDynamic ? logits.Dimensions[^1].Size : config.VocabSize;
             if (tokenizer is { } t && declaredVocabulary is { } v && v < t)
             {
-                Problems.Add(VocabularyTooSmall(v, t, role == ModelRole.MaskedLm && !logits.Dimensions[^1].IsDynamic ? "its logits cover" : $"{ConfigFileName} vocab_size is"));
+                Problems.Add(VocabularyTooSmall(v, t, contract.VocabularyLogits && !logits.Dimensions[^1].IsDynamic ? "its logits cover" : $"{ConfigFileName} vocab_size is"));
             }
 
             // Feed the tokenizer's largest id (capped by what the model says it can embed): a table too small for the
@@ -405,22 +401,19 @@ public sealed class ModelFolder : IDisposable
                 var output = result[0];
                 var actual = output.Shape.ToArray();
                 var shown = $"[{string.Join(", ", actual)}]";
-                var (_, expected) = Expected(role);
-                var prefixOk = role == ModelRole.Nli
-                    ? actual.Length == 2 && actual[0] == shape[0]
-                    : actual.Length >= 2 && actual[0] == shape[0] && actual[1] == shape[1] &&
-                      (role != ModelRole.ReplacedTokenDetection || actual.Length == 2 || (actual.Length == 3 && actual[2] == 1)) &&
-                      (role == ModelRole.ReplacedTokenDetection || actual.Length == 3);
+                var prefixOk = contract.LogitsRanks.Contains(actual.Length) && actual[0] == shape[0] &&
+                    (!contract.PerToken || actual[1] == shape[1]) &&
+                    (contract.FixedClasses is not { } fixedSize || actual.Length < contract.LogitsRanks.Max() || actual[^1] == fixedSize || !contract.PerToken);
                 if (!prefixOk)
                 {
-                    Problems.Add($"a probe run with inputs [{shape[0]}, {shape[1]}] produced logits of shape {shown}; a {role.Name()} model's logits are {expected}");
+                    Problems.Add($"a probe run with inputs [{shape[0]}, {shape[1]}] produced logits of shape {shown}; a {contract.Name} model's logits are {contract.LogitsShape}");
                     return null;
                 }
                 var classes = actual[^1];
                 long? modelVocabulary = config.VocabSize;
-                switch (role)
+                var expectedClasses = contract.PerToken ? (contract.Labels == LabelRule.Bio && labelsKnown ? labels.Count : -1) : ExpectedClasses(contract, actual.Length, labels);
+                if (contract.VocabularyLogits)
                 {
-                    case ModelRole.MaskedLm:
                         modelVocabulary = classes;
                         if (tokenizer is { } t2 && classes < t2 && !(declaredVocabulary is { } d && d < t2))
                         {
@@ -434,18 +427,18 @@ public sealed class ModelFolder : IDisposable
                         {
                             Notes.Add($"{ConfigFileName} vocab_size is {configured} but the logits cover {classes} ids");
                         }
-                        break;
-                    case ModelRole.Nli when classes != 3:
-                    case ModelRole.TokenClassification when labelsKnown && classes != labels.Count:
-                        Problems.Add($"a probe run produced logits of shape {shown}: {classes} classes, but {Because(role, role == ModelRole.Nli ? 3 : labels.Count)}");
-                        return null;
+                }
+                else if (expectedClasses >= 0 && classes != expectedClasses)
+                {
+                    Problems.Add($"a probe run produced logits of shape {shown}: {classes} classes, but {Because(contract, expectedClasses)}");
+                    return null;
                 }
                 if (!AllFinite(output))
                 {
                     Problems.Add($"a probe run produced logits that are not finite (NaN or infinity): the weights are probably corrupt");
                     return null;
                 }
-                if (role != ModelRole.MaskedLm && config.VocabSize is null && tokenizer is not null)
+                if (!contract.VocabularyLogits && config.VocabSize is null && tokenizer is not null)
                 {
                     Notes.Add($"{ConfigFileName} has no vocab_size; the probe run embedded the tokenizer's largest id {largest} without error");
                 }
@@ -459,8 +452,8 @@ public sealed class ModelFolder : IDisposable
                     ModelVocabularySize = modelVocabulary,
                     TokenizerVocabularySize = tokenizer,
                     Labels = labels,
-                    NliLabels = role == ModelRole.Nli ? ResolveNli(labels) : null,
-                    LogitsHaveTrailingAxis = role == ModelRole.ReplacedTokenDetection && actual.Length == 3,
+                    NliLabels = contract.Labels == LabelRule.Nli ? ResolveNli(labels) : null,
+                    LogitsHaveTrailingAxis = contract.FixedClasses == 1 && actual.Length == contract.LogitsRanks.Max(),
                     ProbeInputShape = shape,
                     ProbeLogitsShape = actual,
                 };
@@ -506,20 +499,20 @@ public sealed class ModelFolder : IDisposable
         private static NliLabelIndices ResolveNli(List<string> labels) => new(
             labels.FindIndex(l => NliIndex(l) == 0), labels.FindIndex(l => NliIndex(l) == 1), labels.FindIndex(l => NliIndex(l) == 2));
 
-        private static (int[] Ranks, string Shape) Expected(ModelRole role) => role switch
-        {
-            ModelRole.MaskedLm => ([3], "[batch, sequence, vocabulary]"),
-            ModelRole.Nli => ([2], "[batch, 3]"),
-            ModelRole.ReplacedTokenDetection => ([2, 3], "[batch, sequence] or [batch, sequence, 1]"),
-            _ => ([3], "[batch, sequence, labels]"),
-        };
+        // The size the last axis must have at this rank: a fixed size applies where the logits carry a class axis
+        // (nli's [batch, 3]; rtd's optional trailing [.., 1]); BIO models have one class per label; -1: not fixed.
+        private static int ExpectedClasses(RoleContract contract, int rank, List<string>? labels) =>
+            contract.FixedClasses is { } fixedSize && rank == contract.LogitsRanks.Max()
+                ? fixedSize
+                : contract.Labels == LabelRule.Bio ? labels?.Count ?? -1 : -1;
 
-        private static string Because(ModelRole role, int classes) => role switch
-        {
-            ModelRole.Nli => "an nli model has exactly 3 (entailment, neutral, contradiction)",
-            ModelRole.TokenClassification => string.Create(CultureInfo.InvariantCulture, $"{ConfigFileName} id2label has {classes} labels"),
-            _ => "an rtd model's trailing axis has size 1",
-        };
+        private static string Because(RoleContract contract, int classes) => contract.FixedClassesReason ??
+            string.Create(CultureInfo.InvariantCulture, $"{ConfigFileName} id2label has {classes} labels");
+
+        private static string Heads() => Either(ModelRoles.Table.Select(c => c.ArchitectureSuffixes[0]).ToList());
+
+        private static string Either(IReadOnlyList<string> names) =>
+            names.Count == 1 ? names[0] : $"{string.Join(", ", names.Take(names.Count - 1))} or {names[^1]}";
 
         public override string ToString() => folder;
     }

@@ -121,6 +121,15 @@ public sealed class ModelSet : IDisposable
     /// <summary>Opens <c>{folder}/mlm</c>, <c>nli</c>, <c>rtd</c> and <c>ner</c>, whichever exist.</summary>
     /// <exception cref="RiverbedException">The folder does not exist or holds none of the role folders.</exception>
     /// <exception cref="ModelContractException">A role folder breaks the contract (every problem listed).</exception>
+    // Which checks each role serves (the model contract of each role is Inference's ModelRoles.Table): a missing
+    // model's note is read from here. The ner model serves no check of its own; it finds entities for the rtd check.
+    private static readonly (ModelRole Role, string Serves)[] ChecksServed =
+    [
+        (ModelRole.MaskedLm, "fill-and-compare is"),
+        (ModelRole.Nli, "fill-and-compare and self-contradiction are"),
+        (ModelRole.ReplacedTokenDetection, "replaced-token detection is"),
+    ];
+
     public static ModelSet Open(string folder, ModelSetOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(folder);
@@ -182,17 +191,12 @@ public sealed class ModelSet : IDisposable
                     }
                 }
             }
-            if (entries[(int)ModelRole.MaskedLm] is null)
+            foreach (var (role, serves) in ChecksServed)
             {
-                notes.Add("no mlm model: fill-and-compare is skipped");
-            }
-            if (entries[(int)ModelRole.Nli] is null)
-            {
-                notes.Add("no nli model: fill-and-compare and self-contradiction are skipped");
-            }
-            if (entries[(int)ModelRole.ReplacedTokenDetection] is null)
-            {
-                notes.Add("no rtd model: replaced-token detection is skipped");
+                if (entries[(int)role] is null)
+                {
+                    notes.Add($"no {role.Name()} model: {serves} skipped");
+                }
             }
             if (entries[(int)ModelRole.TokenClassification] is null && entries[(int)ModelRole.ReplacedTokenDetection] is not null)
             {
