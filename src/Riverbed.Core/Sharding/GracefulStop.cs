@@ -93,9 +93,10 @@ public sealed class GracefulStop : IDisposable
             {
                 Reason = reason;
                 _firstSignalAt = _time.GetTimestamp();
+                // Intake stops before the line is written, so whoever reads the line (a log, a test) knows no new shard starts.
+                _intake.Cancel();
                 _log(string.Create(CultureInfo.InvariantCulture,
                     $"{reason} received: taking no new shard; the one in flight has {Grace.TotalSeconds:0.#} s to finish (a second signal abandons it)"));
-                _intake.Cancel();
                 _graceTimer = _time.CreateTimer(_ => Abandon("the grace period ran out"), null, Grace, Timeout.InfiniteTimeSpan);
             }
             else

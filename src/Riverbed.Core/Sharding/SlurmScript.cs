@@ -236,6 +236,8 @@ public static class SlurmScript
         s.Append("trap forward TERM INT USR1\n");
         s.Append(ShellQuote.Line(options.Command)).Append(" &\n");
         s.Append("worker=$!\n");
+        s.Append("# A signal that came before the worker's pid was known is passed on now.\n");
+        s.Append("if [ -n \"$signalled\" ]; then forward; fi\n");
         s.Append("# `wait` returns early when a trapped signal arrives; wait again until the worker itself has ended.\n");
         s.Append("status=127\n");
         s.Append("while :; do\n");

@@ -9,12 +9,19 @@ namespace Riverbed.Core.Tests.Scoring;
 /// <see cref="ModelRunner"/> in batches of up to <c>batchSize</c> (whatever arrived together, from any dialogue,
 /// whatever their lengths), flushed when full or after a millisecond of quiet, on thread-pool threads. Scores must
 /// not change.
+/// <para>
+/// Which requests arrive together depends on scheduling, so a batch that would hold only one length gets a filler (one
+/// row beyond <c>batchSize</c>): an earlier request of that role with another length, whose answer is dropped. Every role that has seen two lengths then
+/// mixes them in its last batch at the latest (every request of the role was seen before that batch formed), so
+/// <see cref="MixedLengthBatches"/> is positive by construction, not by luck.
+/// </para>
 /// </summary>
 internal sealed class GroupingTestBackend : IModelBackend, IDisposable
 {
     private readonly ModelSet _models;
     private readonly int _batchSize;
     private readonly Queue<Pending>[] _queues = [new(), new(), new(), new()];
+    private readonly Dictionary<int, object>[] _seen = [new(), new(), new(), new()];
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _flusher;
 
@@ -68,6 +75,7 @@ internal sealed class GroupingTestBackend : IModelBackend, IDisposable
         lock (_queues)
         {
             _queues[(int)role].Enqueue(pending);
+            _seen[(int)role].TryAdd(LengthOf(request), request);
         }
         Flush(role, all: false);
         return pending.Answer.Task;
@@ -90,13 +98,21 @@ internal sealed class GroupingTestBackend : IModelBackend, IDisposable
                 {
                     batch.Add(queue.Dequeue());
                 }
+                var length = LengthOf(batch[0].Request);
+                if (batch.All(p => LengthOf(p.Request) == length)
+                    && _seen[(int)role].FirstOrDefault(seen => seen.Key != length).Value is { } filler)
+                {
+                    batch.Add(new Pending(filler, new TaskCompletionSource<object>(TaskCreationOptions.RunContinuationsAsynchronously)));
+                }
                 Batches++;
-                var lengths = batch.Select(p => p.Request is FillMaskRequest f ? f.Input.Length : ((ModelInput)p.Request).Length).Distinct().Count();
+                var lengths = batch.Select(p => LengthOf(p.Request)).Distinct().Count();
                 MixedLengthBatches += lengths > 1 ? 1 : 0;
             }
             _ = Task.Run(() => Run(role, batch));
         }
     }
+
+    private static int LengthOf(object request) => request is FillMaskRequest f ? f.Input.Length : ((ModelInput)request).Length;
 
     private void Run(ModelRole role, List<Pending> batch)
     {

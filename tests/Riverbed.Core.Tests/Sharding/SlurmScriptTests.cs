@@ -117,14 +117,16 @@ public sealed class SlurmScriptTests : IDisposable
         environment["FAKE_WORKER_WAIT"] = "1";
         using var process = Process.Start(BashInfo([script], environment))!;
         var started = _scratch.File("worker-started-0");
-        var deadline = DateTime.UtcNow.AddSeconds(20);
+        // The waits below are hang guards only: the worker waits for its signal as long as it takes to come, and the
+        // batch shell passes on a signal that arrives before it has noted the worker's pid, so nothing here is a race.
+        var deadline = DateTime.UtcNow.AddMinutes(2);
         while (!File.Exists(started) && DateTime.UtcNow < deadline)
         {
             Thread.Sleep(50);
         }
         Assert.True(File.Exists(started), "the worker did not start");
         Assert.Equal(0, Kill(process.Id, "TERM"));
-        Assert.True(process.WaitForExit(20_000));
+        Assert.True(process.WaitForExit(120_000));
         Assert.Equal(130, process.ExitCode);
         Assert.Equal(["TERM"], File.ReadAllLines(_scratch.File("worker-got-term-0")));
         Assert.Equal(["requeue 777_0"], File.ReadAllLines(_scratch.File("scontrol.log")));
@@ -141,15 +143,16 @@ public sealed class SlurmScriptTests : IDisposable
         environment["FAKE_JOB_STATE"] = "COMPLETING";
         using var process = Process.Start(BashInfo([script], environment))!;
         var started = _scratch.File("worker-started-0");
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while ((!File.Exists(started) || File.ReadAllText(started).Trim().Length == 0) && DateTime.UtcNow < deadline)
+        // Hang guards only (see above); the started file appears with the worker's pid already in it.
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (!File.Exists(started) && DateTime.UtcNow < deadline)
         {
             Thread.Sleep(50);
         }
         var worker = int.Parse(File.ReadAllText(started).Trim(), System.Globalization.CultureInfo.InvariantCulture);
         Assert.Equal(0, Kill(worker, "TERM"));
         Assert.Equal(0, Kill(process.Id, "TERM"));
-        Assert.True(process.WaitForExit(20_000));
+        Assert.True(process.WaitForExit(120_000));
         Assert.Equal(130, process.ExitCode);
         Assert.Equal(["TERM"], File.ReadAllLines(_scratch.File("worker-got-term-0")));
         Assert.False(File.Exists(_scratch.File("scontrol.log")));
@@ -192,11 +195,14 @@ public sealed class SlurmScriptTests : IDisposable
             dir={{ShellQuote.Word(_scratch.Path)}}
             printf '%s\n' "$@" > "$dir/worker-args-$SLURM_ARRAY_TASK_ID"
             if [ -n "${FAKE_WORKER_WAIT:-}" ]; then
-              # Counts every SIGTERM it gets (one line each), and exits 130 a second after the first.
+              # Counts every SIGTERM it gets (one line each), and exits 130 a second after the first. It waits up to
+              # five minutes for one (a hang guard, not a deadline a loaded machine could miss); the started file
+              # appears, pid and all (renamed into place), only once the trap is set.
               got=
               trap 'echo TERM >> "$dir/worker-got-term-$SLURM_ARRAY_TASK_ID"; got=1' TERM
-              echo $$ > "$dir/worker-started-$SLURM_ARRAY_TASK_ID"
-              for i in $(seq 400); do
+              echo $$ > "$dir/.worker-started-$SLURM_ARRAY_TASK_ID"
+              mv "$dir/.worker-started-$SLURM_ARRAY_TASK_ID" "$dir/worker-started-$SLURM_ARRAY_TASK_ID"
+              for i in $(seq 6000); do
                 sleep 0.05
                 if [ -n "$got" ]; then sleep 1; exit 130; fi
               done

@@ -85,17 +85,29 @@ public sealed class CommitProtocolTests(CommitProtocolTests.Reference reference)
     {
         using var scratch = new ScratchFolder("kill");
         var input = scratch.File("big.jsonl");
-        WriteRows(input, 150_000);
+        WriteRows(input, 20_000);
         var output = scratch.File("out");
         Directory.CreateDirectory(output);
-        using (var process = Process.Start(Cli.StartInfo(["convert", input, "--output", output]))!)
+        var release = scratch.File("release");
+        // The kill lands mid-shard by construction, not by racing the conversion: the writer stops just before row
+        // 10,000 (test hook; the rows before it are in its temporaries) and waits there for a release that never comes,
+        // so the process is always killed with the shard half written, however fast or slow the machine.
+        var holding = new Dictionary<string, string?>
         {
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            while (!Directory.EnumerateFiles(output, "*.tmp").Any() && !process.HasExited && DateTime.UtcNow < deadline)
+            ["RIVERBED_FAULT_HOLD_SHARD"] = "big",
+            ["RIVERBED_FAULT_HOLD_ROW"] = "10000",
+            ["RIVERBED_FAULT_HOLD_UNTIL"] = release,
+        };
+        using (var process = Process.Start(Cli.StartInfo(["convert", input, "--output", output], environment: holding))!)
+        {
+            var deadline = DateTime.UtcNow.AddMinutes(3); // a hang guard only
+            while (!File.Exists(release + ".held"))
             {
+                Assert.False(process.HasExited, "the conversion ended before it reached the test hook");
+                Assert.True(DateTime.UtcNow < deadline, "the conversion did not reach the test hook within 3 minutes");
                 Thread.Sleep(10);
             }
-            Assert.False(process.HasExited, "the conversion finished before it could be killed; use a bigger input");
+            Assert.NotEmpty(Directory.EnumerateFiles(output, "*.tmp"));
             process.Kill(entireProcessTree: true);
             process.WaitForExit();
         }
@@ -104,7 +116,7 @@ public sealed class CommitProtocolTests(CommitProtocolTests.Reference reference)
 
         var rerun = Cli.Run("convert", input, "--output", output);
         Assert.True(rerun.ExitCode == ExitCodes.Success, rerun.ToString());
-        Assert.Contains("150,000 in, 150,000 out", rerun.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("20,000 in, 20,000 out", rerun.StandardOutput, StringComparison.Ordinal);
         Assert.Empty(Directory.EnumerateFiles(output, "*.tmp", SearchOption.AllDirectories));
     }
 

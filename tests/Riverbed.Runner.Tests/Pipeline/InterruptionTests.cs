@@ -51,40 +51,51 @@ public sealed partial class InterruptionTests(InterruptionTests.Reference refere
     {
         using var scratch = new ScratchFolder("interrupt");
         var output = scratch.File("out");
-        // Single-request batches make the first run slow enough to interrupt mid-shard; batching is not part of the
-        // configuration, so the rerun may use the fast default.
+        var release = scratch.File("release");
+        // The interruption lands mid-shard by construction, not by racing the run: the writer of b stops just before
+        // row 60 (test hook; rows 0-59 are in its temporaries, a is committed) and stays there until the test releases
+        // it, which it does only after the kill, or, for SIGTERM, after the worker has said it abandons the shard in
+        // flight. Nothing waits on a clock except the hang guards, so the outcome is the same however slow the machine.
         // With no grace the shard in flight is abandoned at once (the grace period itself is tested in Sharding/FaultTests).
-        var info = Cli.StartInfo([.. Arguments(reference.Inputs, output), "--batch-tokens", "16", "--log-every", "1", "--grace", "0"]);
-        using var process = Process.Start(info)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var committedA = false;
-        var killed = false;
-        var stdout = new List<string>();
-        while (process.StandardOutput.ReadLine() is { } line)
+        var holding = new Dictionary<string, string?>
         {
-            stdout.Add(line);
-            committedA |= line.Contains("a.jsonl: 6 in", StringComparison.Ordinal);
-            // At once when shard a commits: b (114 rows in single-request batches) is then just starting. Waiting for a
-            // progress line as well (one a second) let b finish first on a fast run.
-            if (!killed && committedA)
-            {
-                if (sigterm)
-                {
-                    using var kill = Process.Start("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)]);
-                    kill.WaitForExit();
-                }
-                else
-                {
-                    process.Kill();
-                }
-                killed = true;
-            }
-        }
-        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(1)));
-        var log = string.Join('\n', stdout) + "\n" + stderr.GetAwaiter().GetResult();
-        Assert.True(killed, "the run ended before it could be interrupted:\n" + log);
+            ["RIVERBED_FAULT_HOLD_SHARD"] = "b",
+            ["RIVERBED_FAULT_HOLD_ROW"] = "60",
+            ["RIVERBED_FAULT_HOLD_UNTIL"] = release,
+        };
+        var info = Cli.StartInfo([.. Arguments(reference.Inputs, output), "--grace", "0"], environment: holding);
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = new List<string>();
+        WaitForFile(release + ".held", process);
+        Assert.True(File.Exists(Path.Combine(output, "a.manifest.json")), "a is committed before b begins");
+        Assert.NotEmpty(Directory.EnumerateFiles(output, ".b.*.tmp", SearchOption.AllDirectories));
         if (sigterm)
         {
+            using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)]))
+            {
+                kill.WaitForExit();
+            }
+            while (process.StandardError.ReadLine() is { } line)
+            {
+                stderr.Add(line);
+                if (line.Contains("abandoning the shard in flight", StringComparison.Ordinal))
+                {
+                    File.WriteAllText(release, string.Empty);
+                    break;
+                }
+            }
+        }
+        else
+        {
+            process.Kill();
+        }
+        stderr.Add(process.StandardError.ReadToEnd());
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(2)));
+        var log = stdout.GetAwaiter().GetResult() + "\n" + string.Join('\n', stderr);
+        if (sigterm)
+        {
+            Assert.True(File.Exists(release), "the worker never said it abandoned the shard in flight:\n" + log);
             Assert.True(process.ExitCode == ExitCodes.Interrupted, log);
             Assert.Contains("SIGTERM received", log, StringComparison.Ordinal);
             Assert.Empty(Directory.EnumerateFiles(output, "*.tmp", SearchOption.AllDirectories));
@@ -104,6 +115,18 @@ public sealed partial class InterruptionTests(InterruptionTests.Reference refere
         Assert.Equal(reference.HashA, Sha256(Path.Combine(output, "a.parquet")));
         Assert.Equal(reference.HashB, Sha256(Path.Combine(output, "b.parquet")));
         Assert.Empty(Directory.EnumerateFiles(output, "*.tmp", SearchOption.AllDirectories));
+    }
+
+    /// <summary>Waits until the test hook's file exists (the wait only guards against a hang; the process must not end first).</summary>
+    private static void WaitForFile(string path, Process process)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
+        while (!File.Exists(path))
+        {
+            Assert.False(process.HasExited, $"the run ended (exit {(process.HasExited ? process.ExitCode : 0)}) before it reached the test hook");
+            Assert.True(DateTime.UtcNow < deadline, "the run did not reach the test hook within 3 minutes");
+            Thread.Sleep(20);
+        }
     }
 
     private static string[] Arguments(string inputs, string output) =>

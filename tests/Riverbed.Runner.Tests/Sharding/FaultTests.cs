@@ -128,25 +128,37 @@ public sealed class FaultTests(FaultTests.Job job) : IClassFixture<FaultTests.Jo
     {
         using var scratch = job.Scratch("faults-twins");
         var output = scratch.File("out");
-        // Small batches make each shard take many runs, so the two workers (started together) almost always meet on a
-        // shard. When one starts so late that the other has committed everything, skipping it all and exiting 0 is
-        // right too, so the busy path is checked whenever it happened, not required: the promise is one commit per
-        // shard, a clean exit for both, and no failure marker for a shard another worker holds.
-        var arguments = Score(job.Inputs, output, "--rank", "0", "--world-size", "1", "--batch-tokens", "16");
-        var first = Task.Run(() => Cli.Run(arguments));
-        var second = Task.Run(() => Cli.Run(arguments));
-        CliResult[] results = await Task.WhenAll(first, second);
-        var both = string.Join("\n=====\n", results.Select(r => r.ToString()));
-        Assert.All(results, r => Assert.True(r.ExitCode is ExitCodes.Success or ExitCodes.PartialFailure, both));
+        var release = scratch.File("release");
+        var arguments = Score(job.Inputs, output, "--rank", "0", "--world-size", "1");
+        // The workers meet by construction, not by luck: the first holds the lock of the first shard (test hook) until
+        // the second has run to its end, so the second always finds that shard busy and commits the other seven, and the
+        // first, released, commits the held shard and finds the rest committed by the other. No step waits on a clock
+        // except the hang guards, so the outcome is the same however the machine schedules the two processes.
+        var holding = new Dictionary<string, string?>
+        {
+            ["RIVERBED_FAULT_HOLD_SHARD"] = Name(0),
+            ["RIVERBED_FAULT_HOLD_UNTIL"] = release,
+        };
+        using var holder = Process.Start(Cli.StartInfo(arguments, environment: holding))!;
+        var holderOut = holder.StandardOutput.ReadToEndAsync();
+        var holderErr = holder.StandardError.ReadToEndAsync();
+        WaitForFile(release + ".held", holder);
+        var second = Cli.Run(arguments);
+        File.WriteAllText(release, string.Empty);
+        Assert.True(holder.WaitForExit(TimeSpan.FromMinutes(3)), "the held worker did not end");
+        var first = new CliResult(holder.ExitCode, await holderOut, await holderErr);
+        var both = $"{first}\n=====\n{second}";
+
+        Assert.True(first.ExitCode == ExitCodes.Success, both);
+        Assert.True(second.ExitCode == ExitCodes.PartialFailure, both);
+        Assert.Contains($"shard {Name(0)} is being written by another process (pid {holder.Id.ToString(CultureInfo.InvariantCulture)} ", second.StandardError, StringComparison.Ordinal);
         Assert.DoesNotContain("internal error", both, StringComparison.Ordinal);
         for (var i = 0; i < Shards; i++)
         {
             var committedLine = $"/{Name(i)}.jsonl: {job.RowsIn[Name(i)]} in,";
-            Assert.True(results.Sum(r => r.StandardOutput.Split('\n').Count(line => line.Contains(committedLine, StringComparison.Ordinal))) == 1, both);
-        }
-        foreach (var loser in results.Where(r => r.ExitCode == ExitCodes.PartialFailure))
-        {
-            Assert.Contains("is being written by another process (pid ", loser.StandardError, StringComparison.Ordinal);
+            var committer = i == 0 ? first : second;
+            Assert.True(committer.StandardOutput.Split('\n').Count(line => line.Contains(committedLine, StringComparison.Ordinal)) == 1, both);
+            Assert.True(new[] { first, second }.Sum(r => r.StandardOutput.Split('\n').Count(line => line.Contains(committedLine, StringComparison.Ordinal))) == 1, both);
         }
         AssertMatchesReference(output);
         Assert.False(Directory.Exists(Path.Combine(output, ".riverbed", "failed")), "a worker that found a shard busy must not mark it failed");
@@ -157,40 +169,69 @@ public sealed class FaultTests(FaultTests.Job job) : IClassFixture<FaultTests.Jo
     {
         using var scratch = job.Scratch("faults-sigterm");
         var output = scratch.File("out");
-        using var process = Process.Start(Cli.StartInfo(Score(job.Inputs, output, "--batch-tokens", "16", "--grace", "60")))!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = new List<string>();
-        var signalled = Stopwatch.StartNew();
-        var sent = false;
-        while (process.StandardOutput.ReadLine() is { } line)
+        var release = scratch.File("release");
+        // The signal lands at a known point, not when a line happens to be read: the second shard's writer holds its lock
+        // (test hook) until the test has seen the worker take the SIGTERM, so the first shard is committed, the second is
+        // the one in flight, and no later shard can have begun, however fast or slow the machine. The grace is far longer
+        // than the 12 rows in flight take (it only guards against a hang); nothing else waits on a clock.
+        var holding = new Dictionary<string, string?>
         {
-            stdout.Add(line);
-            if (!sent && line.Contains($"/{Name(0)}.jsonl: {RowsPerShard} in", StringComparison.Ordinal))
+            ["RIVERBED_FAULT_HOLD_SHARD"] = Name(1),
+            ["RIVERBED_FAULT_HOLD_UNTIL"] = release,
+        };
+        using var process = Process.Start(Cli.StartInfo(Score(job.Inputs, output, "--batch-tokens", "16", "--grace", "300"), environment: holding))!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = new List<string>();
+        WaitForFile(release + ".held", process);
+        using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)]))
+        {
+            kill.WaitForExit();
+        }
+        // The worker stops intake before it says so (GracefulStop), so after this line no new shard can start.
+        while (process.StandardError.ReadLine() is { } line)
+        {
+            stderr.Add(line);
+            if (line.Contains("SIGTERM received: taking no new shard", StringComparison.Ordinal))
             {
-                using var kill = Process.Start("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)]);
-                kill.WaitForExit();
-                signalled.Restart();
-                sent = true;
+                File.WriteAllText(release, string.Empty);
+                break;
             }
         }
-        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(2)));
-        var elapsed = signalled.Elapsed;
-        var log = string.Join('\n', stdout) + "\n" + await stderr;
-        Assert.True(sent, "the run ended before the signal:\n" + log);
+        stderr.Add(await process.StandardError.ReadToEndAsync());
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(3)));
+        var log = await stdout + "\n" + string.Join('\n', stderr);
+        Assert.True(File.Exists(release), "the worker never said it took the SIGTERM:\n" + log);
         Assert.True(process.ExitCode == ExitCodes.Interrupted, log);
-        Assert.True(elapsed < TimeSpan.FromSeconds(60), log);
-        Assert.Contains("SIGTERM received: taking no new shard", log, StringComparison.Ordinal);
-        Assert.Contains("not started: the run was stopped", log, StringComparison.Ordinal);
-        Assert.Contains("stopped by SIGTERM:", log, StringComparison.Ordinal);
+        Assert.Contains("stopped by SIGTERM: 2 shard(s) committed, 6 not started.", log, StringComparison.Ordinal);
         Assert.Contains("Run the same command again to finish", log, StringComparison.Ordinal);
+        Assert.DoesNotContain("abandoning the shard in flight", log, StringComparison.Ordinal);
         Assert.Empty(Directory.EnumerateFiles(output, "*.tmp", SearchOption.AllDirectories));
-        // Intake stopped: the last shards were never begun.
-        Assert.False(File.Exists(Path.Combine(output, Name(Shards - 1) + ".manifest.json")), log);
+        // The shard in flight finished; intake stopped, so no later shard was begun.
+        for (var i = 0; i < Shards; i++)
+        {
+            Assert.True(File.Exists(Path.Combine(output, Name(i) + ".manifest.json")) == i < 2, $"shard {i}:\n{log}");
+        }
 
         var rerun = Cli.Run(Score(job.Inputs, output));
         Assert.True(rerun.ExitCode == ExitCodes.Success, rerun.ToString());
         Assert.Contains($"{Name(0)}.jsonl: skipped, already complete", rerun.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains($"{Name(1)}.jsonl: skipped, already complete", rerun.StandardOutput, StringComparison.Ordinal);
         AssertMatchesReference(output);
+    }
+
+    /// <summary>Waits until a test hook's file exists (the wait only guards against a hang; the process must not end first).</summary>
+    private static void WaitForFile(string path, Process process)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
+        while (!File.Exists(path))
+        {
+            if (process.HasExited)
+            {
+                Assert.Fail($"the worker ended (exit {process.ExitCode}) before it reached the test hook ({path})");
+            }
+            Assert.True(DateTime.UtcNow < deadline, $"the worker did not reach the test hook ({path}) within 3 minutes");
+            Thread.Sleep(20);
+        }
     }
 
     [Fact]

@@ -123,6 +123,48 @@ internal static class FaultInjection
         }
     }
 
+    /// <summary>
+    /// Test-only: when RIVERBED_FAULT_HOLD_SHARD names a shard (its base name) and RIVERBED_FAULT_HOLD_UNTIL a file, the
+    /// writer of that shard stops at a known point — once it holds the shard's lock, or, with RIVERBED_FAULT_HOLD_ROW=n,
+    /// just before it writes input row n (the rows before it are in its temporaries) — creates <c>{until}.held</c>
+    /// (holding its pid) and waits there until the file <c>{until}</c> exists. Tests use it to meet a worker at that point
+    /// for as long as they need (another worker, a signal, a kill), so what they check never depends on timing.
+    /// </summary>
+    public const string HoldShardVariable = "RIVERBED_FAULT_HOLD_SHARD";
+
+    /// <inheritdoc cref="HoldShardVariable"/>
+    public const string HoldUntilVariable = "RIVERBED_FAULT_HOLD_UNTIL";
+
+    /// <inheritdoc cref="HoldShardVariable"/>
+    public const string HoldRowVariable = "RIVERBED_FAULT_HOLD_ROW";
+
+    private static readonly string? HoldShard = Environment.GetEnvironmentVariable(HoldShardVariable);
+
+    private static readonly string? HoldUntil = Environment.GetEnvironmentVariable(HoldUntilVariable);
+
+    private static readonly long? HoldRow =
+        long.TryParse(Environment.GetEnvironmentVariable(HoldRowVariable), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var row)
+            ? row : null;
+
+    /// <summary>The longest a held writer waits before it goes on anyway (a test that forgot to release it then fails on its own).</summary>
+    private static readonly TimeSpan LongestHold = TimeSpan.FromMinutes(10);
+
+    /// <summary>The hold point: <paramref name="row"/> is null when the writer has just taken the shard's lock.</summary>
+    public static void HoldAt(string shardBaseName, long? row)
+    {
+        if (HoldShard is null || HoldUntil is not { Length: > 0 } until || HoldRow != row
+            || !string.Equals(HoldShard, shardBaseName, StringComparison.Ordinal))
+        {
+            return;
+        }
+        File.WriteAllText(until + ".held", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var deadline = Environment.TickCount64 + (long)LongestHold.TotalMilliseconds;
+        while (!File.Exists(until) && Environment.TickCount64 < deadline)
+        {
+            Thread.Sleep(10);
+        }
+    }
+
     public static void At(string phase)
     {
         if (Phase is not null && string.Equals(Phase, phase, StringComparison.Ordinal))

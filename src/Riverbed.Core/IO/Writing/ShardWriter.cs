@@ -89,6 +89,7 @@ public sealed class ShardWriter : IDisposable
         try
         {
             WriteHolder(layout);
+            FaultInjection.HoldAt(layout.BaseName, null);
             // Planned as incomplete, but another worker may have committed it while this one waited to start it: a
             // complete shard made with the same configuration is kept, never discarded and redone.
             var state = ShardCompletion.Check(layout, input, options.ConfigHash, options.Decisions);
@@ -160,6 +161,7 @@ public sealed class ShardWriter : IDisposable
         {
             extraValues[i].CheckFits(columns[i].Type, columns[i].Name);
         }
+        FaultInjection.HoldAt(Layout.BaseName, example.Row);
         TakeRow(example.Row);
         var route = _options.SplitByDecision ? (decision ?? RowDecision.Keep).Route : string.Empty;
         _routes.Add(route);
