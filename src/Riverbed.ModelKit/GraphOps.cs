@@ -1,6 +1,6 @@
 using System.Globalization;
-using Riverbed.Inference.Onnx;
 using Riverbed.Inference;
+using Riverbed.Inference.Onnx;
 using Riverbed.ModelKit.Onnx;
 
 namespace Riverbed.ModelKit;

@@ -1,10 +1,10 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
-using Riverbed.Inference.Onnx;
 using Riverbed.Inference;
-using Riverbed.ModelKit.Onnx;
+using Riverbed.Inference.Onnx;
 using Riverbed.ModelKit;
+using Riverbed.ModelKit.Onnx;
 
 namespace Riverbed.Testing;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
-using Riverbed.Inference.Onnx;
 using Riverbed.Inference;
+using Riverbed.Inference.Onnx;
 using Riverbed.ModelKit.Onnx;
 
 namespace Riverbed.Testing;

@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Attributes;
-using Riverbed.Inference.Onnx;
 using Riverbed.Inference;
+using Riverbed.Inference.Onnx;
 using Riverbed.ModelKit.Onnx;
 
 namespace Riverbed.Bench.Inference;

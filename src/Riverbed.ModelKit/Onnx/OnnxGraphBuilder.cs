@@ -1,6 +1,5 @@
-using Riverbed.Inference;
 using System.Globalization;
-
+using Riverbed.Inference;
 using Riverbed.Inference.Onnx;
 
 namespace Riverbed.ModelKit.Onnx;

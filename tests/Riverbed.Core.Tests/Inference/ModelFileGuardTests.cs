@@ -1,5 +1,5 @@
-using Riverbed.Inference.Onnx;
 using Riverbed.Inference;
+using Riverbed.Inference.Onnx;
 using Riverbed.ModelKit.Onnx;
 
 namespace Riverbed.Core.Tests.Inference;

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
+using Riverbed.Inference;
 using Riverbed.Inference.Models;
 using Riverbed.Inference.Onnx;
-using Riverbed.Inference;
 using Riverbed.ModelKit.Onnx;
 
 namespace Riverbed.Core.Tests.Inference;

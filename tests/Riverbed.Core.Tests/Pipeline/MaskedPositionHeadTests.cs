@@ -1,9 +1,9 @@
 using Riverbed.Core.Tests.Inference.Generation;
 using Riverbed.Core.Tests.Scoring;
-using Riverbed.Inference.Models;
 using Riverbed.Inference;
-using Riverbed.ModelKit.Oracles;
+using Riverbed.Inference.Models;
 using Riverbed.ModelKit;
+using Riverbed.ModelKit.Oracles;
 using Riverbed.Pipeline.Models;
 using Riverbed.Scoring;
 

@@ -1,8 +1,8 @@
 using Riverbed.Core.Tests.Inference.Generation;
-using Riverbed.Inference.Models;
 using Riverbed.Inference;
-using Riverbed.ModelKit.Oracles;
+using Riverbed.Inference.Models;
 using Riverbed.ModelKit;
+using Riverbed.ModelKit.Oracles;
 using Riverbed.Pipeline.Models;
 
 using OracleNli = Riverbed.ModelKit.Oracles.NliProbabilities;

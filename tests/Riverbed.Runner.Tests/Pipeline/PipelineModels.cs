@@ -1,6 +1,6 @@
 using System.Text.Json;
-using Riverbed.ModelKit.Oracles;
 using Riverbed.ModelKit;
+using Riverbed.ModelKit.Oracles;
 using Riverbed.Tokenization;
 
 using OracleNli = Riverbed.ModelKit.Oracles.NliProbabilities;

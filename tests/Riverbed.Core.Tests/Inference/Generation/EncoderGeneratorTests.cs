@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
-using Riverbed.Inference.Onnx;
 using Riverbed.Inference;
+using Riverbed.Inference.Onnx;
 using Riverbed.ModelKit;
 
 // tests/Shared has a contract-test EncoderSpec of its own; this file means the generator's.

@@ -1,7 +1,7 @@
-using Riverbed.Inference.Models;
 using Riverbed.Inference;
-using Riverbed.ModelKit.Oracles;
+using Riverbed.Inference.Models;
 using Riverbed.ModelKit;
+using Riverbed.ModelKit.Oracles;
 
 // tests/Shared has a contract-test EncoderSpec of its own; this file means the generator's.
 
