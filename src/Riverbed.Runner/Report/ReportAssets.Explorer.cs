@@ -20,6 +20,7 @@ internal static partial class ReportAssets
         svg.xhist { width: 100%; height: auto; touch-action: none; cursor: ew-resize; user-select: none; }
         svg.xhist .xb.kept { fill: #7cc49a; } svg.xhist .xb.removed { fill: #e8877f; } svg.xhist .xb.mixed { fill: #c9bf98; } svg.xhist .xb.none { fill: #9db0c8; }
         svg.xhist .xt { stroke: var(--remove); stroke-width: 2; }
+        svg.xhist .xt.beyond { stroke-dasharray: 4 3; }
         svg.xhist .xh { fill: var(--remove); }
         svg.xhist .axis { font-size: 11px; fill: var(--muted); }
         svg.xhist .base { stroke: var(--line); }
@@ -76,19 +77,25 @@ internal static partial class ReportAssets
               on: !!s.start, dir: first ? first.dir : natural, value: first ? first.value : (s.lowerIsWorse ? 0 : 0.5),
               moved: false
             };
-            var low = s.lowerIsWorse ? -1 : 0, high = 1, missing = 0;
+            // The axis spans the values, so the bins are fine where the rows are: a tail such as 0.95 to 1 gets dozens
+            // of bins, not one. A threshold beyond the values (where it removes all or none) sits dashed at the edge.
+            var low = Infinity, high = -Infinity, missing = 0;
             for (var i = 0; i < values.length; i++) {
               var v = values[i];
               if (v !== v) { missing++; continue; }
               if (v < low) { low = v; }
               if (v > high) { high = v; }
             }
-            score.low = low; score.high = high; score.missing = missing;
+            if (!(low <= high)) { low = s.lowerIsWorse ? -1 : 0; high = 1; }
+            var pad = (high - low) * 0.02 || Math.max(Math.abs(low) * 0.01, 0.01);
+            score.low = low - pad; score.high = high + pad; score.missing = missing;
+            // Dragging moves in steps of about a ten-thousandth of the axis, so the command shows a short number.
+            score.decimals = Math.max(0, Math.min(12, 4 - Math.floor(Math.log10(score.high - score.low))));
             score.bins = new Array(BINS).fill(0);
             for (var j = 0; j < values.length; j++) {
               var x = values[j];
               if (x !== x) { continue; }
-              score.bins[Math.min(BINS - 1, Math.max(0, Math.floor((x - low) / (high - low) * BINS)))]++;
+              score.bins[Math.min(BINS - 1, Math.max(0, Math.floor((x - score.low) / (score.high - score.low) * BINS)))]++;
             }
             return score;
           });
@@ -132,12 +139,12 @@ internal static partial class ReportAssets
             score.bars = score.bins.map(function (count, i) {
               var bar = el('svg:rect', { 'class': 'xb', x: (L + i * (W - L - R) / BINS).toFixed(2), width: ((W - L - R) / BINS).toFixed(2) });
               var from = score.low + i * (score.high - score.low) / BINS, to = score.low + (i + 1) * (score.high - score.low) / BINS;
-              bar.appendChild(el('svg:title', {}, '[' + from.toFixed(4) + ', ' + to.toFixed(4) + '): ' + number(count)));
+              bar.appendChild(el('svg:title', {}, '[' + from.toFixed(score.decimals) + ', ' + to.toFixed(score.decimals) + '): ' + number(count)));
               score.svg.appendChild(bar);
               return bar;
             });
             [[score.low, 'start', L], [(score.low + score.high) / 2, 'middle', (L + W - R) / 2], [score.high, 'end', W - R]].forEach(function (tick) {
-              score.svg.appendChild(el('svg:text', { 'class': 'axis', x: tick[2], y: H - 6, 'text-anchor': tick[1] }, String(Number(tick[0].toFixed(3)))));
+              score.svg.appendChild(el('svg:text', { 'class': 'axis', x: tick[2], y: H - 6, 'text-anchor': tick[1] }, String(Number(tick[0].toFixed(Math.max(3, score.decimals - 1))))));
             });
             score.maxLabel = el('svg:text', { 'class': 'axis', x: L - 6, y: T + 4, 'text-anchor': 'end' });
             score.svg.appendChild(score.maxLabel);
@@ -150,7 +157,12 @@ internal static partial class ReportAssets
             container.appendChild(card);
             score.card = card;
 
-            score.toggle.addEventListener('change', function () { score.on = score.toggle.checked; score.moved = true; focus = score.name; update(); });
+            score.toggle.addEventListener('change', function () {
+              score.on = score.toggle.checked;
+              score.moved = true;
+              if (score.on) { focus = score.name; }
+              update();
+            });
             score.input.addEventListener('input', function () {
               var v = Number(score.input.value);
               if (score.input.value.trim() !== '' && isFinite(v)) { set(score, v, false); }
@@ -161,8 +173,8 @@ internal static partial class ReportAssets
               var x = (event.clientX - box.left) * W / box.width;
               var v = score.low + (x - L) / (W - L - R) * (score.high - score.low);
               v = Math.min(score.high, Math.max(score.low, v));
-              // Dragging moves in steps of 1/10,000 so the command shows a short number; typing gives any value.
-              set(score, Number((Math.round(v * 10000) / 10000).toFixed(4)), true);
+              // Typing gives any value; dragging rounds (see decimals).
+              set(score, Number(v.toFixed(score.decimals)), true);
             }
             score.svg.addEventListener('pointerdown', function (event) { dragging = true; score.svg.setPointerCapture(event.pointerId); fromPointer(event); event.preventDefault(); });
             score.svg.addEventListener('pointermove', function (event) { if (dragging) { fromPointer(event); } });
@@ -213,6 +225,7 @@ internal static partial class ReportAssets
             var x = (L + position * plot).toFixed(2);
             score.line.setAttribute('x1', x); score.line.setAttribute('x2', x);
             score.handle.setAttribute('cx', x);
+            score.line.classList.toggle('beyond', score.value < score.low || score.value > score.high);
             score.line.style.display = score.on ? '' : 'none';
             score.handle.style.display = score.on ? '' : 'none';
             score.card.classList.toggle('off', !score.on);

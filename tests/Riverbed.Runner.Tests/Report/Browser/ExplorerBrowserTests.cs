@@ -29,6 +29,8 @@ public sealed class ExplorerBrowserTests(ITestOutputHelper output)
             sampled: document.getElementById('x-basis').dataset.sampled,
             near: document.querySelectorAll('#x-near article.example').length,
             flaggedFills: document.querySelectorAll('#x-pool mark.k-fill.flagged').length,
+            fillThreshold: Number(document.querySelector('.x-score[data-score="fill_compare_min"] input.x-value').value),
+            fills: [...document.querySelectorAll('#x-pool mark.k-fill[data-score]')].map(m => ({ score: Number(m.dataset.score), flagged: m.classList.contains('flagged') })),
             violations: window.__cspViolations || []
           };
         })()
@@ -90,6 +92,12 @@ public sealed class ExplorerBrowserTests(ITestOutputHelper output)
         Assert.NotEqual(start.GetProperty("removed").GetInt64(), dragged.GetProperty("removed").GetInt64());
         Assert.InRange(dragged.GetProperty("removed").GetInt64(), 1, dragged.GetProperty("total").GetInt64() - 1);
         Assert.True(dragged.GetProperty("near").GetInt32() > 0, "examples either side of the dragged threshold are shown");
+        // Evidence follows the moved threshold: a fill is flagged exactly when its position score is below it.
+        var threshold = dragged.GetProperty("fillThreshold").GetDouble();
+        var fills = dragged.GetProperty("fills").EnumerateArray().ToList();
+        Assert.NotEmpty(fills);
+        Assert.All(fills, fill => Assert.Equal(fill.GetProperty("score").GetDouble() < threshold, fill.GetProperty("flagged").GetBoolean()));
+        Assert.Contains(fills, fill => fill.GetProperty("flagged").GetBoolean());
         await SaveScreenshotAsync(page);
         await AssertFilterAgreesAsync(dragged, scored);
 
