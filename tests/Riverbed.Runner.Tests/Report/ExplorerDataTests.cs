@@ -100,6 +100,50 @@ public sealed class ExplorerDataTests(GeneratedReportFixture fixture) : IClassFi
             Indices(root.GetProperty("groupIndex").GetString()!).Select(i => groups[i]));
     }
 
+    [Fact]
+    public void Json_lines_shards_group_by_any_column_the_most_frequent_values_one_by_one_and_the_rest_together()
+    {
+        using var scratch = new ScratchFolder("explorer-jsonl");
+        var run = ScoredRunGenerator.Create(scratch.Path, new ScoredRunSpec { Rows = 120, Format = OutputFormat.JsonLines });
+        foreach (var column in (string[])["id", "messages"])
+        {
+            var path = scratch.File(column + ".html");
+            var result = Cli.Run("report", run.OutputFolder, "-o", path, "--group-by", column);
+            Assert.True(result.ExitCode == 0, result.ToString());
+            using var data = EmbeddedData(ReportDocument.Load(path));
+            var root = data.RootElement;
+            var groups = root.GetProperty("groups").EnumerateArray().Select(g => g.GetString()!).ToList();
+            var index = Indices(root.GetProperty("groupIndex").GetString()!);
+            Assert.Equal(root.GetProperty("rows").GetInt32(), index.Length);
+            // Every row has its own id and its own dialogue: 60 values shown, the other rows counted together.
+            Assert.Equal(61, groups.Count);
+            Assert.Equal("(other values)", groups[^1]);
+            Assert.Equal(index.Length - 60, index.Count(i => i == 60));
+            if (column == "messages")
+            {
+                Assert.StartsWith("[{", groups[0], StringComparison.Ordinal);
+            }
+        }
+    }
+
+    [Fact]
+    public void Report_threshold_and_combine_set_the_starting_point_and_the_runs_policy_stays_the_base_of_the_command()
+    {
+        var path = Path.Combine(fixture.Scratch, "start.html");
+        var result = Cli.Run("report", fixture.Run.OutputFolder, "-o", path,
+            "--threshold", "fill_compare_min=0.2", "--threshold", "contradiction_max=off", "--combine", "all");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        using var data = EmbeddedData(ReportDocument.Load(path));
+        var root = data.RootElement;
+        var scores = root.GetProperty("scores").EnumerateArray().ToDictionary(s => s.GetProperty("name").GetString()!);
+        Assert.Equal(0.2, scores["fill_compare_min"].GetProperty("start").GetProperty("value").GetDouble());
+        Assert.Equal(0.0, scores["fill_compare_min"].GetProperty("base").GetProperty("value").GetDouble());
+        Assert.Equal(JsonValueKind.Null, scores["contradiction_max"].GetProperty("start").ValueKind);
+        Assert.Equal(">", scores["contradiction_max"].GetProperty("base").GetProperty("dir").GetString());
+        Assert.Equal("all", root.GetProperty("startCombine").GetString());
+        Assert.Equal("any", root.GetProperty("baseCombine").GetString());
+    }
+
     private static JsonDocument EmbeddedData(ReportDocument document) =>
         JsonDocument.Parse((string)document.All("div").Single(d => (string?)d.Attribute("id") == "x-data").Attribute("data-explorer")!);
 
