@@ -119,6 +119,32 @@ public sealed class ExplorerBrowserTests(ITestOutputHelper output)
         Assert.Contains("--combine all", typed.GetProperty("command").GetString(), StringComparison.Ordinal);
         await AssertFilterAgreesAsync(typed, scored);
 
+        // A threshold exactly on a row's value (typed as JavaScript prints that double): "<" is strict, so that row is
+        // kept, by the page and by filter alike, which only holds if both decide on the very same float64 values.
+        var exact = await page.EvaluateAsync("""
+            (() => {
+              const data = JSON.parse(document.getElementById('x-data').dataset.explorer);
+              const bytes = Uint8Array.from(atob(data.scores[0].values), c => c.charCodeAt(0));
+              const values = [...new Float64Array(bytes.buffer)].filter(v => !Number.isNaN(v)).sort((a, b) => a - b);
+              const value = values[values.length >> 1];
+              const input = document.querySelector('.x-score[data-score="fill_compare_min"] input.x-value');
+              input.value = String(value);
+              input.dispatchEvent(new Event('input', { bubbles: true }));
+              const combine = document.getElementById('x-combine');
+              combine.value = 'any';
+              combine.dispatchEvent(new Event('change', { bubbles: true }));
+              document.querySelector('.x-score[data-score="replaced_entity_max"] input.x-on').click();
+              return { value: String(value), below: values.filter(v => v < value).length, equal: values.filter(v => v === value).length };
+            })()
+            """);
+        var tie = await page.EvaluateAsync(ReadExplorer);
+        output.WriteLine("tie: " + exact.GetRawText() + " " + tie.GetRawText());
+        Assert.True(exact.GetProperty("equal").GetInt32() >= 1);
+        Assert.Equal(exact.GetProperty("below").GetInt64(), tie.GetProperty("removed").GetInt64());
+        Assert.Contains("--threshold replaced_entity_max=off", tie.GetProperty("command").GetString(), StringComparison.Ordinal);
+        Assert.Contains("--threshold fill_compare_min=" + exact.GetProperty("value").GetString(), tie.GetProperty("command").GetString(), StringComparison.Ordinal);
+        await AssertFilterAgreesAsync(tie, scored);
+
         Assert.Empty(page.OutgoingRequests);
         Assert.Empty(typed.GetProperty("violations").EnumerateArray());
     }
