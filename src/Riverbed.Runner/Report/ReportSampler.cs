@@ -177,12 +177,15 @@ internal static class ReportSampler
                 : $"NULL::{column.Type.ToSql()} AS {ShardQuery.Identifier(column.Name)}");
             if (groupBy is not null)
             {
-                if (!present.Contains(groupBy))
+                var (column, fields) = SplitGroupBy(groupBy, present.Contains);
+                if (!present.Contains(column))
                 {
                     throw new RiverbedException(
                         $"--group-by {groupBy}: {run.Relative(parquet[0])} has no such column; its columns: {string.Join(", ", present.Order(StringComparer.Ordinal))}");
                 }
-                columns = columns.Append($"CAST({ShardQuery.Identifier(groupBy)} AS VARCHAR) AS {ShardQuery.Identifier(GroupColumn)}");
+                // A field inside a struct column (metadata.source) is read with DuckDB's struct access.
+                var access = ShardQuery.Identifier(column) + string.Concat(fields.Select(field => "." + ShardQuery.Identifier(field)));
+                columns = columns.Append($"CAST({access} AS VARCHAR) AS {ShardQuery.Identifier(GroupColumn)}");
             }
             parts.Add($"SELECT {ShardQuery.Identifier(ShardQuery.FileColumn)}, {string.Join(", ", columns)} FROM {source}");
         }
@@ -191,18 +194,45 @@ internal static class ReportSampler
             // A record is never longer than its file; past 128 MiB a line fails with DuckDB's own message, naming the limit.
             var longest = jsonLines.Max(file => new FileInfo(file).Length);
             // A group-by column is declared as text: strings read as they are, other JSON values as their JSON text.
-            IReadOnlyList<ColumnDefinition> declared = groupBy is null || ReportColumns.Fetched.Any(column => column.Name == groupBy)
+            // JSON Lines has no schema to ask: a dotted name is always a column and fields inside it.
+            var (groupColumn, groupFields) = SplitGroupBy(groupBy ?? string.Empty, _ => false);
+            IReadOnlyList<ColumnDefinition> declared = groupBy is null || ReportColumns.Fetched.Any(column => column.Name == groupColumn)
                 ? ReportColumns.Fetched
-                : [.. ReportColumns.Fetched, new ColumnDefinition(groupBy, ColumnType.String)];
+                : [.. ReportColumns.Fetched, new ColumnDefinition(groupColumn, ColumnType.String)];
             var source = ShardQuery.JsonLinesScan(jsonLines, declared, Math.Clamp(longest + 1, 1L << 20, 128L << 20));
             var selected = ReportColumns.Fetched.Select(column => ShardQuery.Identifier(column.Name));
             if (groupBy is not null)
             {
-                selected = selected.Append($"CAST({ShardQuery.Identifier(groupBy)} AS VARCHAR) AS {ShardQuery.Identifier(GroupColumn)}");
+                var value = $"CAST({ShardQuery.Identifier(groupColumn)} AS VARCHAR)";
+                if (groupFields.Count > 0)
+                {
+                    // The column reads as its JSON text; a field inside it by JSON path (null where it is not an object).
+                    var path = "$" + string.Concat(groupFields.Select(field => ".\"" + field + "\""));
+                    value = $"CASE WHEN json_valid({value}) THEN json_extract_string({value}, {ShardQuery.Literal(path)}) END";
+                }
+                selected = selected.Append($"{value} AS {ShardQuery.Identifier(GroupColumn)}");
             }
             parts.Add($"SELECT {ShardQuery.Identifier(ShardQuery.FileColumn)}, {string.Join(", ", selected)} FROM {source}");
         }
         return "(" + string.Join(" UNION ALL BY NAME ", parts) + ")";
+    }
+
+    /// <summary>
+    /// A --group-by name as a column and the fields inside it: a name the shards have as a column is that column;
+    /// otherwise <c>metadata.source</c> is the field source of the column metadata.
+    /// </summary>
+    internal static (string Column, IReadOnlyList<string> Fields) SplitGroupBy(string groupBy, Func<string, bool> isColumn)
+    {
+        if (isColumn(groupBy) || !groupBy.Contains('.', StringComparison.Ordinal))
+        {
+            return (groupBy, []);
+        }
+        var parts = groupBy.Split('.');
+        if (parts.Any(part => part.Length == 0 || part.Contains('"', StringComparison.Ordinal)))
+        {
+            throw new RiverbedException($"--group-by {groupBy}: give a column, or a column and the fields inside it joined by dots (e.g. metadata.source)");
+        }
+        return (parts[0], parts[1..]);
     }
 
     private static List<Pick> PickRows(ShardQuery query, string scan, List<ScorePlan> plans, SamplingOptions options, CancellationToken cancellationToken)

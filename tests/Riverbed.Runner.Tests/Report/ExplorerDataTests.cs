@@ -124,6 +124,16 @@ public sealed class ExplorerDataTests(GeneratedReportFixture fixture) : IClassFi
                 Assert.StartsWith("[{", groups[0], StringComparison.Ordinal);
             }
         }
+
+        // A field inside a column by a dotted name; where the column holds no object (messages is a list), no value.
+        var nested = scratch.File("nested.html");
+        var inside = Cli.Run("report", run.OutputFolder, "-o", nested, "--group-by", "messages.role");
+        Assert.True(inside.ExitCode == 0, inside.ToString());
+        using var nestedData = EmbeddedData(ReportDocument.Load(nested));
+        Assert.Equal(["(null)"], nestedData.RootElement.GetProperty("groups").EnumerateArray().Select(g => g.GetString()!));
+        var bad = Cli.Run("report", run.OutputFolder, "-o", nested, "--group-by", "messages..role");
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Contains("--group-by messages..role: give a column, or a column and the fields inside it joined by dots", bad.StandardError, StringComparison.Ordinal);
     }
 
     [Fact]

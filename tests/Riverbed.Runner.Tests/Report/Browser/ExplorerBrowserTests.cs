@@ -43,7 +43,7 @@ public sealed class ExplorerBrowserTests(ITestOutputHelper output)
         using var scratch = new ScratchFolder("report-explorer");
         var scored = ScoreDemoInTwoFiles(scratch);
         var report = scratch.File("report.html");
-        var made = Cli.Run("report", scored, "-o", report, "--group-by", "metadata");
+        var made = Cli.Run("report", scored, "-o", report, "--group-by", "metadata.planted");
         Assert.True(made.ExitCode == 0, made.ToString());
 
         await using var browser = await BrowserSession.StartAsync();
