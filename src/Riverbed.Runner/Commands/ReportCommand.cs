@@ -44,6 +44,15 @@ internal static class ReportCommand
             Description = "A calibration.json from riverbed evaluate: draws each score's ROC and precision-recall curves with the operating point " +
                 "(default: calibration.json in the scored folder, when there is one)",
         };
+        var groupBy = new Option<string?>("--group-by")
+        {
+            Description = "A dataset column of the scored shards (e.g. source): the explorer also counts kept/removed per value of it",
+        };
+        var explorerRows = new Option<int>("--explorer-rows")
+        {
+            Description = "Rows whose scores the explorer embeds; a run with more embeds a seeded sample of this many (--seed), and says so",
+            DefaultValueFactory = _ => 50_000,
+        };
         var decisions = new DecisionOptions("How the report's thresholds combine (default: the scored run's)");
         var command = new Command("report", "Write a self-contained HTML report of a scored run: summary, histograms with thresholds, samples with highlighted evidence, rejects.");
         command.Arguments.Add(folder);
@@ -54,6 +63,8 @@ internal static class ReportCommand
         command.Options.Add(maxTurnChars);
         command.Options.Add(title);
         command.Options.Add(calibration);
+        command.Options.Add(groupBy);
+        command.Options.Add(explorerRows);
         decisions.AddTo(command);
         CommandAction.Set(command, async (parse, cancellationToken) =>
         {
@@ -72,7 +83,13 @@ internal static class ReportCommand
                 throw new RiverbedException($"{target} is a folder; give the HTML file to write, e.g. -o {Path.Combine(target, "report.html")}");
             }
             var content = ReportContent.Gather(scored, sampling, limits, parse.GetValue(title),
-                decisions.Settings(parse), decisions.Rule(parse), parse.GetValue(calibration) is { } file ? Path.GetFullPath(file) : null, cancellationToken);
+                decisions.Settings(parse), decisions.Rule(parse), parse.GetValue(calibration) is { } file ? Path.GetFullPath(file) : null,
+                new ExplorerOptions
+                {
+                    MaxRows = Positive(parse.GetValue(explorerRows), "--explorer-rows", allowZero: false, max: 5_000_000),
+                    GroupBy = parse.GetValue(groupBy) is { Length: > 0 } column ? column : null,
+                },
+                cancellationToken);
             var html = ReportWriter.Write(content);
             var bytes = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetBytes(html);
             await WriteAtomicallyAsync(target, bytes, cancellationToken).ConfigureAwait(false);

@@ -11,9 +11,16 @@ internal static class ExampleWriter
 {
     public static void Write(HtmlBuilder html, ScoredExample example, string currentScore, ReportLimits limits)
     {
-        html.Open("article", ("class", example.IsKept ? "example kept" : "example removed"), ("data-id", example.Id),
+        // Every score exactly (round-trip), so the explorer can place any shown example against any threshold.
+        (string, string?)[] attributes =
+        [
+            ("class", example.IsKept ? "example kept" : "example removed"), ("data-id", example.Id),
             ("data-source", example.Source), ("data-row", example.Row.ToString(CultureInfo.InvariantCulture)),
-            ("data-value", example.Scores.GetValueOrDefault(currentScore) is { } value ? value.ToString("R", CultureInfo.InvariantCulture) : null));
+            ("data-file", example.File),
+            ("data-value", example.Scores.GetValueOrDefault(currentScore) is { } value ? value.ToString("R", CultureInfo.InvariantCulture) : null),
+            .. example.Scores.Select(pair => ("data-v-" + pair.Key, pair.Value is { } v ? v.ToString("R", CultureInfo.InvariantCulture) : null)),
+        ];
+        html.Open("article", attributes);
         WriteHeader(html, example, currentScore);
 
         var notes = new List<string>();
@@ -135,7 +142,7 @@ internal static class ExampleWriter
                     var state = span.Flagged ? " flagged" : kind switch { "fill" => " ok", "contradiction" => " quiet", _ => string.Empty };
                     var piece = fragment.IsFirst && fragment.IsLast ? null : fragment.IsFirst ? "first" : fragment.IsLast ? "last" : "middle";
                     html.Open("mark", ("class", $"sp k-{kind}{state}"), ("data-pair", pair), ("data-piece", piece),
-                        ("tabindex", pair is null ? null : "0"), ("title", Title(span)));
+                        ("tabindex", pair is null ? null : "0"), ("title", Title(span)), ("data-score", ScoreAttribute(span)));
                     WriteNodes(html, fragment.Children, spans);
                     html.Close("mark");
                     break;
@@ -151,20 +158,23 @@ internal static class ExampleWriter
         switch (KindClass(span))
         {
             case "fill":
-                html.Element("span", $"→ {span.Replacement ?? "?"} {Html.Score(span.Score)}", ("class", span.Flagged ? "note n-fill" : "note n-fill ok"), ("title", Title(span)));
+                html.Element("span", $"→ {span.Replacement ?? "?"} {Html.Score(span.Score)}", ("class", span.Flagged ? "note n-fill" : "note n-fill ok"), ("title", Title(span)), ("data-score", ScoreAttribute(span)));
                 break;
             case "entity":
                 html.Element("span", $"{span.Replacement ?? "entity"} {Html.Score(span.Score)}", ("class", "note n-entity"), ("title", Title(span)));
                 break;
             case "contradiction":
                 var pair = span.Pair?.ToString(CultureInfo.InvariantCulture);
-                html.Element("span", $"⇄{pair ?? "?"} {Html.Score(span.Score)}", ("class", span.Flagged ? "note n-contra" : "note n-contra quiet"), ("data-pair", pair), ("title", Title(span)));
+                html.Element("span", $"⇄{pair ?? "?"} {Html.Score(span.Score)}", ("class", span.Flagged ? "note n-contra" : "note n-contra quiet"), ("data-pair", pair), ("title", Title(span)), ("data-score", ScoreAttribute(span)));
                 break;
             default:
                 html.Element("span", $"{span.Kind} {Html.Score(span.Score)}", ("class", "note n-other"), ("title", Title(span)));
                 break;
         }
     }
+
+    /// <summary>The span's score exactly, for the explorer to flag it again against a moved threshold.</summary>
+    private static string? ScoreAttribute(EvidenceSpan span) => span.Score is { } score ? score.ToString("R", CultureInfo.InvariantCulture) : null;
 
     private static string KindClass(EvidenceSpan span) => span.Kind switch
     {

@@ -8,9 +8,19 @@ namespace Riverbed.Runner.Report;
 /// two (by SHA-256) and nothing else: no other script, style, font, image, frame or connection, so even markup that
 /// slipped past escaping could neither run nor load anything.
 /// </summary>
-internal static class ReportAssets
+internal static partial class ReportAssets
 {
-    public const string Style = """
+    /// <summary>The page's one style sheet: the report's rules, then the explorer's.</summary>
+    public const string Style = BaseStyle + ExplorerStyle;
+
+    /// <summary>
+    /// The page's one script: the evidence interactions, then the explorer. Wrapped in a CDATA section behind line
+    /// comments, so the page still parses as XML (the explorer compares with &lt; and joins with &amp;&amp;) while to
+    /// HTML and JavaScript the wrapper is two comments.
+    /// </summary>
+    public const string Script = "//<![CDATA[\n" + BaseScript + "\n" + ExplorerScript + "\n//]]>\n";
+
+    private const string BaseStyle = """
         :root { --ink: #1d2330; --muted: #5d6677; --line: #d9dee7; --paper: #ffffff; --wash: #f5f7fa;
           --keep: #2f7d4f; --keep-wash: #e3f3e9; --remove: #b3261e; --remove-wash: #fbe6e4; --mixed: #9a8f6b;
           --fill: #ffd7d2; --fill-ink: #8c1d13; --entity: #dde7ff; --entity-strong: #a9c1ff; --contra: #fff1b8; --contra-strong: #ffd84d; }
@@ -105,7 +115,7 @@ internal static class ReportAssets
         @media (max-width: 900px) { .side, .near-pair { grid-template-columns: 1fr; } }
         """;
 
-    public const string Script = """
+    private const string BaseScript = """
         (function () {
           'use strict';
           function partners(element) {

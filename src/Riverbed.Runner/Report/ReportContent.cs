@@ -48,6 +48,12 @@ internal sealed class ReportContent
 
     public required ReportLimits Limits { get; init; }
 
+    /// <summary>The rows the explorer decides on (all, or a seeded sample) and its pool of examples.</summary>
+    public required ExplorerData Explorer { get; init; }
+
+    /// <summary>Where the explorer starts (the thresholds above) and the scored run's policy filter starts from.</summary>
+    public required ExplorerStart ExplorerStart { get; init; }
+
     public required string Title { get; init; }
 
     public string GeneratorVersion { get; init; } =
@@ -58,11 +64,14 @@ internal sealed class ReportContent
     /// <param name="rule">A combine rule for the starting point (report --combine).</param>
     /// <param name="calibrationPath">A calibration.json to draw; null looks for calibration.json in the folder.</param>
     public static ReportContent Gather(string folder, SamplingOptions sampling, ReportLimits limits, string? title = null,
-        IReadOnlyList<ThresholdSetting>? settings = null, CombineRule? rule = null, string? calibrationPath = null, CancellationToken cancellationToken = default)
+        IReadOnlyList<ThresholdSetting>? settings = null, CombineRule? rule = null, string? calibrationPath = null, ExplorerOptions? explorer = null,
+        CancellationToken cancellationToken = default)
     {
         var run = ScoredRun.Open(folder);
         var (thresholds, source) = ThresholdsOf(run);
         var combination = run.Run?.Combination;
+        var baseThresholds = thresholds;
+        var baseCombination = combination == "all" ? "all" : "any";
         if (settings is { Count: > 0 } || rule is not null)
         {
             var start = DecisionPolicy.Create(thresholds.Values.OfType<ScoreThreshold>(),
@@ -85,8 +94,12 @@ internal sealed class ReportContent
                 throw new RiverbedException($"--calibration {calibrationPath}: cannot read it ({error.Message})", error);
             }
         }
+        var explorerStart = new ExplorerStart(baseThresholds, baseCombination, run.Run?.Thresholds is { Count: > 0 } && run.Run.Combination is not null,
+            thresholds, combination == "all" ? "all" : "any");
         return new ReportContent
         {
+            Explorer = ExplorerData.Gather(run, explorer ?? new ExplorerOptions(), sampling.Seed, cancellationToken),
+            ExplorerStart = explorerStart,
             Run = run,
             Thresholds = thresholds,
             ThresholdSource = source,

@@ -141,8 +141,14 @@ internal static class ReportSampler
 
     private static string Sql(double value) => "(" + value.ToString("R", CultureInfo.InvariantCulture) + "::DOUBLE)";
 
-    /// <summary>A table expression of the columns the report needs, over every committed data file (missing columns read as null).</summary>
-    private static string Scan(ShardQuery query, IReadOnlyList<string> files, ScoredRun run)
+    /// <summary>The name the scan gives the group-by column (as text), out of the way of any dataset column.</summary>
+    internal const string GroupColumn = "riverbed_report_group";
+
+    /// <summary>
+    /// A table expression of the columns the report needs, over every committed data file (missing columns read as
+    /// null); with <paramref name="groupBy"/>, that dataset column as text too, as <see cref="GroupColumn"/>.
+    /// </summary>
+    internal static string Scan(ShardQuery query, IReadOnlyList<string> files, ScoredRun run, string? groupBy = null)
     {
         var parts = new List<string>();
         var parquet = files.Where(file => file.EndsWith(".parquet", StringComparison.Ordinal)).ToList();
@@ -169,16 +175,64 @@ internal static class ReportSampler
             var columns = ReportColumns.Fetched.Select(column => present.Contains(column.Name)
                 ? ShardQuery.Identifier(column.Name)
                 : $"NULL::{column.Type.ToSql()} AS {ShardQuery.Identifier(column.Name)}");
+            if (groupBy is not null)
+            {
+                var (column, fields) = SplitGroupBy(groupBy, present.Contains);
+                if (!present.Contains(column))
+                {
+                    throw new RiverbedException(
+                        $"--group-by {groupBy}: {run.Relative(parquet[0])} has no such column; its columns: {string.Join(", ", present.Order(StringComparer.Ordinal))}");
+                }
+                // A field inside a struct column (metadata.source) is read with DuckDB's struct access.
+                var access = ShardQuery.Identifier(column) + string.Concat(fields.Select(field => "." + ShardQuery.Identifier(field)));
+                columns = columns.Append($"CAST({access} AS VARCHAR) AS {ShardQuery.Identifier(GroupColumn)}");
+            }
             parts.Add($"SELECT {ShardQuery.Identifier(ShardQuery.FileColumn)}, {string.Join(", ", columns)} FROM {source}");
         }
         if (jsonLines.Count > 0)
         {
             // A record is never longer than its file; past 128 MiB a line fails with DuckDB's own message, naming the limit.
             var longest = jsonLines.Max(file => new FileInfo(file).Length);
-            var source = ShardQuery.JsonLinesScan(jsonLines, ReportColumns.Fetched, Math.Clamp(longest + 1, 1L << 20, 128L << 20));
-            parts.Add($"SELECT {ShardQuery.Identifier(ShardQuery.FileColumn)}, {string.Join(", ", ReportColumns.Fetched.Select(column => ShardQuery.Identifier(column.Name)))} FROM {source}");
+            // A group-by column is declared as text: strings read as they are, other JSON values as their JSON text.
+            // JSON Lines has no schema to ask: a dotted name is always a column and fields inside it.
+            var (groupColumn, groupFields) = SplitGroupBy(groupBy ?? string.Empty, _ => false);
+            IReadOnlyList<ColumnDefinition> declared = groupBy is null || ReportColumns.Fetched.Any(column => column.Name == groupColumn)
+                ? ReportColumns.Fetched
+                : [.. ReportColumns.Fetched, new ColumnDefinition(groupColumn, ColumnType.String)];
+            var source = ShardQuery.JsonLinesScan(jsonLines, declared, Math.Clamp(longest + 1, 1L << 20, 128L << 20));
+            var selected = ReportColumns.Fetched.Select(column => ShardQuery.Identifier(column.Name));
+            if (groupBy is not null)
+            {
+                var value = $"CAST({ShardQuery.Identifier(groupColumn)} AS VARCHAR)";
+                if (groupFields.Count > 0)
+                {
+                    // The column reads as its JSON text; a field inside it by JSON path (null where it is not an object).
+                    var path = "$" + string.Concat(groupFields.Select(field => ".\"" + field + "\""));
+                    value = $"CASE WHEN json_valid({value}) THEN json_extract_string({value}, {ShardQuery.Literal(path)}) END";
+                }
+                selected = selected.Append($"{value} AS {ShardQuery.Identifier(GroupColumn)}");
+            }
+            parts.Add($"SELECT {ShardQuery.Identifier(ShardQuery.FileColumn)}, {string.Join(", ", selected)} FROM {source}");
         }
         return "(" + string.Join(" UNION ALL BY NAME ", parts) + ")";
+    }
+
+    /// <summary>
+    /// A --group-by name as a column and the fields inside it: a name the shards have as a column is that column;
+    /// otherwise <c>metadata.source</c> is the field source of the column metadata.
+    /// </summary>
+    internal static (string Column, IReadOnlyList<string> Fields) SplitGroupBy(string groupBy, Func<string, bool> isColumn)
+    {
+        if (isColumn(groupBy) || !groupBy.Contains('.', StringComparison.Ordinal))
+        {
+            return (groupBy, []);
+        }
+        var parts = groupBy.Split('.');
+        if (parts.Any(part => part.Length == 0 || part.Contains('"', StringComparison.Ordinal)))
+        {
+            throw new RiverbedException($"--group-by {groupBy}: give a column, or a column and the fields inside it joined by dots (e.g. metadata.source)");
+        }
+        return (parts[0], parts[1..]);
     }
 
     private static List<Pick> PickRows(ShardQuery query, string scan, List<ScorePlan> plans, SamplingOptions options, CancellationToken cancellationToken)
@@ -234,7 +288,7 @@ internal static class ReportSampler
         return text.ToString();
     }
 
-    private static Dictionary<RowKey, ScoredExample> Fetch(ShardQuery query, string scan, IReadOnlyList<RowKey> wanted, CancellationToken cancellationToken)
+    internal static Dictionary<RowKey, ScoredExample> Fetch(ShardQuery query, string scan, IReadOnlyList<RowKey> wanted, CancellationToken cancellationToken)
     {
         var examples = new Dictionary<RowKey, ScoredExample>();
         if (wanted.Count == 0)
@@ -263,7 +317,7 @@ internal static class ReportSampler
 
     internal sealed record ScorePlan(string Score, ScoreThreshold? Threshold, double Low, double High, double Width, IReadOnlyList<SampleBucket> Buckets);
 
-    private readonly record struct RowKey(string File, long Row);
+    internal readonly record struct RowKey(string File, long Row);
 
     private sealed record Pick(int Score, int Bucket, bool IsKept, long Count, IReadOnlyList<RowKey> Rows);
 }

@@ -33,6 +33,7 @@ internal static class ReportWriter
         WriteNavigation(html, content);
         html.Open("main");
         WriteSummary(html, content);
+        ExplorerWriter.Write(html, content);
         foreach (var samples in content.Samples)
         {
             WriteScore(html, content, samples);
@@ -47,7 +48,7 @@ internal static class ReportWriter
 
     private static void WriteNavigation(HtmlBuilder html, ReportContent content)
     {
-        html.Open("nav").Element("a", "Summary", ("href", "#summary"));
+        html.Open("nav").Element("a", "Summary", ("href", "#summary")).Element("a", "Explorer", ("href", "#explorer"));
         foreach (var samples in content.Samples)
         {
             html.Element("a", samples.Score, ("href", "#score-" + samples.Score));

@@ -120,10 +120,35 @@ internal sealed class LoadedPage(CdpClient client, string session, string url)
         return result.GetProperty("result").GetProperty("value");
     }
 
-    /// <summary>A PNG of the viewport.</summary>
-    public async Task<byte[]> ScreenshotAsync()
+    /// <summary>A PNG of the viewport, or of a region of the page (CSS pixels from the document's top left).</summary>
+    public async Task<byte[]> ScreenshotAsync((double X, double Y, double Width, double Height)? clip = null)
     {
-        var shot = await client.SendAsync("Page.captureScreenshot", new JsonObject { ["format"] = "png" }, session);
+        var parameters = new JsonObject { ["format"] = "png" };
+        if (clip is { } region)
+        {
+            parameters["clip"] = new JsonObject { ["x"] = region.X, ["y"] = region.Y, ["width"] = region.Width, ["height"] = region.Height, ["scale"] = 1 };
+            parameters["captureBeyondViewport"] = true;
+        }
+        var shot = await client.SendAsync("Page.captureScreenshot", parameters, session);
         return Convert.FromBase64String(shot.GetProperty("data").GetString()!);
+    }
+
+    /// <summary>
+    /// Drags the mouse with its left button from one viewport point to another in a few steps, as a user would: the
+    /// browser turns these into the pointer events the page listens to.
+    /// </summary>
+    public async Task DragAsync(double fromX, double fromY, double toX, double toY, int steps = 5)
+    {
+        await client.SendAsync("Input.dispatchMouseEvent", new JsonObject { ["type"] = "mouseMoved", ["x"] = fromX, ["y"] = fromY }, session);
+        await client.SendAsync("Input.dispatchMouseEvent",
+            new JsonObject { ["type"] = "mousePressed", ["x"] = fromX, ["y"] = fromY, ["button"] = "left", ["buttons"] = 1, ["clickCount"] = 1 }, session);
+        for (var i = 1; i <= steps; i++)
+        {
+            var x = fromX + ((toX - fromX) * i / steps);
+            var y = fromY + ((toY - fromY) * i / steps);
+            await client.SendAsync("Input.dispatchMouseEvent", new JsonObject { ["type"] = "mouseMoved", ["x"] = x, ["y"] = y, ["button"] = "left", ["buttons"] = 1 }, session);
+        }
+        await client.SendAsync("Input.dispatchMouseEvent",
+            new JsonObject { ["type"] = "mouseReleased", ["x"] = toX, ["y"] = toY, ["button"] = "left", ["buttons"] = 0, ["clickCount"] = 1 }, session);
     }
 }
