@@ -1,12 +1,13 @@
 using System.Globalization;
 using Riverbed.Pipeline;
+using Riverbed.Sharding;
 using Spectre.Console;
 
 namespace Riverbed.Runner;
 
 /// <summary>
-/// How a run shows progress: on a terminal a live bar (examples/s, real tokens/s, batch fill, ETA); otherwise (tests,
-/// CI, pipes) a plain line every few seconds. Shard outcomes and the final summary print the same way in both.
+/// How a run shows progress: on a terminal a live bar (examples scored/s, real tokens/s, batch fill, work done, ETA);
+/// otherwise (tests, CI, pipes) a plain line every few seconds. Shard outcomes and the final summary print the same way in both.
 /// </summary>
 internal sealed class RunDisplay
 {
@@ -60,9 +61,16 @@ internal sealed class RunDisplay
         }
     }
 
-    /// <summary>Runs <paramref name="run"/> while showing <paramref name="progress"/>; returns its result.</summary>
-    public async Task<T> TrackAsync<T>(Func<Task<T>> run, Func<ProgressSnapshot?> progress, TimeSpan logEvery, string label)
+    /// <summary>
+    /// Runs <paramref name="run"/> while showing <paramref name="progress"/>; returns its result. When
+    /// <paramref name="stop"/> is requested a line says so at once, and until the run ends the progress says that the
+    /// grace period is running and how much of it is left (instead of an ETA).
+    /// </summary>
+    public async Task<T> TrackAsync<T>(Func<Task<T>> run, Func<ProgressSnapshot?> progress, TimeSpan logEvery, string label, GracefulStop? stop = null)
     {
+        // Printed from the signal handler's thread as the request is taken, so it appears however soon the run ends.
+        using var stopping = stop is null ? default : stop.Intake.Register(() => Line(StopLine(stop)));
+        string Status(ProgressSnapshot snapshot) => $"{label}: {Describe(snapshot, stop?.GraceLeft)}";
         if (!Interactive)
         {
             var task = run();
@@ -70,7 +78,7 @@ internal sealed class RunDisplay
             {
                 if (progress() is { } snapshot)
                 {
-                    Line($"{label}: {Describe(snapshot)}");
+                    Line(Status(snapshot));
                 }
             }
             return await task.ConfigureAwait(false);
@@ -78,7 +86,7 @@ internal sealed class RunDisplay
         return await _console.Progress()
             .AutoClear(false)
             .HideCompleted(false)
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new SpinnerColumn())
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new SpinnerColumn())
             .StartAsync(async context =>
             {
                 var bar = context.AddTask(label, maxValue: 1.0);
@@ -88,33 +96,44 @@ internal sealed class RunDisplay
                     if (progress() is { } snapshot)
                     {
                         bar.Value = snapshot.Fraction ?? 0;
-                        bar.Description = Markup.Escape($"{label}: {Describe(snapshot)}");
+                        bar.Description = Markup.Escape(Status(snapshot));
                     }
                 }
-                if (task.IsCompletedSuccessfully)
+                if (task.IsCompletedSuccessfully && progress() is { } last)
                 {
-                    bar.Value = 1;
-                    if (progress() is { } last)
-                    {
-                        bar.Description = Markup.Escape($"{label}: {Describe(last)}");
-                    }
+                    // The work done, not a full bar: a stopped run ends short of it.
+                    bar.Value = last.Fraction ?? 0;
+                    bar.Description = Markup.Escape(Status(last));
                 }
                 bar.StopTask();
                 return await task.ConfigureAwait(false);
             }).ConfigureAwait(false);
     }
 
-    /// <summary>"1,234 examples (45.6/s) · 12,345 tokens/s · batch fill 87% · shards 2/5 · 40% · ETA 0:02:03".</summary>
-    public static string Describe(ProgressSnapshot snapshot)
+    /// <summary>The line printed when a stop is requested.</summary>
+    public static string StopLine(GracefulStop stop) => string.Create(CultureInfo.InvariantCulture,
+        $"stop requested ({stop.Reason}): no new shard is begun; the one in flight has {stop.Grace.TotalSeconds:0.#} s of grace to commit (a second signal abandons it)");
+
+    /// <summary>
+    /// "1,234 examples scored (45.6/s) · 12,345 tokens/s · batch fill 87% · shards 2/5 · 40% done · ETA 0:02:03"; while a
+    /// stop's grace period runs, "stopping, grace 0:00:27 left" instead of the ETA. The percentage is the work done
+    /// rounded down, so it never shows more than was done (nor 100% before the end).
+    /// </summary>
+    public static string Describe(ProgressSnapshot snapshot, TimeSpan? graceLeft = null)
     {
+        ArgumentNullException.ThrowIfNull(snapshot);
         var text = string.Create(CultureInfo.InvariantCulture,
-            $"{snapshot.Examples:N0} examples ({snapshot.ExamplesPerSecond:0.0}/s) · {snapshot.RealTokensPerSecond:N0} tokens/s · " +
+            $"{snapshot.Examples:N0} examples scored ({snapshot.ExamplesPerSecond:0.0}/s) · {snapshot.RealTokensPerSecond:N0} tokens/s · " +
             $"batch fill {snapshot.BatchFill:P0} · shards {snapshot.ShardsDone}/{snapshot.ShardsTotal}");
         if (snapshot.Fraction is { } fraction)
         {
-            text += string.Create(CultureInfo.InvariantCulture, $" · {fraction:P0}");
+            text += string.Create(CultureInfo.InvariantCulture, $" · {Math.Floor(Math.Clamp(fraction, 0, 1) * 100):0}% done");
         }
-        if (snapshot.Remaining is { } remaining)
+        if (graceLeft is { } left)
+        {
+            text += $" · stopping, grace {left:h\\:mm\\:ss} left";
+        }
+        else if (snapshot.Remaining is { } remaining)
         {
             text += $" · ETA {remaining:h\\:mm\\:ss}";
         }

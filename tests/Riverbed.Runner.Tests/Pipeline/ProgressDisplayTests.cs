@@ -1,0 +1,175 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Riverbed.Runner.Tests.Pipeline;
+
+/// <summary>
+/// The live progress display as a user sees it: <c>riverbed score</c> runs in a pseudo-terminal (util-linux
+/// <c>script</c>), and every progress line it draws is compared with the work committed at that moment (the manifests
+/// on disk). Nothing here counts lines or waits for time: the invariants hold for whatever lines a run happens to draw.
+/// </summary>
+[Trait("Category", "Process")]
+public sealed partial class ProgressDisplayTests
+{
+    /// <summary>Rows of the joke set in each input file: files of different sizes, so a byte share is not a file count.</summary>
+    private static readonly int[] RowsPerFile = [12, 30, 18, 40, 24, 36, 20, 30];
+
+    /// <summary>The pipeline's bound on examples between the reader and the writer.</summary>
+    private const int MaxExamplesInFlight = 512;
+
+    [Fact]
+    public void Progress_never_runs_ahead_of_the_committed_work_by_more_than_one_file_and_a_SIGTERM_shows_the_stop_line()
+    {
+        using var scratch = new ScratchFolder("progress-pty");
+        var inputs = scratch.File("in");
+        Directory.CreateDirectory(inputs);
+        var jokes = File.ReadLines(PipelineModels.Jokes).ToList();
+        var files = new List<(string Base, long Bytes, int Rows)>();
+        var taken = 0;
+        for (var i = 0; i < RowsPerFile.Length; i++)
+        {
+            var name = ((char)('a' + i)).ToString();
+            var path = Path.Combine(inputs, name + ".jsonl");
+            File.WriteAllLines(path, jokes.Skip(taken).Take(RowsPerFile[i]));
+            taken += RowsPerFile[i];
+            files.Add((name, new FileInfo(path).Length, RowsPerFile[i]));
+        }
+        var totalBytes = (double)files.Sum(f => f.Bytes);
+        var largest = files.Max(f => f.Bytes);
+        var mostRows = files.Max(f => f.Rows);
+        var output = scratch.File("out");
+
+        // Single-request batches keep the run going long enough to stop it after its first commit; a long grace lets
+        // the file in flight commit after the SIGTERM.
+        string[] score = ["dotnet", Cli.RiverbedDll, "score", inputs, "--models", PipelineModels.Demo, "--output", output,
+            "--format", "jsonl", "--batch-tokens", "16", "--grace", "600"];
+        using var process = Process.Start(InTerminal(score))!;
+        var checks = new List<string>();
+        var seen = new StringBuilder();
+        long? pid = null;
+        var stopSentAt = -1;
+        var stopLineAt = -1;
+        var lastExamples = 0L;
+        var progressLines = 0;
+        foreach (var line in Lines(process.StandardOutput))
+        {
+            seen.AppendLine(line);
+            if (pid is null && PidLine().Match(line) is { Success: true } announced)
+            {
+                pid = long.Parse(announced.Groups[1].Value, CultureInfo.InvariantCulture);
+            }
+            if (ProgressLine().Match(line) is { Success: true } progress)
+            {
+                progressLines++;
+                var examples = long.Parse(progress.Groups["examples"].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
+                var percent = int.Parse(progress.Groups["percent"].Value, CultureInfo.InvariantCulture);
+                // Read after the line was drawn: the committed work can only have grown since, so a line that ran ahead
+                // of it then is caught, and one that did not is never blamed.
+                var committed = files.Where(f => File.Exists(Path.Combine(output, f.Base + ".manifest.json"))).ToList();
+                var committedBytes = committed.Sum(f => f.Bytes);
+                var committedRows = committed.Sum(f => f.Rows);
+                var bound = (committedBytes + largest) / totalBytes * 100;
+                checks.Add($"{percent}% with {committedBytes} of {totalBytes} bytes committed (bound {bound:0.0}%), {examples} examples");
+                Assert.True(percent <= bound + 1e-9,
+                    $"the display showed {percent}% with {committed.Count} file(s) ({committedBytes} of {totalBytes} bytes) committed and at most one file ({largest} bytes) in progress:\n{line}\n{seen}");
+                Assert.True(examples >= lastExamples, $"the example counter went down from {lastExamples} to {examples}:\n{seen}");
+                Assert.True(examples <= committedRows + mostRows + MaxExamplesInFlight,
+                    $"{examples} examples shown with {committedRows} committed, at most {mostRows} in the file in progress and {MaxExamplesInFlight} in flight:\n{seen}");
+                lastExamples = examples;
+            }
+            if (stopSentAt < 0 && pid is { } id && CommitLine().IsMatch(line))
+            {
+                // At the first commit: the other files are still to do (their examples are scored one request at a time).
+                using var kill = Process.Start("kill", ["-TERM", id.ToString(CultureInfo.InvariantCulture)])!;
+                kill.WaitForExit();
+                stopSentAt = seen.Length;
+            }
+            if (stopLineAt < 0 && line.Contains("stop requested (SIGTERM)", StringComparison.Ordinal))
+            {
+                stopLineAt = seen.Length;
+            }
+        }
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(2)), seen.ToString());
+        var log = seen + "\n--- checks\n" + string.Join('\n', checks);
+        Assert.True(stopSentAt >= 0, "no file was committed, so no SIGTERM was sent:\n" + log);
+        Assert.True(stopLineAt > stopSentAt, "no stop line after the SIGTERM:\n" + log);
+        Assert.True(progressLines > 0, "no progress line was drawn:\n" + log);
+        // script -e exits with the command's code: stopped with files not begun is "interrupted".
+        Assert.True(process.ExitCode == ExitCodes.Interrupted, $"exit {process.ExitCode}:\n{log}");
+    }
+
+    /// <summary>
+    /// Runs <paramref name="command"/> in a pseudo-terminal 250 columns wide (so the progress line is not wrapped), after
+    /// announcing the process id it will have (the shell execs into it).
+    /// </summary>
+    private static ProcessStartInfo InTerminal(IEnumerable<string> command)
+    {
+        var quoted = string.Join(' ', command.Select(part => "'" + part.Replace("'", "'\\''", StringComparison.Ordinal) + "'"));
+        var info = new ProcessStartInfo("script")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            WorkingDirectory = TestPaths.RepositoryRoot,
+            StandardOutputEncoding = Encoding.UTF8,
+        };
+        // -e: script exits with the command's code; -f: it passes output on as it comes.
+        foreach (var argument in new[] { "-q", "-f", "-e", "-c", $"stty cols 250 rows 50; echo \"riverbed pid $$\"; exec {quoted}", "/dev/null" })
+        {
+            info.ArgumentList.Add(argument);
+        }
+        info.Environment["TERM"] = "xterm";
+        info.Environment["NO_COLOR"] = "1";
+        info.Environment["SHELL"] = "/bin/sh";
+        // A CI variable would make the console library draw no live display.
+        foreach (var variable in new[] { "CI", "TF_BUILD", "GITHUB_ACTIONS", "GITLAB_CI", "JENKINS_URL", "BUILD_NUMBER", "TEAMCITY_VERSION", "TRAVIS", "APPVEYOR", "CIRCLECI" })
+        {
+            info.Environment.Remove(variable);
+        }
+        return info;
+    }
+
+    /// <summary>What the terminal shows, split where the display moves the cursor back (\r) or down (\n), escape codes removed.</summary>
+    private static IEnumerable<string> Lines(StreamReader reader)
+    {
+        var current = new StringBuilder();
+        var buffer = new char[4096];
+        int read;
+        while ((read = reader.Read(buffer, 0, buffer.Length)) > 0)
+        {
+            for (var i = 0; i < read; i++)
+            {
+                if (buffer[i] is '\r' or '\n')
+                {
+                    if (current.Length > 0)
+                    {
+                        yield return Escape().Replace(current.ToString(), string.Empty);
+                        current.Clear();
+                    }
+                }
+                else
+                {
+                    current.Append(buffer[i]);
+                }
+            }
+        }
+        if (current.Length > 0)
+        {
+            yield return Escape().Replace(current.ToString(), string.Empty);
+        }
+    }
+
+    [GeneratedRegex(@"\x1b(\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[()][0-9A-Za-z]|[=>78])")]
+    private static partial Regex Escape();
+
+    [GeneratedRegex(@"^riverbed pid (\d+)$")]
+    private static partial Regex PidLine();
+
+    [GeneratedRegex(@"scoring: (?<examples>[\d,]+) examples scored .*? · (?<percent>\d+)% done")]
+    private static partial Regex ProgressLine();
+
+    [GeneratedRegex(@"^\s*[a-h]\.jsonl: \d+ in, ")]
+    private static partial Regex CommitLine();
+}
