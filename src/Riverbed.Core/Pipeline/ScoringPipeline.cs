@@ -415,7 +415,10 @@ public sealed class ScoringPipeline
             _progress.Fraction = _doneWeight + (shard.Weight * WithinShard(shard.Input, shard.Written, offset));
         }
 
-        /// <summary>The writer is done with <paramref name="shard"/> (committed, failed or left): all of its share counts.</summary>
+        /// <summary>
+        /// The writer is done with <paramref name="shard"/> (committed, failed, or committed by another worker): all of its
+        /// share counts.
+        /// </summary>
         private void Done(ShardWork shard)
         {
             _doneWeight += shard.Weight;
@@ -567,7 +570,7 @@ public sealed class ScoringPipeline
             {
                 if (shard.NotBegun)
                 {
-                    Done(shard);
+                    // Left for a rerun: no work done, so neither the share done nor the shards done grow.
                     _report(new ShardRunResult(shard.Input, ShardRunStatus.Stopped, "not started: the run was stopped", null, null));
                     return;
                 }

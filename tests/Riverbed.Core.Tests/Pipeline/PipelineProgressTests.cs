@@ -94,6 +94,22 @@ public sealed class PipelineProgressTests
         Assert.Equal((20L, 1.0), (pipeline.Progress!.Examples, Math.Round(pipeline.Progress!.Fraction!.Value, 9)));
     }
 
+    [Fact]
+    public async Task Shards_a_stop_left_for_the_rerun_count_as_not_done()
+    {
+        using var scratch = new ScratchFolder("progress");
+        List<ShardInput> inputs = [WriteShard(scratch, "a.jsonl", 300), WriteShard(scratch, "b.jsonl", 300), WriteShard(scratch, "c.jsonl", 300)];
+        using var intake = new CancellationTokenSource();
+        var processor = new FakeProcessor { Throws = e => { if (e.Row == 100) { intake.Cancel(); } return false; } };
+        var pipeline = ScoringPipelineTests.Pipeline(scratch, processor, OutputFormat.JsonLines);
+        var result = await pipeline.RunAsync(inputs, intake.Token, CancellationToken.None);
+
+        Assert.Equal(2, result.Stopped);
+        var bytes = inputs.Select(input => (double)new FileInfo(input.Path).Length).ToList();
+        Assert.Equal(bytes[0] / bytes.Sum(), pipeline.Progress!.Fraction!.Value, 12);
+        Assert.Equal(1, pipeline.Progress!.ShardsDone);
+    }
+
     private static void WaitFor(Func<bool> condition, string what) =>
         Assert.True(SpinWait.SpinUntil(condition, Patience), $"gave up waiting for {what}");
 }

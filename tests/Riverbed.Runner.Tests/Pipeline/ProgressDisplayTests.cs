@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 
 namespace Riverbed.Runner.Tests.Pipeline;
@@ -13,8 +14,11 @@ namespace Riverbed.Runner.Tests.Pipeline;
 [Trait("Category", "Process")]
 public sealed partial class ProgressDisplayTests
 {
-    /// <summary>Rows of the joke set in each input file: files of different sizes, so a byte share is not a file count.</summary>
-    private static readonly int[] RowsPerFile = [12, 30, 18, 40, 24, 36, 20, 30];
+    /// <summary>
+    /// Rows of the Alpaca sample in each input file: files of different sizes (so a byte share is not a file count), more
+    /// rows in all than the pipeline holds in flight (so the run is still reading when the first file commits).
+    /// </summary>
+    private static readonly int[] RowsPerFile = [100, 250, 150, 300, 120, 200, 180, 200];
 
     /// <summary>The pipeline's bound on examples between the reader and the writer.</summary>
     private const int MaxExamplesInFlight = 512;
@@ -25,14 +29,15 @@ public sealed partial class ProgressDisplayTests
         using var scratch = new ScratchFolder("progress-pty");
         var inputs = scratch.File("in");
         Directory.CreateDirectory(inputs);
-        var jokes = File.ReadLines(PipelineModels.Jokes).ToList();
+        using var alpaca = JsonDocument.Parse(File.ReadAllBytes(PipelineModels.Alpaca));
+        var records = alpaca.RootElement.EnumerateArray().Select(record => JsonSerializer.Serialize(record)).ToList();
         var files = new List<(string Base, long Bytes, int Rows)>();
         var taken = 0;
         for (var i = 0; i < RowsPerFile.Length; i++)
         {
             var name = ((char)('a' + i)).ToString();
             var path = Path.Combine(inputs, name + ".jsonl");
-            File.WriteAllLines(path, jokes.Skip(taken).Take(RowsPerFile[i]));
+            File.WriteAllLines(path, records.Skip(taken).Take(RowsPerFile[i]));
             taken += RowsPerFile[i];
             files.Add((name, new FileInfo(path).Length, RowsPerFile[i]));
         }
@@ -41,10 +46,9 @@ public sealed partial class ProgressDisplayTests
         var mostRows = files.Max(f => f.Rows);
         var output = scratch.File("out");
 
-        // Single-request batches keep the run going long enough to stop it after its first commit; a long grace lets
-        // the file in flight commit after the SIGTERM.
+        // A long grace lets the file in flight commit after the SIGTERM.
         string[] score = ["dotnet", Cli.RiverbedDll, "score", inputs, "--models", PipelineModels.Demo, "--output", output,
-            "--format", "jsonl", "--batch-tokens", "16", "--grace", "600"];
+            "--format", "jsonl", "--grace", "600"];
         using var process = Process.Start(InTerminal(score))!;
         var checks = new List<string>();
         var seen = new StringBuilder();
@@ -73,15 +77,15 @@ public sealed partial class ProgressDisplayTests
                 var bound = (committedBytes + largest) / totalBytes * 100;
                 checks.Add($"{percent}% with {committedBytes} of {totalBytes} bytes committed (bound {bound:0.0}%), {examples} examples");
                 Assert.True(percent <= bound + 1e-9,
-                    $"the display showed {percent}% with {committed.Count} file(s) ({committedBytes} of {totalBytes} bytes) committed and at most one file ({largest} bytes) in progress:\n{line}\n{seen}");
-                Assert.True(examples >= lastExamples, $"the example counter went down from {lastExamples} to {examples}:\n{seen}");
+                    $"the display showed {percent}% with {committed.Count} file(s) ({committedBytes} of {totalBytes} bytes) committed and at most one file ({largest} bytes) in progress:\n{line}\n{Tail(seen)}");
+                Assert.True(examples >= lastExamples, $"the example counter went down from {lastExamples} to {examples}:\n{Tail(seen)}");
                 Assert.True(examples <= committedRows + mostRows + MaxExamplesInFlight,
-                    $"{examples} examples shown with {committedRows} committed, at most {mostRows} in the file in progress and {MaxExamplesInFlight} in flight:\n{seen}");
+                    $"{examples} examples shown with {committedRows} committed, at most {mostRows} in the file in progress and {MaxExamplesInFlight} in flight:\n{Tail(seen)}");
                 lastExamples = examples;
             }
             if (stopSentAt < 0 && pid is { } id && CommitLine().IsMatch(line))
             {
-                // At the first commit: the other files are still to do (their examples are scored one request at a time).
+                // At the first commit: the reader, at most 512 examples ahead, has not reached the last files yet.
                 using var kill = Process.Start("kill", ["-TERM", id.ToString(CultureInfo.InvariantCulture)])!;
                 kill.WaitForExit();
                 stopSentAt = seen.Length;
@@ -91,8 +95,8 @@ public sealed partial class ProgressDisplayTests
                 stopLineAt = seen.Length;
             }
         }
-        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(2)), seen.ToString());
-        var log = seen + "\n--- checks\n" + string.Join('\n', checks);
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(2)), Tail(seen));
+        var log = Tail(seen) + "\n--- checks\n" + string.Join('\n', checks.TakeLast(100));
         Assert.True(stopSentAt >= 0, "no file was committed, so no SIGTERM was sent:\n" + log);
         Assert.True(stopLineAt > stopSentAt, "no stop line after the SIGTERM:\n" + log);
         Assert.True(progressLines > 0, "no progress line was drawn:\n" + log);
@@ -130,6 +134,9 @@ public sealed partial class ProgressDisplayTests
         }
         return info;
     }
+
+    /// <summary>The end of what the terminal showed (the live display redraws its line many times).</summary>
+    private static string Tail(StringBuilder seen) => seen.Length <= 20_000 ? seen.ToString() : "…" + seen.ToString(seen.Length - 20_000, 20_000);
 
     /// <summary>What the terminal shows, split where the display moves the cursor back (\r) or down (\n), escape codes removed.</summary>
     private static IEnumerable<string> Lines(StreamReader reader)
@@ -170,6 +177,6 @@ public sealed partial class ProgressDisplayTests
     [GeneratedRegex(@"scoring: (?<examples>[\d,]+) examples scored .*? · (?<percent>\d+)% done")]
     private static partial Regex ProgressLine();
 
-    [GeneratedRegex(@"^\s*[a-h]\.jsonl: \d+ in, ")]
+    [GeneratedRegex(@"[/\s][a-h]\.jsonl: \d+ in, ")]
     private static partial Regex CommitLine();
 }

@@ -12,7 +12,7 @@ public sealed class RunDisplayTests
     [Fact]
     public void The_line_shows_examples_scored_the_work_done_and_the_time_left_at_the_rate_so_far()
     {
-        Assert.Equal("1,234 examples scored (12.3/s) · 0 tokens/s · batch fill 0% · shards 2/5 · 40% done · ETA 0:02:30",
+        Assert.Equal("1,234 examples scored (12.3/s) · 0 tokens/s · batch fill 0 % · shards 2/5 · 40% done · ETA 0:02:30",
             RunDisplay.Describe(Snapshot(0.4)));
     }
 
