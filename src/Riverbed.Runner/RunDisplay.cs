@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using Riverbed.Pipeline;
 using Riverbed.Sharding;
 using Spectre.Console;
@@ -62,57 +63,75 @@ internal sealed class RunDisplay
     }
 
     /// <summary>
-    /// Runs <paramref name="run"/> while showing <paramref name="progress"/>; returns its result. When
-    /// <paramref name="stop"/> is requested a line says so at once, and until the run ends the progress says that the
-    /// grace period is running and how much of it is left (instead of an ETA).
+    /// Runs <paramref name="run"/> while showing <paramref name="progress"/>; returns its result. Once
+    /// <paramref name="stop"/> is requested the progress says that the grace period is running and how much of it is left
+    /// (instead of an ETA); in a log that line is printed at once, on a terminal the bar shows it.
     /// </summary>
     public async Task<T> TrackAsync<T>(Func<Task<T>> run, Func<ProgressSnapshot?> progress, TimeSpan logEvery, string label, GracefulStop? stop = null)
     {
-        // Printed from the signal handler's thread as the request is taken, so it appears however soon the run ends.
-        using var stopping = stop is null ? default : stop.Intake.Register(() => Line(StopLine(stop)));
-        string Status(ProgressSnapshot snapshot) => $"{label}: {Describe(snapshot, stop?.GraceLeft)}";
+        string Status(ProgressSnapshot snapshot, TimeSpan? graceLeft) => $"{label}: {Describe(snapshot, graceLeft)}";
         if (!Interactive)
         {
+            using var stopping = stop is { } requested
+                ? requested.Intake.Register(() =>
+                {
+                    // From the signal handler's thread as the request is taken (a fresh request has all its grace left).
+                    if (progress() is { } now)
+                    {
+                        Line(Status(now, requested.Grace));
+                    }
+                })
+                : default;
             var task = run();
             while (await Task.WhenAny(task, Task.Delay(logEvery)).ConfigureAwait(false) != task)
             {
                 if (progress() is { } snapshot)
                 {
-                    Line(Status(snapshot));
+                    Line(Status(snapshot, stop?.GraceLeft));
                 }
             }
             return await task.ConfigureAwait(false);
         }
-        return await _console.Progress()
-            .AutoClear(false)
-            .HideCompleted(false)
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new SpinnerColumn())
-            .StartAsync(async context =>
-            {
-                var bar = context.AddTask(label, maxValue: 1.0);
-                var task = run();
-                while (await Task.WhenAny(task, Task.Delay(TimeSpan.FromMilliseconds(250))).ConfigureAwait(false) != task)
+        var standardError = System.Console.Error;
+        // Where standard error is this terminal too, a message written to it while the bar is live (a stop request, a
+        // shard that failed) would be drawn over by the bar: such lines go through the live display instead.
+        if (!System.Console.IsErrorRedirected)
+        {
+            System.Console.SetError(TextWriter.Synchronized(new LineForwarder(Line)));
+        }
+        try
+        {
+            return await _console.Progress()
+                .AutoClear(false)
+                .HideCompleted(false)
+                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new SpinnerColumn())
+                .StartAsync(async context =>
                 {
-                    if (progress() is { } snapshot)
+                    var bar = context.AddTask(label, maxValue: 1.0);
+                    var task = run();
+                    while (await Task.WhenAny(task, Task.Delay(TimeSpan.FromMilliseconds(250))).ConfigureAwait(false) != task)
                     {
-                        bar.Value = snapshot.Fraction ?? 0;
-                        bar.Description = Markup.Escape(Status(snapshot));
+                        if (progress() is { } snapshot)
+                        {
+                            bar.Value = snapshot.Fraction ?? 0;
+                            bar.Description = Markup.Escape(Status(snapshot, stop?.GraceLeft));
+                        }
                     }
-                }
-                if (task.IsCompletedSuccessfully && progress() is { } last)
-                {
-                    // The work done, not a full bar: a stopped run ends short of it.
-                    bar.Value = last.Fraction ?? 0;
-                    bar.Description = Markup.Escape(Status(last));
-                }
-                bar.StopTask();
-                return await task.ConfigureAwait(false);
-            }).ConfigureAwait(false);
+                    if (task.IsCompletedSuccessfully && progress() is { } last)
+                    {
+                        // The work done, not a full bar: a stopped run ends short of it.
+                        bar.Value = last.Fraction ?? 0;
+                        bar.Description = Markup.Escape(Status(last, stop?.GraceLeft));
+                    }
+                    bar.StopTask();
+                    return await task.ConfigureAwait(false);
+                }).ConfigureAwait(false);
+        }
+        finally
+        {
+            System.Console.SetError(standardError);
+        }
     }
-
-    /// <summary>The line printed when a stop is requested.</summary>
-    public static string StopLine(GracefulStop stop) => string.Create(CultureInfo.InvariantCulture,
-        $"stop requested ({stop.Reason}): no new shard is begun; the one in flight has {stop.Grace.TotalSeconds:0.#} s of grace to commit (a second signal abandons it)");
 
     /// <summary>
     /// "1,234 examples scored (45.6/s) · 12,345 tokens/s · batch fill 87% · shards 2/5 · 40% done · ETA 0:02:03"; while a
@@ -197,6 +216,35 @@ internal sealed class RunDisplay
             {
                 Line(string.Create(CultureInfo.InvariantCulture,
                     $"  {name}: mean {summary.Sum / summary.Count:0.###}, min {summary.Min:0.###}, max {summary.Max:0.###} over {summary.Count:N0} (missing {summary.Missing:N0})"));
+            }
+        }
+    }
+
+    /// <summary>Hands each complete line written to it to a sink (the live display's <see cref="Line"/>).</summary>
+    private sealed class LineForwarder(Action<string> sink) : TextWriter
+    {
+        private readonly StringBuilder _pending = new();
+
+        public override Encoding Encoding => Encoding.UTF8;
+
+        public override void Write(char value)
+        {
+            if (value == '\n')
+            {
+                Flush();
+            }
+            else if (value != '\r')
+            {
+                _pending.Append(value);
+            }
+        }
+
+        public override void Flush()
+        {
+            if (_pending.Length > 0)
+            {
+                sink(_pending.ToString());
+                _pending.Clear();
             }
         }
     }

@@ -408,9 +408,17 @@ public sealed class ScoringPipeline
             return input.Format != InputFormat.Parquet && input.Compression == InputCompression.None && input.Size > 0 ? Math.Min(1, (double)offset / input.Size) : 0;
         }
 
-        /// <summary>The writer has written one more record of <paramref name="shard"/>: its share of the work grows.</summary>
+        /// <summary>
+        /// The writer has taken one more record of <paramref name="shard"/>: its share of the work grows, unless the shard
+        /// has no writer (left for a rerun after a stop, committed by another worker, or failing), which is counted once
+        /// it is done with, if at all.
+        /// </summary>
         private void Written(ShardWork shard, long offset)
         {
+            if (shard.Writer is null)
+            {
+                return;
+            }
             shard.Written++;
             _progress.Fraction = _doneWeight + (shard.Weight * WithinShard(shard.Input, shard.Written, offset));
         }

@@ -1,5 +1,4 @@
 using Riverbed.Pipeline;
-using Riverbed.Sharding;
 
 namespace Riverbed.Runner.Tests.Pipeline;
 
@@ -30,14 +29,5 @@ public sealed class RunDisplayTests
         var line = RunDisplay.Describe(Snapshot(0.4), graceLeft: TimeSpan.FromSeconds(27));
         Assert.EndsWith(" · 40% done · stopping, grace 0:00:27 left", line, StringComparison.Ordinal);
         Assert.DoesNotContain("ETA", line, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void The_stop_line_names_the_signal_and_the_grace_period()
-    {
-        using var stop = new GracefulStop(TimeSpan.FromSeconds(30));
-        stop.Request("SIGTERM");
-        Assert.Equal("stop requested (SIGTERM): no new shard is begun; the one in flight has 30 s of grace to commit (a second signal abandons it)",
-            RunDisplay.StopLine(stop));
     }
 }
