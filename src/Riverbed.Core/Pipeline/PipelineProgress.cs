@@ -35,8 +35,11 @@ public sealed record ProgressSnapshot(TimeSpan Elapsed, int ShardsTotal, int Sha
         }
     }
 
-    /// <summary>Time left at the average rate of work done so far (null until some work is done).</summary>
-    public TimeSpan? Remaining => Fraction is > 0.001 and < 1 and var f ? Elapsed * ((1 - f) / f) : null;
+    /// <summary>
+    /// Time left at the average rate of work done so far: null until 1% is done, since the first examples finish
+    /// together after the models' start (an estimate from a few of them swings by tens of minutes).
+    /// </summary>
+    public TimeSpan? Remaining => Fraction is >= 0.01 and < 1 and var f ? Elapsed * ((1 - f) / f) : null;
 }
 
 /// <summary>Live counters the stages update and displays read (thread-safe, lock-free).</summary>
