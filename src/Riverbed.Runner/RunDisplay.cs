@@ -1,12 +1,14 @@
 using System.Globalization;
+using System.Text;
 using Riverbed.Pipeline;
+using Riverbed.Sharding;
 using Spectre.Console;
 
 namespace Riverbed.Runner;
 
 /// <summary>
-/// How a run shows progress: on a terminal a live bar (examples/s, real tokens/s, batch fill, ETA); otherwise (tests,
-/// CI, pipes) a plain line every few seconds. Shard outcomes and the final summary print the same way in both.
+/// How a run shows progress: on a terminal a live bar (examples scored/s, real tokens/s, batch fill, work done, ETA);
+/// otherwise (tests, CI, pipes) a plain line every few seconds. Shard outcomes and the final summary print the same way in both.
 /// </summary>
 internal sealed class RunDisplay
 {
@@ -60,61 +62,97 @@ internal sealed class RunDisplay
         }
     }
 
-    /// <summary>Runs <paramref name="run"/> while showing <paramref name="progress"/>; returns its result.</summary>
-    public async Task<T> TrackAsync<T>(Func<Task<T>> run, Func<ProgressSnapshot?> progress, TimeSpan logEvery, string label)
+    /// <summary>
+    /// Runs <paramref name="run"/> while showing <paramref name="progress"/>; returns its result. Once
+    /// <paramref name="stop"/> is requested the progress says that the grace period is running and how much of it is left
+    /// (instead of an ETA); in a log that line is printed at once, on a terminal the bar shows it.
+    /// </summary>
+    public async Task<T> TrackAsync<T>(Func<Task<T>> run, Func<ProgressSnapshot?> progress, TimeSpan logEvery, string label, GracefulStop? stop = null)
     {
+        string Status(ProgressSnapshot snapshot, TimeSpan? graceLeft) => $"{label}: {Describe(snapshot, graceLeft)}";
         if (!Interactive)
         {
+            using var stopping = stop is { } requested
+                ? requested.Intake.Register(() =>
+                {
+                    // From the signal handler's thread as the request is taken (a fresh request has all its grace left).
+                    if (progress() is { } now)
+                    {
+                        Line(Status(now, requested.Grace));
+                    }
+                })
+                : default;
             var task = run();
             while (await Task.WhenAny(task, Task.Delay(logEvery)).ConfigureAwait(false) != task)
             {
                 if (progress() is { } snapshot)
                 {
-                    Line($"{label}: {Describe(snapshot)}");
+                    Line(Status(snapshot, stop?.GraceLeft));
                 }
             }
             return await task.ConfigureAwait(false);
         }
-        return await _console.Progress()
-            .AutoClear(false)
-            .HideCompleted(false)
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new SpinnerColumn())
-            .StartAsync(async context =>
-            {
-                var bar = context.AddTask(label, maxValue: 1.0);
-                var task = run();
-                while (await Task.WhenAny(task, Task.Delay(TimeSpan.FromMilliseconds(250))).ConfigureAwait(false) != task)
+        var standardError = System.Console.Error;
+        // Where standard error is this terminal too, a message written to it while the bar is live (a stop request, a
+        // shard that failed) would be drawn over by the bar: such lines go through the live display instead.
+        if (!System.Console.IsErrorRedirected)
+        {
+            System.Console.SetError(TextWriter.Synchronized(new LineForwarder(Line)));
+        }
+        try
+        {
+            return await _console.Progress()
+                .AutoClear(false)
+                .HideCompleted(false)
+                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new SpinnerColumn())
+                .StartAsync(async context =>
                 {
-                    if (progress() is { } snapshot)
+                    var bar = context.AddTask(label, maxValue: 1.0);
+                    var task = run();
+                    while (await Task.WhenAny(task, Task.Delay(TimeSpan.FromMilliseconds(250))).ConfigureAwait(false) != task)
                     {
-                        bar.Value = snapshot.Fraction ?? 0;
-                        bar.Description = Markup.Escape($"{label}: {Describe(snapshot)}");
+                        if (progress() is { } snapshot)
+                        {
+                            bar.Value = snapshot.Fraction ?? 0;
+                            bar.Description = Markup.Escape(Status(snapshot, stop?.GraceLeft));
+                        }
                     }
-                }
-                if (task.IsCompletedSuccessfully)
-                {
-                    bar.Value = 1;
-                    if (progress() is { } last)
+                    if (task.IsCompletedSuccessfully && progress() is { } last)
                     {
-                        bar.Description = Markup.Escape($"{label}: {Describe(last)}");
+                        // The work done, not a full bar: a stopped run ends short of it.
+                        bar.Value = last.Fraction ?? 0;
+                        bar.Description = Markup.Escape(Status(last, stop?.GraceLeft));
                     }
-                }
-                bar.StopTask();
-                return await task.ConfigureAwait(false);
-            }).ConfigureAwait(false);
+                    bar.StopTask();
+                    return await task.ConfigureAwait(false);
+                }).ConfigureAwait(false);
+        }
+        finally
+        {
+            System.Console.SetError(standardError);
+        }
     }
 
-    /// <summary>"1,234 examples (45.6/s) · 12,345 tokens/s · batch fill 87% · shards 2/5 · 40% · ETA 0:02:03".</summary>
-    public static string Describe(ProgressSnapshot snapshot)
+    /// <summary>
+    /// "1,234 examples scored (45.6/s) · 12,345 tokens/s · batch fill 87% · shards 2/5 · 40% done · ETA 0:02:03"; while a
+    /// stop's grace period runs, "stopping, grace 0:00:27 left" instead of the ETA. The percentage is the work done
+    /// rounded down, so it never shows more than was done (nor 100% before the end).
+    /// </summary>
+    public static string Describe(ProgressSnapshot snapshot, TimeSpan? graceLeft = null)
     {
+        ArgumentNullException.ThrowIfNull(snapshot);
         var text = string.Create(CultureInfo.InvariantCulture,
-            $"{snapshot.Examples:N0} examples ({snapshot.ExamplesPerSecond:0.0}/s) · {snapshot.RealTokensPerSecond:N0} tokens/s · " +
+            $"{snapshot.Examples:N0} examples scored ({snapshot.ExamplesPerSecond:0.0}/s) · {snapshot.RealTokensPerSecond:N0} tokens/s · " +
             $"batch fill {snapshot.BatchFill:P0} · shards {snapshot.ShardsDone}/{snapshot.ShardsTotal}");
         if (snapshot.Fraction is { } fraction)
         {
-            text += string.Create(CultureInfo.InvariantCulture, $" · {fraction:P0}");
+            text += string.Create(CultureInfo.InvariantCulture, $" · {Math.Floor(Math.Clamp(fraction, 0, 1) * 100):0}% done");
         }
-        if (snapshot.Remaining is { } remaining)
+        if (graceLeft is { } left)
+        {
+            text += $" · stopping, grace {left:h\\:mm\\:ss} left";
+        }
+        else if (snapshot.Remaining is { } remaining)
         {
             text += $" · ETA {remaining:h\\:mm\\:ss}";
         }
@@ -178,6 +216,35 @@ internal sealed class RunDisplay
             {
                 Line(string.Create(CultureInfo.InvariantCulture,
                     $"  {name}: mean {summary.Sum / summary.Count:0.###}, min {summary.Min:0.###}, max {summary.Max:0.###} over {summary.Count:N0} (missing {summary.Missing:N0})"));
+            }
+        }
+    }
+
+    /// <summary>Hands each complete line written to it to a sink (the live display's <see cref="Line"/>).</summary>
+    private sealed class LineForwarder(Action<string> sink) : TextWriter
+    {
+        private readonly StringBuilder _pending = new();
+
+        public override Encoding Encoding => Encoding.UTF8;
+
+        public override void Write(char value)
+        {
+            if (value == '\n')
+            {
+                Flush();
+            }
+            else if (value != '\r')
+            {
+                _pending.Append(value);
+            }
+        }
+
+        public override void Flush()
+        {
+            if (_pending.Length > 0)
+            {
+                sink(_pending.ToString());
+                _pending.Clear();
             }
         }
     }

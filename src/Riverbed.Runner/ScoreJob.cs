@@ -111,7 +111,7 @@ internal static class ScoreJob
         ScoreRunResult run;
         try
         {
-            run = await display.TrackAsync(() => pipeline.RunAsync(inputs, stop.Intake, stop.InFlight), () => pipeline.Progress, settings.LogEvery, "scoring")
+            run = await display.TrackAsync(() => pipeline.RunAsync(inputs, stop.Intake, stop.InFlight), () => pipeline.Progress, settings.LogEvery, "scoring", stop)
                 .ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stop.InFlight.IsCancellationRequested)

@@ -2,15 +2,20 @@ using System.Diagnostics;
 
 namespace Riverbed.Pipeline;
 
-/// <summary>A moment of a run, for progress displays: counts so far, batching so far, and how far through the inputs.</summary>
+/// <summary>A moment of a run, for progress displays: counts so far, batching so far, and how much of the work is done.</summary>
 /// <param name="Elapsed">Since the run started.</param>
 /// <param name="ShardsTotal">Shards to process in this run (complete ones skipped are not counted).</param>
 /// <param name="ShardsDone">Shards committed or failed so far.</param>
-/// <param name="Examples">Examples finished (written as rows or failures).</param>
-/// <param name="Rejected">Records rejected by the reader.</param>
-/// <param name="Failed">Examples kept as failures.</param>
-/// <param name="Removed">Rows whose decision is remove.</param>
-/// <param name="Fraction">Estimated share of the work done, 0–1 (null when it cannot be estimated).</param>
+/// <param name="Examples">Examples scored so far (in whatever order they finished; written rows follow in input order).</param>
+/// <param name="Rejected">Records rejected by the reader and written to the rejects.</param>
+/// <param name="Failed">Examples written as failures.</param>
+/// <param name="Removed">Rows written whose decision is remove.</param>
+/// <param name="Fraction">
+/// Share of the work done, 0–1, from what the writer stage has finished: whole shards once committed (or failed, or
+/// left to another worker), and within the shard being written the input position of its last written record (its
+/// bytes for plain JSONL/JSON, its records under a limit). What the reader has read ahead never counts, so this runs
+/// ahead of the committed work by less than one shard.
+/// </param>
 /// <param name="Batching">Per model role.</param>
 public sealed record ProgressSnapshot(TimeSpan Elapsed, int ShardsTotal, int ShardsDone, long Examples, long Rejected, long Failed,
     long Removed, double? Fraction, IReadOnlyList<RoleBatchStatistics> Batching)
@@ -30,8 +35,11 @@ public sealed record ProgressSnapshot(TimeSpan Elapsed, int ShardsTotal, int Sha
         }
     }
 
-    /// <summary>Time left at the average rate so far (null until it can be estimated).</summary>
-    public TimeSpan? Remaining => Fraction is > 0.001 and < 1 and var f ? Elapsed * ((1 - f) / f) : null;
+    /// <summary>
+    /// Time left at the average rate of work done so far: null until 1% is done, since the first examples finish
+    /// together after the models' start (an estimate from a few of them swings by tens of minutes).
+    /// </summary>
+    public TimeSpan? Remaining => Fraction is >= 0.01 and < 1 and var f ? Elapsed * ((1 - f) / f) : null;
 }
 
 /// <summary>Live counters the stages update and displays read (thread-safe, lock-free).</summary>
@@ -57,7 +65,7 @@ internal sealed class PipelineProgress
 
     public TimeSpan Elapsed => _clock.Elapsed;
 
-    /// <summary>Estimated share done; written by the reader stage, read by displays.</summary>
+    /// <summary>Share of the work done; written by the writer stage (it only grows), read by displays.</summary>
     public double? Fraction
     {
         get
@@ -68,20 +76,20 @@ internal sealed class PipelineProgress
         set => Interlocked.Exchange(ref _fractionBits, BitConverter.DoubleToInt64Bits(value ?? double.NaN));
     }
 
+    /// <summary>An example's scoring finished (a row or a failure), in whatever order.</summary>
+    public void Scored() => Interlocked.Increment(ref _examples);
+
+    /// <summary>A scored row was written.</summary>
     public void Row(bool removed)
     {
-        Interlocked.Increment(ref _examples);
         if (removed)
         {
             Interlocked.Increment(ref _removed);
         }
     }
 
-    public void Failure()
-    {
-        Interlocked.Increment(ref _examples);
-        Interlocked.Increment(ref _failed);
-    }
+    /// <summary>A failure was written.</summary>
+    public void Failure() => Interlocked.Increment(ref _failed);
 
     public void Reject() => Interlocked.Increment(ref _rejected);
 

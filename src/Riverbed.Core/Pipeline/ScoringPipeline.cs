@@ -211,6 +211,9 @@ public sealed class ScoringPipeline
         private readonly CancellationTokenSource _stop = new();
         private Exception? _fault;
 
+        /// <summary>The shares of the shards the writer is done with (written by the writer stage only).</summary>
+        private double _doneWeight;
+
         public Run(ScoreRunOptions options, IExampleProcessor processor, PipelineProgress progress, IReadOnlyList<ShardInput> shards,
             Action<ShardRunResult> report, CancellationToken intake)
         {
@@ -317,7 +320,6 @@ public sealed class ScoringPipeline
             try
             {
                 var totalBytes = Math.Max(1.0, _shards.Sum(s => (double)Math.Max(1, s.Size)));
-                var doneBytes = 0.0;
                 foreach (var input in _shards)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
@@ -325,8 +327,11 @@ public sealed class ScoringPipeline
                     {
                         break;
                     }
-                    var weight = Math.Max(1, input.Size) / totalBytes;
-                    var shard = new ShardWork(input);
+                    // Under --limit every shard is worth its limit of records; otherwise its bytes.
+                    var shard = new ShardWork(input)
+                    {
+                        Weight = _options.Limit is null ? Math.Max(1, input.Size) / totalBytes : 1.0 / _shards.Count,
+                    };
                     ShardReader reader;
                     try
                     {
@@ -335,7 +340,6 @@ public sealed class ScoringPipeline
                     catch (ShardReadException error)
                     {
                         await SendAsync(Slot.Failed(shard, error.Message), cancellationToken).ConfigureAwait(false);
-                        doneBytes += weight;
                         continue;
                     }
                     using (reader)
@@ -352,7 +356,7 @@ public sealed class ScoringPipeline
                                 }
                                 if (record.Example is { } example)
                                 {
-                                    var outcome = Task.Run(() => _processor.ProcessAsync(example, cancellationToken), cancellationToken);
+                                    var outcome = Task.Run(() => ScoreAsync(example, cancellationToken), cancellationToken);
                                     await SendAsync(Slot.Row(shard, example, outcome), cancellationToken, outcome).ConfigureAwait(false);
                                 }
                                 else
@@ -360,7 +364,6 @@ public sealed class ScoringPipeline
                                     await SendAsync(Slot.Reject(shard, record.Reject!), cancellationToken).ConfigureAwait(false);
                                 }
                                 records++;
-                                _progress.Fraction = doneBytes + (weight * WithinShard(input, records, record));
                                 if (records == _options.Limit)
                                 {
                                     break;
@@ -370,11 +373,9 @@ public sealed class ScoringPipeline
                         catch (ShardReadException error)
                         {
                             await SendAsync(Slot.Failed(shard, error.Message), cancellationToken).ConfigureAwait(false);
-                            doneBytes += weight;
                             continue;
                         }
                         await SendAsync(Slot.End(shard, reader.Statistics, reader.Schema), cancellationToken).ConfigureAwait(false);
-                        doneBytes += weight;
                     }
                 }
             }
@@ -384,15 +385,53 @@ public sealed class ScoringPipeline
             }
         }
 
-        /// <summary>How far through its shard a record is: by records under --limit, by bytes for plain JSON files.</summary>
-        private double WithinShard(ShardInput input, long records, ShardRecord record)
+        /// <summary>Scores one example and counts it as scored (the counter displays show), whatever order it finishes in.</summary>
+        private async Task<ExampleOutcome> ScoreAsync(Example example, CancellationToken cancellationToken)
+        {
+            var outcome = await _processor.ProcessAsync(example, cancellationToken).ConfigureAwait(false);
+            _progress.Scored();
+            return outcome;
+        }
+
+        /// <summary>
+        /// How much of its shard is written once the writer has written <paramref name="written"/> records, the last
+        /// starting at <paramref name="offset"/>: by records under --limit, by bytes for plain (uncompressed) JSONL and
+        /// JSON files; nothing before the commit for the rest (Parquet, compressed), whose positions are not bytes of the
+        /// file.
+        /// </summary>
+        private double WithinShard(ShardInput input, long written, long offset)
         {
             if (_options.Limit is { } limit)
             {
-                return Math.Min(1, (double)records / limit);
+                return Math.Min(1, (double)written / limit);
             }
-            var offset = record.Example?.ByteOffset ?? record.Reject?.ByteOffset ?? 0;
             return input.Format != InputFormat.Parquet && input.Compression == InputCompression.None && input.Size > 0 ? Math.Min(1, (double)offset / input.Size) : 0;
+        }
+
+        /// <summary>
+        /// The writer has taken one more record of <paramref name="shard"/>: its share of the work grows, unless the shard
+        /// has no writer (left for a rerun after a stop, committed by another worker, or failing), which is counted once
+        /// it is done with, if at all.
+        /// </summary>
+        private void Written(ShardWork shard, long offset)
+        {
+            if (shard.Writer is null)
+            {
+                return;
+            }
+            shard.Written++;
+            _progress.Fraction = _doneWeight + (shard.Weight * WithinShard(shard.Input, shard.Written, offset));
+        }
+
+        /// <summary>
+        /// The writer is done with <paramref name="shard"/> (committed, failed, or committed by another worker): all of its
+        /// share counts.
+        /// </summary>
+        private void Done(ShardWork shard)
+        {
+            _doneWeight += shard.Weight;
+            _progress.Fraction = Math.Min(1, _doneWeight);
+            _progress.ShardDone();
         }
 
         private async ValueTask SendAsync(Slot slot, CancellationToken cancellationToken, Task? started = null)
@@ -442,11 +481,13 @@ public sealed class ScoringPipeline
                                 throw;
                             }
                             Record(current, slot.Example!, outcome);
+                            Written(current, slot.Example!.ByteOffset);
                             break;
                         case SlotKind.Reject:
                             _progress.Reject();
                             current.Statistics.AddReject(RejectKinds.Name(slot.RejectRecord!.Kind));
                             Guarded(current, () => current.Writer?.WriteReject(slot.RejectRecord!));
+                            Written(current, slot.RejectRecord!.ByteOffset);
                             break;
                         case SlotKind.End:
                             await CommitAsync(current, slot, cancellationToken).ConfigureAwait(false);
@@ -537,13 +578,13 @@ public sealed class ScoringPipeline
             {
                 if (shard.NotBegun)
                 {
-                    _progress.ShardDone();
+                    // Left for a rerun: no work done, so neither the share done nor the shards done grow.
                     _report(new ShardRunResult(shard.Input, ShardRunStatus.Stopped, "not started: the run was stopped", null, null));
                     return;
                 }
                 if (shard.CommittedElsewhere is { } manifest)
                 {
-                    _progress.ShardDone();
+                    Done(shard);
                     _report(new ShardRunResult(shard.Input, ShardRunStatus.Skipped, "committed by another worker", manifest,
                         LoadStatistics(manifest, _options.OutputFolder)));
                     return;
@@ -608,7 +649,7 @@ public sealed class ScoringPipeline
         {
             shard.Writer?.Dispose();
             shard.Writer = null;
-            _progress.ShardDone();
+            Done(shard);
             _report(new ShardRunResult(shard.Input, status, message, manifest, status == ShardRunStatus.Committed ? shard.Statistics : null)
             {
                 HeldByAnother = shard.HeldByAnother,
@@ -622,6 +663,12 @@ public sealed class ScoringPipeline
         private bool _overFailureBudget;
 
         public ShardInput Input { get; } = input;
+
+        /// <summary>This shard's share of the run's work (0–1).</summary>
+        public double Weight { get; init; }
+
+        /// <summary>Records the writer has written (rows, failures and rejects).</summary>
+        public long Written { get; set; }
 
         public ShardWriter? Writer { get; set; }
 

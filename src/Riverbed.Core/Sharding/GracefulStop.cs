@@ -60,6 +60,30 @@ public sealed class GracefulStop : IDisposable
 
     public bool Requested => _intake.IsCancellationRequested;
 
+    /// <summary>
+    /// What is left of the grace period: null before a stop request, zero once the shard in flight is abandoned (for
+    /// progress displays, which say that a stop is under way and how long the shard in flight still has).
+    /// </summary>
+    public TimeSpan? GraceLeft
+    {
+        get
+        {
+            lock (_gate)
+            {
+                if (_signals == 0)
+                {
+                    return null;
+                }
+                if (_disposed || _inFlight.IsCancellationRequested)
+                {
+                    return TimeSpan.Zero;
+                }
+                var left = Grace - _time.GetElapsedTime(_firstSignalAt);
+                return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+            }
+        }
+    }
+
     /// <summary>Handles SIGTERM and SIGINT in this process (instead of the default: die at once).</summary>
     public GracefulStop Register()
     {

@@ -12,11 +12,18 @@ namespace Riverbed.Core.Tests.Pipeline;
 public sealed class ScoringPipelineTests
 {
     /// <summary>Scores from the row number: fill_compare_min = (row % 10 − 3) / 10, so rows ending in 0–2 are removed.</summary>
-    private sealed class FakeProcessor : IExampleProcessor
+    internal sealed class FakeProcessor : IExampleProcessor
     {
         private int _inFlight;
+        private int _started;
 
         public int MaxInFlight { get; private set; }
+
+        /// <summary>Examples handed to the processor so far.</summary>
+        public int Started => Volatile.Read(ref _started);
+
+        /// <summary>What an example waits for before it is scored (tests hold examples back with it).</summary>
+        public Func<Example, Task> Gate { get; init; } = _ => Task.CompletedTask;
 
         public Func<Example, bool> Throws { get; init; } = _ => false;
 
@@ -31,12 +38,14 @@ public sealed class ScoringPipelineTests
         public async Task<ExampleOutcome> ProcessAsync(Example example, CancellationToken cancellationToken)
         {
             var now = Interlocked.Increment(ref _inFlight);
+            Interlocked.Increment(ref _started);
             lock (this)
             {
                 MaxInFlight = Math.Max(MaxInFlight, now);
             }
             try
             {
+                await Gate(example).WaitAsync(cancellationToken);
                 // Later rows often finish first.
                 await Task.Delay(TimeSpan.FromTicks(MaxDelay.Ticks * ((example.Row * 7919) % 11) / 10), cancellationToken);
                 if (Throws(example))
@@ -264,7 +273,7 @@ public sealed class ScoringPipelineTests
         Assert.Contains("--config", error.Message, StringComparison.Ordinal);
     }
 
-    private static ScoringPipeline Pipeline(ScratchFolder scratch, FakeProcessor processor, OutputFormat format, int inFlight = 64, long? limit = null) =>
+    internal static ScoringPipeline Pipeline(ScratchFolder scratch, FakeProcessor processor, OutputFormat format, int inFlight = 64, long? limit = null) =>
         new(new ScoreRunOptions
         {
             OutputFolder = scratch.File("out"),

@@ -13,16 +13,20 @@ public sealed class GracefulStopTests
         var log = new List<string>();
         using var stop = new GracefulStop(TimeSpan.FromMilliseconds(300), log.Add, time: clock);
         Assert.False(stop.Requested);
+        Assert.Null(stop.GraceLeft);
         stop.Request("SIGTERM");
         Assert.True(stop.Intake.IsCancellationRequested);
         Assert.False(stop.InFlight.IsCancellationRequested);
         Assert.Equal("SIGTERM", stop.Reason);
         Assert.Equal(["SIGTERM received: taking no new shard; the one in flight has 0.3 s to finish (a second signal abandons it)"], log);
+        Assert.Equal(TimeSpan.FromMilliseconds(300), stop.GraceLeft);
 
         clock.Advance(TimeSpan.FromMilliseconds(299));
         Assert.False(stop.InFlight.IsCancellationRequested);
+        Assert.Equal(TimeSpan.FromMilliseconds(1), stop.GraceLeft);
         clock.Advance(TimeSpan.FromMilliseconds(1));
         Assert.True(stop.InFlight.IsCancellationRequested);
+        Assert.Equal(TimeSpan.Zero, stop.GraceLeft);
         Assert.StartsWith("the grace period ran out: abandoning", log[^1], StringComparison.Ordinal);
     }
 
