@@ -316,7 +316,7 @@ public sealed class ScoringPipeline
         {
             try
             {
-                var totalBytes = Math.Max(1.0, _shards.Sum(s => (double)Math.Max(1, s.Size)));
+                var totalBytes = Math.Max(1.0, _shards.Sum(s => (double)Math.Max(1, s.WorkBytes)));
                 var doneBytes = 0.0;
                 foreach (var input in _shards)
                 {
@@ -325,7 +325,7 @@ public sealed class ScoringPipeline
                     {
                         break;
                     }
-                    var weight = Math.Max(1, input.Size) / totalBytes;
+                    var weight = Math.Max(1, input.WorkBytes) / totalBytes;
                     var shard = new ShardWork(input);
                     ShardReader reader;
                     try
@@ -392,7 +392,10 @@ public sealed class ScoringPipeline
                 return Math.Min(1, (double)records / limit);
             }
             var offset = record.Example?.ByteOffset ?? record.Reject?.ByteOffset ?? 0;
-            return input.Format != InputFormat.Parquet && input.Compression == InputCompression.None && input.Size > 0 ? Math.Min(1, (double)offset / input.Size) : 0;
+            var start = input.Unit?.Start ?? 0;
+            return input.Format != InputFormat.Parquet && input.Compression == InputCompression.None && input.WorkBytes > 0
+                ? Math.Clamp((double)(offset - start) / input.WorkBytes, 0, 1)
+                : 0;
         }
 
         private async ValueTask SendAsync(Slot slot, CancellationToken cancellationToken, Task? started = null)
