@@ -49,19 +49,17 @@ public sealed class WorkUnitCommandTests(WorkUnitCommandTests.BigFile big) : ICl
 
         public string OneProcessLog { get; }
 
-        public string File(string name) => _scratch.File(name);
-
         public void Dispose() => _scratch.Dispose();
     }
 
     [Fact]
-    public void Three_ranks_share_the_big_file_unit_for_unit_byte_identical_to_one_process_and_to_scoring_it_whole()
+    public async Task Three_ranks_share_the_big_file_unit_for_unit_byte_identical_to_one_process_and_to_scoring_it_whole()
     {
         using var scratch = new ScratchFolder("units-w3");
         var three = scratch.File("three");
         var ranks = Enumerable.Range(0, 3).Select(rank => Task.Run(() => Cli.Run([.. Score(big.Inputs, three), "--rank", Invariant(rank), "--world-size", "3"]))).ToArray();
-        Task.WaitAll(ranks);
-        Assert.All(ranks, rank => Assert.True(rank.Result.ExitCode == ExitCodes.Success, rank.Result.ToString()));
+        var results = await Task.WhenAll(ranks);
+        Assert.All(results, rank => Assert.True(rank.ExitCode == ExitCodes.Success, rank.ToString()));
 
         var units = UnitFiles(big.OneProcess, ".jsonl");
         Assert.True(units.Count >= 8, $"{units.Count} unit(s): {big.OneProcessLog}");
@@ -71,7 +69,7 @@ public sealed class WorkUnitCommandTests(WorkUnitCommandTests.BigFile big) : ICl
         {
             Assert.True(Bytes(big.OneProcess, name!).AsSpan().SequenceEqual(Bytes(three, name!)), $"{name} differs between W=1 and W=3");
         }
-        Assert.All(ranks, rank => Assert.Contains("work unit(s)", rank.Result.StandardOutput, StringComparison.Ordinal));
+        Assert.All(results, rank => Assert.Contains("work unit(s)", rank.StandardOutput, StringComparison.Ordinal));
 
         // The whole file in one unit: the units' rows and rejects, concatenated in unit order, are its bytes.
         var whole = scratch.File("whole");
@@ -93,7 +91,7 @@ public sealed class WorkUnitCommandTests(WorkUnitCommandTests.BigFile big) : ICl
     }
 
     [Fact]
-    public void A_SIGTERM_loses_at_most_the_unit_each_rank_had_in_flight_and_the_rerun_finishes_with_the_same_bytes()
+    public async Task A_SIGTERM_loses_at_most_the_unit_each_rank_had_in_flight_and_the_rerun_finishes_with_the_same_bytes()
     {
         using var scratch = new ScratchFolder("units-stop");
         var output = scratch.File("out");
@@ -129,8 +127,8 @@ public sealed class WorkUnitCommandTests(WorkUnitCommandTests.BigFile big) : ICl
         foreach (var (process, stderr, stdout, reading) in processes)
         {
             Assert.True(process.WaitForExit(TimeSpan.FromMinutes(5)));
-            reading.Wait();
-            var log = string.Join('\n', stdout) + "\n" + stderr.GetAwaiter().GetResult();
+            await reading;
+            var log = string.Join('\n', stdout) + "\n" + await stderr;
             Assert.True(process.ExitCode == ExitCodes.Interrupted, log);
             var done = stdout.Where(line => line.Contains(" in, ", StringComparison.Ordinal) && line.Contains("(unit ", StringComparison.Ordinal)).ToList();
             Assert.True(done.Count >= 1, log);

@@ -289,7 +289,7 @@ public static class UnitPlanner
         using (var database = DuckDbDatabase.SharedForScans(options.ParquetThreads))
         using (var connection = database.Connect())
         using (var query = connection.Stream(
-            $"SELECT row_group_id, max(row_group_num_rows), sum(total_compressed_size) FROM parquet_metadata({DuckDbSql.Literal(file.Path)}) GROUP BY row_group_id ORDER BY row_group_id"))
+            $"SELECT row_group_id, max(row_group_num_rows)::BIGINT, sum(total_compressed_size)::BIGINT FROM parquet_metadata({DuckDbSql.Literal(file.Path)}) GROUP BY row_group_id ORDER BY row_group_id"))
         {
             while (query.FetchChunk() is { } chunk)
             {

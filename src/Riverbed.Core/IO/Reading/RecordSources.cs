@@ -216,10 +216,10 @@ internal sealed unsafe class ParquetSource : IRecordSource
             var rows = string.Empty;
             if (unit is not null)
             {
-                // file_row_number keeps the file's order; a unit reads only its rows of it.
+                // A unit reads only its rows; like the whole-file scan it relies on DuckDB keeping the file order (preserve_insertion_order).
                 source = $"read_parquet({DuckDbSql.Literal(path)}, hive_partitioning = false, file_row_number = true)";
                 rows = string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                    $" WHERE file_row_number >= {unit.Start} AND file_row_number < {unit.End} ORDER BY file_row_number");
+                    $" WHERE file_row_number >= {unit.Start} AND file_row_number < {unit.End}");
             }
             _query = _connection.Stream(columns.Count == 0 ? $"SELECT * FROM {source}{rows}" : $"SELECT {select} FROM {source}{rows}");
             _types = _query.Columns.Select((column, i) => asJson.Length > i && asJson[i] ? column.Type.AsJson() : column.Type).ToArray();
