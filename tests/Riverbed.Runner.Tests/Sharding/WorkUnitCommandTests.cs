@@ -85,6 +85,13 @@ public sealed class WorkUnitCommandTests(WorkUnitCommandTests.BigFile big) : ICl
         var status = Cli.Run("status", three);
         Assert.True(status.ExitCode == ExitCodes.Success, status.ToString());
         Assert.Contains($"units: 2 file(s) in {units.Count(IsRows) + 1} work unit(s) of up to {UnitSize}, dealt by size; input bytes per rank: 0: ", status.StandardOutput, StringComparison.Ordinal);
+        // The tools that read a scored folder take its units as shards: filter keeps every row once, report samples them.
+        var filtered = Cli.Run("filter", three, "--output", scratch.File("filtered"), "--format", "jsonl");
+        Assert.True(filtered.ExitCode == ExitCodes.Success, filtered.ToString());
+        Assert.Equal(RowCount(three, SearchOption.TopDirectoryOnly), RowCount(scratch.File("filtered"), SearchOption.AllDirectories));
+        var report = Cli.Run("report", three);
+        Assert.True(report.ExitCode == ExitCodes.Success, report.ToString());
+
         var perRank = JobRecord.TryLoad(three)!.Shards.GroupBy(shard => shard.Rank).Select(group => group.Sum(shard => shard.Bytes)).ToList();
         Assert.Equal(3, perRank.Count);
         Assert.True(perRank.Max() <= perRank.Min() * 1.2, string.Join(", ", perRank));
@@ -193,6 +200,12 @@ public sealed class WorkUnitCommandTests(WorkUnitCommandTests.BigFile big) : ICl
             .Order(StringComparer.Ordinal)];
 
     private static bool IsRows(string name) => name.Count(c => c == '.') == 2;
+
+    /// <summary>Scored rows in a folder's JSON Lines outputs (rejects and failures files left out).</summary>
+    private static int RowCount(string folder, SearchOption search) =>
+        Directory.EnumerateFiles(folder, "*.jsonl", search)
+            .Where(path => !path.EndsWith(".rejects.jsonl", StringComparison.Ordinal) && !path.EndsWith(".failures.jsonl", StringComparison.Ordinal))
+            .Sum(path => File.ReadLines(path).Count());
 
     private static byte[] Bytes(string folder, string name) => File.ReadAllBytes(Path.Combine(folder, name));
 
