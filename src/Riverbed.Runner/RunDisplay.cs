@@ -161,7 +161,7 @@ internal sealed class RunDisplay
 
     public void Shard(ShardRunResult result)
     {
-        var name = result.Input.DisplayPath;
+        var name = result.Input.Label;
         switch (result.Status)
         {
             case ShardRunStatus.Skipped:

@@ -55,13 +55,19 @@ internal static class ScoreJob
         var started = DateTime.UtcNow;
         output = Path.GetFullPath(output);
         worker ??= WorkerSettings.Single;
+        // --limit takes the first records of each file, so files are not split then.
+        long? unitSize = settings.Limit is null ? worker.UnitSize : null;
+        var files = inputs;
+        var units = unitSize is { } size ? UnitPlanner.Plan(files, size, settings.Reader) : files;
         var assignment = worker.ShardList is { } listFile
-            ? ShardAssignment.Pinned(inputs, listFile, worker.Rank.WorldSize)
-            : ShardAssignment.RoundRobin(inputs, worker.Rank.WorldSize);
-        var allInputs = inputs;
+            ? ShardAssignment.Pinned(units, listFile, worker.Rank.WorldSize, unitSize)
+            : ShardAssignment.BySize(units, worker.Rank.WorldSize, unitSize);
+        var allInputs = units;
         inputs = assignment.ForRank(worker.Rank.Rank);
         display.Line(string.Create(CultureInfo.InvariantCulture,
-            $"{worker.Rank}: {inputs.Count} of {assignment.Shards.Count} shard(s){(assignment.PinnedFile is { } pinned ? $" of the list {pinned}" : string.Empty)}"));
+            $"{worker.Rank}: {inputs.Count} of {assignment.Shards.Count} work unit(s), {inputs.Sum(input => input.WorkBytes):N0} of {assignment.Shards.Sum(input => input.WorkBytes):N0} input bytes" +
+            $"{(units.Count > files.Count ? $" ({files.Count} file(s) split by --unit-size {UnitPlanner.FormatSize(unitSize!.Value)})" : string.Empty)}" +
+            $"{(assignment.PinnedFile is { } pinned ? $" of the list {pinned}" : string.Empty)}"));
         using var models = Open(settings);
         foreach (var note in models.Notes)
         {
@@ -137,7 +143,7 @@ internal static class ScoreJob
             StartedUtc = started,
             FinishedUtc = DateTime.UtcNow,
             CommandLine = Environment.GetCommandLineArgs().Skip(1).ToList(),
-            Inputs = inputs.Select(input => input.Path).ToList(),
+            Inputs = inputs.Select(input => input.Path).Distinct().ToList(),
             Output = output,
             Configuration = configuration,
             Examples = run.Committed.RowsOut + run.Committed.RowsFailed,

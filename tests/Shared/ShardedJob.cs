@@ -50,7 +50,7 @@ internal sealed class ShardedJob : IDisposable
 
     /// <summary>Records the job over <paramref name="worldSize"/> ranks, as every rank of a run does first.</summary>
     public JobRecord Record(int worldSize, string? configHash = null, bool force = false) =>
-        JobRecord.Establish(OutputFolder, ShardAssignment.RoundRobin(Inputs(), worldSize), Inputs(), configHash ?? ConfigHash, force);
+        JobRecord.Establish(OutputFolder, ShardAssignment.BySize(Inputs(), worldSize), Inputs(), configHash ?? ConfigHash, force);
 
     /// <summary>Commits the shards with these indexes (convert's loop: real manifests, real commit protocol).</summary>
     public async Task CommitAsync(params int[] indexes)

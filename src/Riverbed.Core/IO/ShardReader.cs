@@ -108,7 +108,11 @@ public sealed class ShardReader : IShardReader
     {
         if (input.Format == InputFormat.Parquet)
         {
-            return new ParquetSource(input.Path, options.ParquetThreads);
+            return new ParquetSource(input.Path, options.ParquetThreads, input.Unit);
+        }
+        if (input.Unit is { } unit)
+        {
+            return OpenUnit(input, unit, options);
         }
         Stream stream = input.Compression switch
         {
@@ -132,6 +136,32 @@ public sealed class ShardReader : IShardReader
         catch
         {
             stream.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// One work unit of an uncompressed JSON Lines file or JSON array (the planner knew which it is): its byte range
+    /// only; a JSON array unit is framed as an array of its own (see <see cref="JsonArraySource"/>).
+    /// </summary>
+    private static IRecordSource OpenUnit(ShardInput input, UnitRange unit, ReaderOptions options)
+    {
+        var file = new FileStream(input.Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        try
+        {
+            file.Seek(unit.Start, SeekOrigin.Begin);
+            var closing = unit.Kind == UnitKind.ArrayElements && !unit.IsLast ? "]"u8.ToArray() : [];
+            var range = new RangeStream(file, unit.End - unit.Start, closing);
+            var layout = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{(unit.Kind == UnitKind.ArrayElements ? "JSON array" : "JSON Lines")}, {unit}");
+            if (unit.Kind == UnitKind.ArrayElements)
+            {
+                return new JsonArraySource(new PrefixedStream("["u8.ToArray(), range), options.Limits.MaxLineBytes, layout, unit);
+            }
+            return new JsonLinesSource(range, options.Limits.MaxLineBytes, layout, unit);
+        }
+        catch
+        {
+            file.Dispose();
             throw;
         }
     }

@@ -319,7 +319,7 @@ public sealed class ScoringPipeline
         {
             try
             {
-                var totalBytes = Math.Max(1.0, _shards.Sum(s => (double)Math.Max(1, s.Size)));
+                var totalBytes = Math.Max(1.0, _shards.Sum(s => (double)Math.Max(1, s.WorkBytes)));
                 foreach (var input in _shards)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
@@ -327,10 +327,11 @@ public sealed class ScoringPipeline
                     {
                         break;
                     }
-                    // Under --limit every shard is worth its limit of records; otherwise its bytes.
+                    // Under --limit every shard is worth its limit of records (files are not split then); otherwise
+                    // its unit's bytes.
                     var shard = new ShardWork(input)
                     {
-                        Weight = _options.Limit is null ? Math.Max(1, input.Size) / totalBytes : 1.0 / _shards.Count,
+                        Weight = _options.Limit is null ? Math.Max(1, input.WorkBytes) / totalBytes : 1.0 / _shards.Count,
                     };
                     ShardReader reader;
                     try
@@ -405,7 +406,11 @@ public sealed class ScoringPipeline
             {
                 return Math.Min(1, (double)written / limit);
             }
-            return input.Format != InputFormat.Parquet && input.Compression == InputCompression.None && input.Size > 0 ? Math.Min(1, (double)offset / input.Size) : 0;
+            // A unit's records sit at byte offsets of the whole file, from the unit's start.
+            var start = input.Unit?.Start ?? 0;
+            return input.Format != InputFormat.Parquet && input.Compression == InputCompression.None && input.WorkBytes > 0
+                ? Math.Clamp((double)(offset - start) / input.WorkBytes, 0, 1)
+                : 0;
         }
 
         /// <summary>

@@ -111,7 +111,7 @@ public sealed class JobStatus
         ShardInput input;
         try
         {
-            input = ShardInput.FromFile(shard.Path, shard.Name);
+            input = shard.ToInput();
         }
         catch (InputException)
         {

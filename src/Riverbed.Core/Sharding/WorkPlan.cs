@@ -46,11 +46,12 @@ public static class WorkPlanner
         }
         if (inputs is not null)
         {
-            var names = ShardAssignment.Sorted(inputs).Select(input => input.Name);
-            if (ShardAssignment.HashNames(names) != record.ShardListSha256)
+            var files = ShardAssignment.Sorted(inputs).Select(input => input.SourceName).Distinct().ToList();
+            var recorded = record.Shards.Select(shard => shard.SourceName).Distinct().ToList();
+            if (!files.SequenceEqual(recorded, StringComparer.Ordinal))
             {
                 throw new JobRecordException(
-                    $"the inputs are not the {record.Shards.Count} shard(s) recorded for {outputArgument}; name the same inputs as the job's first run, or use another output folder");
+                    $"the inputs are not the {recorded.Count} file(s) recorded for {outputArgument}; name the same inputs as the job's first run, or use another output folder");
             }
         }
         var status = JobStatus.Scan(output);
@@ -71,7 +72,7 @@ public static class WorkPlanner
         if (!File.Exists(path))
         {
             var comment = string.Create(CultureInfo.InvariantCulture,
-                $"riverbed shard list: the {left.Count} incomplete shard(s) of {record.Shards.Count} in {output}\nwritten {DateTime.UtcNow:u}; shard i of this list goes to rank i mod the world size");
+                $"riverbed shard list: the {left.Count} incomplete shard(s) of {record.Shards.Count} in {output}\nwritten {DateTime.UtcNow:u}; its units are dealt to ranks by size, largest first");
             ControlFiles.Replace(path, ShardAssignment.FormatList(left, comment));
         }
         var argument = Path.Combine(outputArgument, ControlFiles.FolderName, "lists", hash + ".txt");

@@ -22,8 +22,8 @@ public enum RankSource
 }
 
 /// <summary>
-/// Which of <see cref="WorldSize"/> workers this process is. Shards are dealt out by rank (shard i to rank i mod W),
-/// so every worker computes its own share from the same sorted shard list, with no coordinator.
+/// Which of <see cref="WorldSize"/> workers this process is. Work units are dealt out by rank (by size: ShardAssignment),
+/// so every worker computes its own share from the same sorted unit list, with no coordinator.
 /// </summary>
 public sealed record WorkerRank(int Rank, int WorldSize, RankSource Source, string Description)
 {

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using Riverbed.IO;
 using Riverbed.Sharding;
 
 namespace Riverbed.Runner.Commands;
@@ -93,6 +94,11 @@ internal static class EmitCommand
                 throw new RiverbedException("--tasks must be at least 1");
             }
             var plan = WorkPlanner.Plan(score.Output, workingDirectory, tasks.Value);
+            if (plan is { TotalShards: 0 } fresh && MostUnits(score) is { } most && most < fresh.WorldSize)
+            {
+                // A fresh job: no more ranks than the inputs can have work units (a rank beyond them would find nothing to do).
+                plan = fresh with { WorldSize = Math.Max(1, most) };
+            }
             var worker = new List<string>(riverbed) { "score" };
             worker.AddRange(score.Tokens);
             if (plan is not null)
@@ -117,6 +123,30 @@ internal static class EmitCommand
             var merge = new List<string>(riverbed) { "merge-stats", score.Output };
             return (score, plan, worker, merge);
         }
+    }
+
+    /// <summary>
+    /// The most work units the score arguments' inputs can make, from file sizes alone (planning itself reads every file,
+    /// which the machine that writes the spec need not do): a file no larger than the unit size, a compressed one, or any
+    /// under --limit is one unit, a bigger one at most size / unit size + 1. Null when the inputs cannot be listed here
+    /// (they may exist only where the job runs).
+    /// </summary>
+    private static int? MostUnits(ScoreArguments score)
+    {
+        var parse = new RootCommand { ScoreCommand.Create() }.Parse(["score", .. score.Tokens]);
+        var unitSize = parse.GetValue<string?>("--unit-size") is { } text && UnitPlanner.TryParseSize(text, out var bytes) ? bytes : UnitPlanner.DefaultUnitSize;
+        var limited = parse.GetValue<long?>("--limit") is not null;
+        IReadOnlyList<ShardInput> files;
+        try
+        {
+            files = InputResolver.Resolve(parse.GetValue<string[]>("inputs") ?? []);
+        }
+        catch (RiverbedException)
+        {
+            return null;
+        }
+        var most = files.Sum(file => limited || file.Compression != InputCompression.None || file.Size <= unitSize ? 1L : file.Size / unitSize + 1);
+        return (int)Math.Min(int.MaxValue, most);
     }
 
     /// <summary>

@@ -155,7 +155,7 @@ internal static class MergeStatsCommand
                     lines.Add(Invariant($"stats/{name}: {summary}, from a job over {world} rank(s) (now {status.Record.WorldSize?.ToString(CultureInfo.InvariantCulture) ?? "?"}); not used"));
                     continue;
                 }
-                var expected = Sum(perShard.Where((_, index) => index % world == rank).OfType<ScoreStatistics>());
+                var expected = Sum(perShard.Where((_, index) => status.Record.RankOf(index) == rank).OfType<ScoreStatistics>());
                 lines.Add(expected.ToJson().AsSpan().SequenceEqual(written.ToJson())
                     ? $"stats/{name}: {summary}, agrees with its shards"
                     : Invariant($"stats/{name}: {summary}, but its complete shards now hold {expected.Shards} shard(s), {expected.RowsIn:N0} in") +

@@ -45,6 +45,20 @@ internal static class StatusCommand
         var world = record.WorldSize is { } size ? Invariant($"over {size} rank(s)") : "(world size not recorded yet)";
         Console.Out.WriteLine($"riverbed status: {status.OutputFolder}");
         Console.Out.WriteLine(Invariant($"job: {record.Shards.Count} shard(s) {world}, configuration {record.ConfigHash ?? "not recorded"}"));
+        var files = record.Shards.Select(shard => shard.SourceName).Distinct(StringComparer.Ordinal).Count();
+        if (record.IsPreviousLayout)
+        {
+            Console.Out.WriteLine("layout: an output folder of an earlier Riverbed (whole files, file i to rank i mod the world size); read as it is, scoring into it is refused unless --force-reassign");
+        }
+        else if (files != record.Shards.Count || record.UnitSize is not null)
+        {
+            var perRank = record.WorldSize is { } ranks
+                ? "; input bytes per rank: " + string.Join(", ", Enumerable.Range(0, ranks).Select(rank =>
+                    Invariant($"{rank}: {record.Shards.Where(shard => shard.Rank == rank).Sum(shard => shard.Bytes):N0}")))
+                : string.Empty;
+            Console.Out.WriteLine(Invariant(
+                $"units: {files} file(s) in {record.Shards.Count} work unit(s) of up to {(record.UnitSize is { } unit ? IO.UnitPlanner.FormatSize(unit) : "a whole file")}, dealt by size{perRank}"));
+        }
         var width = Math.Min(60, status.Shards.Select(shard => shard.Shard.Name.Length).DefaultIfEmpty(5).Max());
         foreach (var report in status.Shards)
         {
@@ -84,6 +98,15 @@ internal static class StatusCommand
                 writer.WriteNull("world_size");
             }
             writer.WriteString("config_hash", status.Record.ConfigHash);
+            writer.WriteString("layout", status.Record.IsPreviousLayout ? JobRecord.PreviousFormatName : JobRecord.FormatName);
+            if (status.Record.UnitSize is { } unitSize)
+            {
+                writer.WriteNumber("unit_size", unitSize);
+            }
+            else
+            {
+                writer.WriteNull("unit_size");
+            }
             writer.WriteBoolean("all_complete", status.AllComplete);
             writer.WriteStartObject("counts");
             foreach (var progress in Enum.GetValues<ShardProgress>())
@@ -97,6 +120,19 @@ internal static class StatusCommand
                 writer.WriteStartObject();
                 writer.WriteString("name", report.Shard.Name);
                 writer.WriteString("input", report.Shard.Path);
+                writer.WriteString("file", report.Shard.SourceName);
+                writer.WriteNumber("bytes", report.Shard.Bytes);
+                if (report.Shard.Unit is { } unit)
+                {
+                    writer.WriteStartObject("unit");
+                    writer.WriteNumber("index", unit.Index);
+                    writer.WriteNumber("count", unit.Count);
+                    writer.WriteNumber("start", unit.Start);
+                    writer.WriteNumber("end", unit.End);
+                    writer.WriteNumber("first_row", unit.FirstRow);
+                    writer.WriteNumber("first_line", unit.FirstLine);
+                    writer.WriteEndObject();
+                }
                 writer.WriteString("state", Word(report.Progress));
                 writer.WriteString("cause", Cause(report.Cause));
                 writer.WriteString("reason", report.Reason);

@@ -20,7 +20,7 @@ internal sealed class WorkerOptionSet
 
     public Option<int?> WorldSize { get; } = new("--world-size")
     {
-        Description = "How many ranks share the job: shard i (sorted by name) goes to rank i mod the world size " +
+        Description = "How many ranks share the job: work units are dealt by size, largest first, to the rank with the least input so far " +
             "(default: SLURM_ARRAY_TASK_COUNT or RIVERBED_WORLD_SIZE; a Kubernetes Indexed Job passes its completions)",
     };
 
@@ -33,6 +33,12 @@ internal sealed class WorkerOptionSet
     {
         Description = "Accept a world size, input list or configuration other than the output folder's job record, replacing the record " +
             "(only when no worker of the old job is still running)",
+    };
+
+    public Option<string?> UnitSize { get; } = new("--unit-size")
+    {
+        Description = "Split input files into work units of about this much input (e.g. 64MB, 1GB; default 256MB): JSON Lines at line ends, " +
+            "JSON arrays between elements, Parquet by row groups; compressed files are one unit each. Each unit commits on its own and ranks share big files",
     };
 
     public Option<int> Grace { get; } = new("--grace")
@@ -61,7 +67,15 @@ internal sealed class WorkerOptionSet
                 result.AddError("--grace must be 0 or more seconds");
             }
         });
-        foreach (var option in new Option[] { Rank, WorldSize, ShardList, ForceReassign, Grace, MaxRejects, MaxRejectRatio })
+        UnitSize.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string?>() is { } text
+                && (!IO.UnitPlanner.TryParseSize(text, out var bytes) || bytes < IO.UnitPlanner.MinimumUnitSize))
+            {
+                result.AddError($"--unit-size '{text}' is not a size of at least {IO.UnitPlanner.FormatSize(IO.UnitPlanner.MinimumUnitSize)} (e.g. 64MB, 256MB, 1GB)");
+            }
+        });
+        foreach (var option in new Option[] { Rank, WorldSize, ShardList, ForceReassign, UnitSize, Grace, MaxRejects, MaxRejectRatio })
         {
             command.Options.Add(option);
         }
@@ -73,6 +87,7 @@ internal sealed class WorkerOptionSet
         Rank = RankResolver.Resolve(parse.GetValue(Rank), parse.GetValue(WorldSize)),
         ShardList = parse.GetValue(ShardList),
         ForceReassign = parse.GetValue(ForceReassign),
+        UnitSize = parse.GetValue(UnitSize) is { } text && IO.UnitPlanner.TryParseSize(text, out var bytes) ? bytes : IO.UnitPlanner.DefaultUnitSize,
         Grace = TimeSpan.FromSeconds(parse.GetValue(Grace)),
         Rejects = new RejectBudget { MaxRejects = parse.GetValue(MaxRejects), MaxRatio = parse.GetValue(MaxRejectRatio) },
     };
@@ -89,6 +104,9 @@ internal sealed record WorkerSettings
     public string? ShardList { get; init; }
 
     public bool ForceReassign { get; init; }
+
+    /// <summary>About how much input one work unit covers (<c>--unit-size</c>).</summary>
+    public long UnitSize { get; init; } = IO.UnitPlanner.DefaultUnitSize;
 
     public TimeSpan Grace { get; init; } = TimeSpan.FromSeconds(WorkerDefaults.GraceSeconds);
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Riverbed.IO;
 using Riverbed.Sharding;
 
 namespace Riverbed.Core.Tests.Sharding;
@@ -17,10 +18,10 @@ public sealed class JobRecordTests
         Assert.Equal(["part-00.jsonl", "part-01.jsonl", "part-02.jsonl"], record.Shards.Select(s => s.Name));
         Assert.Equal(job.InputPath(1), record.Shards[1].Path);
         Assert.Equal("part-01", record.Shards[1].BaseName);
-        Assert.Equal(ShardAssignment.RoundRobin(job.Inputs(), 2).ListSha256, record.ShardListSha256);
+        Assert.Equal(ShardAssignment.BySize(job.Inputs(), 2).ListSha256, record.ShardListSha256);
         Assert.Equal([0, 1, 0], Enumerable.Range(0, 3).Select(i => record.RankOf(i)!.Value));
         using var json = JsonDocument.Parse(File.ReadAllBytes(JobRecord.PathIn(job.OutputFolder)));
-        Assert.Equal("riverbed-assignment/1", json.RootElement.GetProperty("format").GetString());
+        Assert.Equal("riverbed-assignment/2", json.RootElement.GetProperty("format").GetString());
         Assert.Equal(Path.Combine(job.OutputFolder, ".riverbed", "assignment.json"), JobRecord.PathIn(job.OutputFolder));
     }
 
@@ -57,7 +58,7 @@ public sealed class JobRecordTests
         File.Delete(job.InputPath(0));
         job.WriteShard("part-07.jsonl", 2);
         var error = Assert.Throws<JobRecordException>(() => job.Record(1));
-        Assert.Contains("the inputs differ from the 3 recorded shard(s) (1 added: part-07.jsonl, 1 missing: part-00.jsonl)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("the inputs differ from the 3 recorded file(s) (1 added: part-07.jsonl, 1 missing: part-00.jsonl)", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -105,7 +106,7 @@ public sealed class JobRecordTests
         var inputs = job.Inputs();
         var records = new JobRecord[8];
         Parallel.For(0, records.Length, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i =>
-            records[i] = JobRecord.Establish(job.OutputFolder, ShardAssignment.RoundRobin(inputs, 3), inputs, job.ConfigHash, forceReassign: false));
+            records[i] = JobRecord.Establish(job.OutputFolder, ShardAssignment.BySize(inputs, 3), inputs, job.ConfigHash, forceReassign: false));
         Assert.All(records, record => Assert.Equal(3, record.WorldSize));
         Assert.Single(records.Select(record => record.ShardListSha256).Distinct());
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(job.OutputFolder, ".riverbed"), "*.tmp"));
@@ -119,5 +120,64 @@ public sealed class JobRecordTests
         File.WriteAllText(JobRecord.PathIn(job.OutputFolder), "{\"format\": \"riverbed-assignment/1\", ");
         var error = Assert.Throws<JobRecordException>(() => JobRecord.TryLoad(job.OutputFolder));
         Assert.StartsWith(JobRecord.PathIn(job.OutputFolder) + " cannot be read as a job record", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Units_are_recorded_with_their_ranges_bytes_and_ranks_and_read_back_the_same()
+    {
+        using var job = new ShardedJob(1);
+        job.WriteShard("big.jsonl", 2000);
+        var units = UnitPlanner.Plan(job.Inputs(), 16 << 10);
+        var assignment = ShardAssignment.BySize(units, 3, 16 << 10);
+        JobRecord.Establish(job.OutputFolder, assignment, units, job.ConfigHash, forceReassign: false);
+
+        var record = JobRecord.TryLoad(job.OutputFolder)!;
+
+        Assert.Equal(16 << 10, record.UnitSize);
+        Assert.Equal(units.Select(unit => unit.Name), record.Shards.Select(shard => shard.Name));
+        Assert.Equal(Enumerable.Range(0, units.Count).Select(assignment.RankOf), Enumerable.Range(0, units.Count).Select(i => record.RankOf(i)!.Value));
+        Assert.Equal(units.Select(unit => unit.Unit), record.Shards.Select(shard => shard.Unit));
+        Assert.All(record.Shards.Where(shard => shard.Unit is not null), shard => Assert.Equal("big.jsonl", shard.SourceName));
+        Assert.Equal(units.Select(unit => unit.Name), record.Shards.Select(shard => shard.ToInput().Name));
+    }
+
+    [Fact]
+    public void Another_unit_size_is_refused_naming_both_sizes()
+    {
+        using var job = new ShardedJob(1);
+        job.WriteShard("big.jsonl", 2000);
+        JobRecord Establish(long size) => JobRecord.Establish(job.OutputFolder,
+            ShardAssignment.BySize(UnitPlanner.Plan(job.Inputs(), size), 2, size), UnitPlanner.Plan(job.Inputs(), size), job.ConfigHash, forceReassign: false);
+        Establish(16 << 10);
+
+        var error = Assert.Throws<JobRecordException>(() => Establish(32 << 10));
+
+        Assert.Contains("its files are split into work units of 16KB, this run's are 32KB; rerun with --unit-size 16KB", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("inputs differ", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_record_of_the_previous_layout_is_read_with_round_robin_ranks_but_a_run_into_it_is_refused_unless_forced()
+    {
+        using var job = new ShardedJob(3);
+        var inputs = job.Inputs();
+        var previous = "{\"format\": \"riverbed-assignment/1\", \"world_size\": 2, \"shard_list_sha256\": \"" + ShardAssignment.HashNames(inputs.Select(input => input.Name)) +
+            "\", \"config_hash\": \"" + job.ConfigHash + "\", \"assignment\": \"shard i (in this order) goes to rank i mod world_size\", \"shards\": [" +
+            string.Join(", ", inputs.Select(input => $"{{\"name\": \"{input.Name}\", \"base\": \"{input.BaseName}\", \"path\": \"{input.Path}\"}}")) +
+            "], \"created_utc\": \"2026-01-01T00:00:00.0000000Z\"}\n";
+        Directory.CreateDirectory(Path.GetDirectoryName(JobRecord.PathIn(job.OutputFolder))!);
+        File.WriteAllText(JobRecord.PathIn(job.OutputFolder), previous);
+
+        var record = JobRecord.TryLoad(job.OutputFolder)!;
+        Assert.True(record.IsPreviousLayout);
+        Assert.Equal([0, 1, 0], Enumerable.Range(0, 3).Select(i => record.RankOf(i)!.Value));
+        Assert.Equal(3, JobStatus.Scan(job.OutputFolder).Count(ShardProgress.Pending));
+
+        var error = Assert.Throws<JobRecordException>(() => job.Record(2));
+        Assert.Contains("written by an earlier Riverbed that gave each rank whole files round-robin (riverbed-assignment/1, 3 file(s))", error.Message, StringComparison.Ordinal);
+        Assert.Contains("status, merge-stats, filter and report still read it", error.Message, StringComparison.Ordinal);
+
+        job.Record(2, force: true);
+        Assert.False(JobRecord.TryLoad(job.OutputFolder)!.IsPreviousLayout);
     }
 }

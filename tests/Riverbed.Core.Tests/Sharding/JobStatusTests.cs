@@ -131,6 +131,6 @@ public sealed class JobStatusTests
         job.Record(1);
         job.WriteShard("part-05.jsonl", 1);
         var error = Assert.Throws<JobRecordException>(() => WorkPlanner.Plan(job.OutputFolder, job.Root, 1, job.Inputs()));
-        Assert.Contains("not the 2 shard(s) recorded", error.Message, StringComparison.Ordinal);
+        Assert.Contains("not the 2 file(s) recorded", error.Message, StringComparison.Ordinal);
     }
 }

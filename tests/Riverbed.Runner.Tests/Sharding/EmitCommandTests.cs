@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 
 namespace Riverbed.Runner.Tests.Sharding;
 
@@ -21,6 +22,24 @@ public sealed class EmitCommandTests
     /// <summary>The line of the script that starts the worker, split back into words the way bash would.</summary>
     private static string WorkerLine(string script) =>
         Assert.Single(script.Split('\n'), line => line.EndsWith(" &", StringComparison.Ordinal) && line.Contains(" score ", StringComparison.Ordinal));
+
+    [Fact]
+    public void A_fresh_job_gets_no_more_array_tasks_than_its_inputs_can_have_work_units()
+    {
+        using var job = new ShardedJob(2);
+        job.WriteShard("big.jsonl", 3000);
+        var bigBytes = new FileInfo(Path.Combine(job.InputFolder, "big.jsonl")).Length;
+
+        var small = Cli.Run(["emit", "slurm", "--tasks", "8", "--", "in", "--models", "models/demo", "--output", "out", "--limit", "5"], workingDirectory: job.Root);
+        var split = Cli.Run(["emit", "slurm", "--tasks", "64", "--", "in", "--models", "models/demo", "--output", "out", "--unit-size", "16KB"], workingDirectory: job.Root);
+
+        Assert.True(small.ExitCode == ExitCodes.Success, small.ToString());
+        Assert.Contains("--array=0-2", Directives(small.StandardOutput));
+        Assert.Contains("every input shard over 3 rank(s)", small.StandardError, StringComparison.Ordinal);
+        Assert.True(split.ExitCode == ExitCodes.Success, split.ToString());
+        var most = 2 + (bigBytes / (16 << 10)) + 1;
+        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"--array=0-{most - 1}"), Directives(split.StandardOutput));
+    }
 
     [Fact]
     public void A_fresh_job_gets_one_array_task_per_rank_with_the_gpu_and_the_score_arguments()

@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Riverbed.IO;
 using Riverbed.Runner.Tests.Pipeline;
+using Riverbed.Sharding;
 
 namespace Riverbed.Runner.Tests.Sharding;
 
@@ -272,8 +274,12 @@ public sealed class FaultTests(FaultTests.Job job) : IClassFixture<FaultTests.Jo
             .ToArray();
         var results = await Task.WhenAll(ranks);
         Assert.All(results, r => Assert.True(r.ExitCode == ExitCodes.Success, r.ToString()));
-        Assert.Contains("rank 1 of 3 (--rank 1, --world-size 3): 3 of 8 shard(s)", results[1].StandardOutput, StringComparison.Ordinal);
-        Assert.Contains("rank 2 of 3 (--rank 2, --world-size 3): 2 of 8 shard(s)", results[2].StandardOutput, StringComparison.Ordinal);
+        // The shards differ in size, so they are dealt by size, largest first (ShardAssignment's rule, checked in its own tests).
+        var dealt = ShardAssignment.BySize(InputResolver.Resolve([job.Inputs]), 3);
+        foreach (var rank in Enumerable.Range(0, 3))
+        {
+            Assert.Contains(Invariant($"rank {rank} of 3 (--rank {rank}, --world-size 3): {dealt.ForRank(rank).Count} of 8 work unit(s)"), results[rank].StandardOutput, StringComparison.Ordinal);
+        }
         Assert.False(File.Exists(Path.Combine(output, "stats.json")), "a rank of a larger job must not write the job's stats.json");
         foreach (var rank in Enumerable.Range(0, 3))
         {
@@ -303,7 +309,8 @@ public sealed class FaultTests(FaultTests.Job job) : IClassFixture<FaultTests.Jo
 
         var forced = Cli.Run(Score(job.Inputs, output, "--rank", "0", "--world-size", "2", "--force-reassign"));
         Assert.True(forced.ExitCode == ExitCodes.Success, forced.ToString());
-        Assert.Equal(4, forced.StandardOutput.Split('\n').Count(line => line.Contains("skipped, already complete", StringComparison.Ordinal)));
+        Assert.Equal(ShardAssignment.BySize(InputResolver.Resolve([job.Inputs]), 2).ForRank(0).Count,
+            forced.StandardOutput.Split('\n').Count(line => line.Contains("skipped, already complete", StringComparison.Ordinal)));
         var status = Cli.Run("status", output);
         Assert.Contains("over 2 rank(s)", status.StandardOutput, StringComparison.Ordinal);
     }
@@ -316,8 +323,9 @@ public sealed class FaultTests(FaultTests.Job job) : IClassFixture<FaultTests.Jo
         var environment = new Dictionary<string, string?> { ["SLURM_ARRAY_TASK_ID"] = "1", ["SLURM_ARRAY_TASK_COUNT"] = "4" };
         var task = Cli.Run(Score(job.Inputs, output, "--limit", "2"), environment: environment);
         Assert.True(task.ExitCode == ExitCodes.Success, task.ToString());
-        Assert.Contains("rank 1 of 4 (SLURM_ARRAY_TASK_ID=1, SLURM_ARRAY_TASK_COUNT=4): 2 of 8 shard(s)", task.StandardOutput, StringComparison.Ordinal);
-        Assert.Equal([Name(1) + ".manifest.json", Name(5) + ".manifest.json"],
+        var mine = ShardAssignment.BySize(InputResolver.Resolve([job.Inputs]), 4).ForRank(1);
+        Assert.Contains(Invariant($"rank 1 of 4 (SLURM_ARRAY_TASK_ID=1, SLURM_ARRAY_TASK_COUNT=4): {mine.Count} of 8 work unit(s)"), task.StandardOutput, StringComparison.Ordinal);
+        Assert.Equal(mine.Select(shard => shard.BaseName + ".manifest.json").Order(StringComparer.Ordinal),
             Directory.EnumerateFiles(output, "*.manifest.json").Select(Path.GetFileName).Order(StringComparer.Ordinal));
 
         var disagreeing = Cli.Run(Score(job.Inputs, output, "--limit", "2", "--rank", "2"), environment: environment);
@@ -326,8 +334,8 @@ public sealed class FaultTests(FaultTests.Job job) : IClassFixture<FaultTests.Jo
 
         var merge = Cli.Run("merge-stats", output);
         Assert.True(merge.ExitCode == ExitCodes.Incomplete, merge.ToString());
-        Assert.Contains("merged 2 complete shard(s) of 8", merge.StandardOutput, StringComparison.Ordinal);
-        Assert.Contains("stats/rank-1-of-4.json: 2 shard(s), 4 in, agrees with its shards", merge.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains(Invariant($"merged {mine.Count} complete shard(s) of 8"), merge.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains(Invariant($"stats/rank-1-of-4.json: {mine.Count} shard(s), {2 * mine.Count} in, agrees with its shards"), merge.StandardOutput, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -408,4 +416,6 @@ public sealed class FaultTests(FaultTests.Job job) : IClassFixture<FaultTests.Jo
             File.Copy(file, target);
         }
     }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Riverbed.IO;
 
 /// <summary>How a shard's bytes are laid out. JSON files are sniffed: an array, or JSON Lines under a .json name.</summary>
@@ -41,8 +43,11 @@ public sealed class ShardInput
         (".xz", InputCompression.Xz),
     ];
 
-    private ShardInput(string path, string resolvedPath, string displayPath, string name, InputFormat format, InputCompression compression, long size, DateTime lastWriteUtc)
+    private ShardInput(string path, string resolvedPath, string displayPath, string name, InputFormat format, InputCompression compression, long size, DateTime lastWriteUtc,
+        UnitRange? unit = null, string? sourceName = null)
     {
+        Unit = unit;
+        SourceName = sourceName ?? name;
         Path = path;
         ResolvedPath = resolvedPath;
         DisplayPath = displayPath;
@@ -81,6 +86,33 @@ public sealed class ShardInput
 
     /// <summary><see cref="Name"/> without its data extensions (.jsonl.gz, .json.zst, .parquet, …).</summary>
     public string BaseName => Name[..^DataExtensionLength(Name)];
+
+    /// <summary>
+    /// For one work unit of a file split into several (<see cref="UnitPlanner"/>), which rows of the file it covers;
+    /// null when this input is the whole file. A unit's <see cref="Name"/> is the file's with the unit's number before
+    /// the extension (<c>big.u00002-of-00007.jsonl</c>), so its outputs, manifest and failure marker are its own, and
+    /// the output names sort in unit order.
+    /// </summary>
+    public UnitRange? Unit { get; }
+
+    /// <summary>The file's own name (<see cref="Name"/> for a whole file): what examples name as their source, so ids and outputs do not depend on the units.</summary>
+    public string SourceName { get; }
+
+    /// <summary>The input bytes this input stands for: the unit's share of the file, or the whole file's size.</summary>
+    public long WorkBytes => Unit?.Bytes ?? Size;
+
+    /// <summary>Unit <paramref name="range"/> of this file (a whole-file input), named after the file and its place among <paramref name="range"/>'s siblings.</summary>
+    public ShardInput ForUnit(UnitRange range)
+    {
+        ArgumentNullException.ThrowIfNull(range);
+        if (Unit is not null)
+        {
+            throw new InvalidOperationException($"{DisplayPath} is already a unit");
+        }
+        var extension = Name[^DataExtensionLength(Name)..];
+        var name = string.Create(CultureInfo.InvariantCulture, $"{BaseName}.u{range.Index:D5}-of-{range.Count:D5}{extension}");
+        return new ShardInput(Path, ResolvedPath, DisplayPath, name, Format, Compression, Size, LastWriteUtc, range, Name);
+    }
 
     /// <summary>Describes a file; throws when it is missing or of a type Riverbed does not read.</summary>
     public static ShardInput FromFile(string path, string? name = null, string? displayPath = null)
@@ -186,7 +218,10 @@ public sealed class ShardInput
         return 0;
     }
 
-    public override string ToString() => DisplayPath;
+    /// <summary>How messages name this input: the path, and for a unit which one (e.g. <c>data/big.jsonl (unit 3 of 16)</c>).</summary>
+    public string Label => Unit is { } unit ? string.Create(CultureInfo.InvariantCulture, $"{DisplayPath} (unit {unit.Index + 1} of {unit.Count})") : DisplayPath;
+
+    public override string ToString() => Label;
 }
 
 /// <summary>An input that cannot be used: missing, unsupported, or two inputs that would write the same output.</summary>

@@ -171,3 +171,57 @@ internal sealed class PrefixedStream : Stream
         base.Dispose(disposing);
     }
 }
+
+/// <summary>
+/// The next <c>length</c> bytes of a stream (a work unit's byte range, the stream positioned at its start), then
+/// <c>suffix</c>; ends there even when the file goes on.
+/// </summary>
+internal sealed class RangeStream : ForwardOnlyStream
+{
+    private readonly Stream _inner;
+    private readonly byte[] _suffix;
+    private long _left;
+    private int _suffixRead;
+    private long _produced;
+
+    public RangeStream(Stream inner, long length, byte[] suffix)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        _inner = inner;
+        _left = length;
+        _suffix = suffix;
+    }
+
+    protected override long ProducedBytes => _produced;
+
+    public override int Read(Span<byte> buffer)
+    {
+        int read;
+        if (_left > 0)
+        {
+            read = _inner.Read(buffer[..(int)Math.Min(buffer.Length, _left)]);
+            if (read == 0)
+            {
+                throw new EndOfStreamException($"the file ended {_left:N0} bytes before the end of its work unit: did it change while being read?");
+            }
+            _left -= read;
+        }
+        else
+        {
+            read = Math.Min(buffer.Length, _suffix.Length - _suffixRead);
+            _suffix.AsSpan(_suffixRead, read).CopyTo(buffer);
+            _suffixRead += read;
+        }
+        _produced += read;
+        return read;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _inner.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}

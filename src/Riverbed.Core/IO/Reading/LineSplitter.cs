@@ -46,8 +46,11 @@ internal sealed class LineSplitter
     private long _lineNumber;
     private bool _endOfStream;
 
-    public LineSplitter(Stream stream, int maxLineBytes, int bufferSize = 64 * 1024)
+    public LineSplitter(Stream stream, int maxLineBytes, int bufferSize = 64 * 1024, long firstByteOffset = 0, long firstLine = 1)
     {
+        // A work unit starts inside its file: offsets and line numbers continue from where it starts.
+        _bufferOffset = firstByteOffset;
+        _lineNumber = firstLine - 1;
         ArgumentOutOfRangeException.ThrowIfLessThan(maxLineBytes, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(bufferSize, 1);
         _stream = stream;

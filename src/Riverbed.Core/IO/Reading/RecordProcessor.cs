@@ -23,6 +23,8 @@ internal sealed class RecordProcessor
     {
         _input = input;
         _options = options;
+        // A work unit numbers its rows from where it starts in the file, so ids and outputs match a whole-file read.
+        _nextRow = input.Unit?.FirstRow ?? 0;
         _validator = new JsonRecordValidator(options.Limits.MaxDepth);
         _documentOptions = new JsonDocumentOptions { MaxDepth = options.Limits.MaxDepth, AllowDuplicateProperties = false };
         _trustedOptions = ReaderLimits.ValidatedRecord;
@@ -108,10 +110,10 @@ internal sealed class RecordProcessor
         }
         else
         {
-            id = _schema.DefaultId(root) ?? $"{_input.Name}#{row}";
+            id = _schema.DefaultId(root) ?? $"{_input.SourceName}#{row}";
         }
         _nextRow++;
-        var example = new Example(id, _turns.ToArray(), _input.Name, row, line, offset, owned);
+        var example = new Example(id, _turns.ToArray(), _input.SourceName, row, line, offset, owned);
         Statistics.CountExample(example);
         return new ShardRecord(example);
     }

@@ -28,12 +28,18 @@ internal sealed class JsonLinesSource : IRecordSource
     private readonly int _maxLineBytes;
     private long _lastLine;
 
-    public JsonLinesSource(Stream stream, int maxLineBytes, string layout)
+    public JsonLinesSource(Stream stream, int maxLineBytes, string layout, UnitRange? unit = null)
     {
         _stream = stream;
         _maxLineBytes = maxLineBytes;
-        _lines = new LineSplitter(stream, maxLineBytes);
-        _lines.SkipLeadingByteOrderMark();
+        _lines = unit is null
+            ? new LineSplitter(stream, maxLineBytes)
+            : new LineSplitter(stream, maxLineBytes, firstByteOffset: unit.Start, firstLine: unit.FirstLine);
+        _lastLine = (unit?.FirstLine ?? 1) - 1;
+        if (unit is null || unit.Start == 0)
+        {
+            _lines.SkipLeadingByteOrderMark();
+        }
         Layout = layout;
     }
 
@@ -74,15 +80,29 @@ internal sealed class JsonArraySource : IRecordSource
     private readonly Stream _stream;
     private readonly JsonArraySplitter _elements;
     private readonly int _maxElementBytes;
+    private readonly long _offsetShift;
+    private readonly long _lineShift;
     private long _index;
     private long _lastLine = 1;
 
-    public JsonArraySource(Stream stream, int maxElementBytes, string layout)
+    /// <param name="unit">
+    /// For a work unit, the stream is '[' followed by the unit's bytes (and ']' unless it is the file's last unit): offsets
+    /// and lines the splitter reports in that stream are moved back to where they are in the file, and elements are
+    /// numbered from the unit's first.
+    /// </param>
+    public JsonArraySource(Stream stream, int maxElementBytes, string layout, UnitRange? unit = null)
     {
         _stream = stream;
         _maxElementBytes = maxElementBytes;
         _elements = new JsonArraySplitter(stream, maxElementBytes);
         Layout = layout;
+        if (unit is not null)
+        {
+            _offsetShift = unit.Start - 1;
+            _lineShift = unit.FirstLine - 1;
+            _index = unit.FirstRow;
+            _lastLine = unit.FirstLine;
+        }
     }
 
     public string Layout { get; }
@@ -96,24 +116,27 @@ internal sealed class JsonArraySource : IRecordSource
             record = default;
             return false;
         }
-        _lastLine = element.Line;
+        var line = element.Line + _lineShift;
+        var offset = element.ByteOffset + _offsetShift;
+        var stringStart = element.StringStart + _offsetShift;
+        _lastLine = line;
         var index = _index++;
-        var at = $"element {index} (byte {element.ByteOffset})";
+        var at = $"element {index} (byte {offset})";
         record = element switch
         {
             { Problem: ElementProblem.Empty } => processor.Reject(RejectKind.InvalidJson,
-                $"{at} is empty: a stray or trailing comma", element.Bytes, element.Line, element.ByteOffset, 0),
+                $"{at} is empty: a stray or trailing comma", element.Bytes, line, offset, 0),
             { Problem: ElementProblem.Truncated } => processor.Reject(RejectKind.InvalidJson,
-                $"the file ends inside {at}: a '{{' or '[' is never closed (or the file was cut short)", element.Bytes, element.Line, element.ByteOffset, element.Length),
+                $"the file ends inside {at}: a '{{' or '[' is never closed (or the file was cut short)", element.Bytes, line, offset, element.Length),
             { Problem: ElementProblem.UnclosedString } => processor.Reject(RejectKind.InvalidJson,
-                $"the file ends inside {at}, in a string that opens at byte {element.StringStart} and is never closed (an unclosed string, or a file cut short)", element.Bytes, element.Line, element.ByteOffset, element.Length),
+                $"the file ends inside {at}, in a string that opens at byte {stringStart} and is never closed (an unclosed string, or a file cut short)", element.Bytes, line, offset, element.Length),
             { Problem: ElementProblem.NotClosed } => processor.Reject(RejectKind.InvalidJson,
-                $"the file ends before the array's closing ']' (at byte {element.ByteOffset}): truncated?", element.Bytes, element.Line, element.ByteOffset, 0),
+                $"the file ends before the array's closing ']' (at byte {offset}): truncated?", element.Bytes, line, offset, 0),
             { Problem: ElementProblem.TrailingData } => processor.Reject(RejectKind.InvalidJson,
-                $"{element.Length:N0} bytes of data follow the array's closing ']' (at byte {element.ByteOffset})", element.Bytes, element.Line, element.ByteOffset, element.Length),
+                $"{element.Length:N0} bytes of data follow the array's closing ']' (at byte {offset})", element.Bytes, line, offset, element.Length),
             { TooLong: true } => processor.Reject(RejectKind.LineTooLong,
-                $"{at} is {element.Length:N0} bytes, over the limit of {_maxElementBytes:N0} bytes (--max-line-bytes)", element.Bytes, element.Line, element.ByteOffset, element.Length),
-            _ => processor.Process(element.Bytes, element.Line, element.ByteOffset, compact: true, context: $"element {index}"),
+                $"{at} is {element.Length:N0} bytes, over the limit of {_maxElementBytes:N0} bytes (--max-line-bytes)", element.Bytes, line, offset, element.Length),
+            _ => processor.Process(element.Bytes, line, offset, compact: true, context: $"element {index}"),
         };
         return true;
     }
@@ -143,7 +166,8 @@ internal sealed unsafe class ParquetSource : IRecordSource
     private VectorNode[]? _columns;
     private int _row;
 
-    public ParquetSource(string path, int threads)
+    /// <param name="unit">For a work unit, the rows (whole row groups) to read; DuckDB skips the other row groups.</param>
+    public ParquetSource(string path, int threads, UnitRange? unit = null)
     {
         if (path.AsSpan().IndexOfAny("*?[") >= 0)
         {
@@ -189,7 +213,15 @@ internal sealed unsafe class ParquetSource : IRecordSource
             var select = string.Join(", ", columns.Select((column, i) => converted[i]
                 ? $"to_json({DuckDbSql.Identifier(column.Name)}) AS {DuckDbSql.Identifier(column.Name)}"
                 : DuckDbSql.Identifier(column.Name)));
-            _query = _connection.Stream(columns.Count == 0 ? $"SELECT * FROM {source}" : $"SELECT {select} FROM {source}");
+            var rows = string.Empty;
+            if (unit is not null)
+            {
+                // A unit reads only its rows; like the whole-file scan it relies on DuckDB keeping the file order (preserve_insertion_order).
+                source = $"read_parquet({DuckDbSql.Literal(path)}, hive_partitioning = false, file_row_number = true)";
+                rows = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $" WHERE file_row_number >= {unit.Start} AND file_row_number < {unit.End}");
+            }
+            _query = _connection.Stream(columns.Count == 0 ? $"SELECT * FROM {source}{rows}" : $"SELECT {select} FROM {source}{rows}");
             _types = _query.Columns.Select((column, i) => asJson.Length > i && asJson[i] ? column.Type.AsJson() : column.Type).ToArray();
             _names = _query.Columns.Select(column => JsonEncodedText.Encode(column.Name, JavaScriptEncoder.UnsafeRelaxedJsonEscaping)).ToArray();
             Columns = columns;

@@ -176,7 +176,11 @@ internal sealed class ParquetSink : IRowSink
                 names = probe.Columns.Select(column => column.Name).ToList();
             }
             RefuseInternalNames(names.Append("file_row_number"));
-            _connection.Execute($"CREATE VIEW o AS SELECT * EXCLUDE (file_row_number), file_row_number AS {DuckDbSql.Identifier(RowColumn)} FROM {source}");
+            // A work unit joins only its own rows (DuckDB then skips the file's other row groups).
+            var rows = _input.Unit is { Kind: UnitKind.RowGroups } unit
+                ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $" WHERE file_row_number >= {unit.Start} AND file_row_number < {unit.End}")
+                : string.Empty;
+            _connection.Execute($"CREATE VIEW o AS SELECT * EXCLUDE (file_row_number), file_row_number AS {DuckDbSql.Identifier(RowColumn)} FROM {source}{rows}");
             return names.Where(name => !reserved.Contains(name)).ToList();
         }
 
