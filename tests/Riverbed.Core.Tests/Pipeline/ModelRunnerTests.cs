@@ -1,4 +1,4 @@
-using Riverbed.Core.Tests.Inference.Generation;
+using Riverbed.Core.Tests.ModelKit;
 using Riverbed.Core.Tests.Scoring;
 using Riverbed.Inference;
 using Riverbed.Inference.Models;

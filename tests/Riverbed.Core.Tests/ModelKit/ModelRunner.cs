@@ -1,6 +1,6 @@
 using Riverbed.Inference;
 
-namespace Riverbed.Core.Tests.Inference.Generation;
+namespace Riverbed.Core.Tests.ModelKit;
 
 /// <summary>The logits of one run, widened to float32 when the model returns float16.</summary>
 internal sealed record ModelOutput(long[] Shape, float[] Values, TensorElementType ElementType);

@@ -1,6 +1,6 @@
 using Riverbed.ModelKit;
 
-namespace Riverbed.Core.Tests.Inference.Generation;
+namespace Riverbed.Core.Tests.ModelKit;
 
 /// <summary>
 /// An independent forward pass of the generated encoders: plain loops in double precision over the same weights,

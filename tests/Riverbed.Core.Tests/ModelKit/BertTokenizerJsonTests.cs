@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Riverbed.ModelKit;
 
-namespace Riverbed.Core.Tests.Inference.Generation;
+namespace Riverbed.Core.Tests.ModelKit;
 
 public sealed class BertTokenizerJsonTests
 {

@@ -5,7 +5,7 @@ using Riverbed.ModelKit;
 
 // tests/Shared has a contract-test EncoderSpec of its own; this file means the generator's.
 
-namespace Riverbed.Core.Tests.Inference.Generation;
+namespace Riverbed.Core.Tests.ModelKit;
 
 public sealed class EncoderGeneratorTests
 {

@@ -3,7 +3,7 @@ using Riverbed.ModelKit;
 using Riverbed.ModelKit.Oracles;
 using Riverbed.Tokenization;
 
-namespace Riverbed.Core.Tests.Inference.Generation;
+namespace Riverbed.Core.Tests.ModelKit;
 
 /// <summary>Oracle models, run through the real runtime, produce exactly their engineered outputs.</summary>
 public sealed class OracleTests

@@ -1,3 +1,4 @@
+using Riverbed.Core.Tests.Inference;
 using Riverbed.Inference;
 using Riverbed.Inference.Models;
 using Riverbed.ModelKit;
@@ -5,7 +6,7 @@ using Riverbed.ModelKit.Oracles;
 
 // tests/Shared has a contract-test EncoderSpec of its own; this file means the generator's.
 
-namespace Riverbed.Core.Tests.Inference.Generation;
+namespace Riverbed.Core.Tests.ModelKit;
 
 /// <summary>Every generated folder — encoders and oracles — keeps the model-folder contract that real exports keep.</summary>
 public sealed class GeneratedFoldersContractTests : IClassFixture<EnvironmentFixture>

@@ -2,7 +2,7 @@ using Riverbed.ModelKit;
 using Xunit.Abstractions;
 // tests/Shared has a contract-test EncoderSpec of its own; this file means the generator's.
 
-namespace Riverbed.Core.Tests.Inference.Generation;
+namespace Riverbed.Core.Tests.ModelKit;
 
 /// <summary>Generated encoders through the real runtime equal the independent reference forward pass.</summary>
 public sealed class EncoderReferenceTests(ITestOutputHelper output)

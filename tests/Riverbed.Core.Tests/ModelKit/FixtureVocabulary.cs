@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Riverbed.Core.Tests.Inference.Generation;
+namespace Riverbed.Core.Tests.ModelKit;
 
 /// <summary>Token → id lookups in a fixture tokenizer.json, so oracle tests speak in real ids of real words.</summary>
 internal sealed class FixtureVocabulary
