@@ -183,12 +183,13 @@ public sealed class ShardReader : IShardReader
         var what = error switch
         {
             DecompressedSizeLimitException => "the shard is refused: " + error.Message,
-            // DuckDB checks a STRING column's values while it decodes a page and stops the whole scan at the first one that
-            // is not UTF-8; Riverbed cannot reject just that row, so it says what happened and what would let it.
-            DuckDbException when error.Message.Contains("Invalid string encoding found in Parquet file", StringComparison.Ordinal) =>
-                "a text (STRING) column holds bytes that are not valid UTF-8, and DuckDB, Riverbed's Parquet engine, refuses " +
-                $"the whole file at the first such value, so none of its rows is read ({error.Message}); re-encode that column " +
-                "as UTF-8, or store it as BINARY, whose values Riverbed checks row by row (rejecting only the bad rows)",
+            // DuckDB stops a scan at the first STRING value that is not UTF-8. The Parquet reader then reads the file again
+            // with its text as bytes and rejects only the bad rows; this is what is left when it cannot (the value is in
+            // a column DuckDB renders, or the file is too large to copy in memory).
+            DuckDbException duck when ParquetSource.IsInvalidText(duck) =>
+                "a text (STRING) column holds bytes that are not valid UTF-8 where Riverbed cannot reject just that row, " +
+                $"and DuckDB, Riverbed's Parquet engine, refuses the whole file at that value ({error.Message}); re-encode that " +
+                "column as UTF-8, or store it as BINARY, whose values Riverbed checks row by row (rejecting only the bad rows)",
             DuckDbException => "cannot read it as Parquet: " + error.Message,
             InvalidDataException when CompressionName(input.Compression) is { } name => $"corrupt or truncated {name} data: " + error.Message,
             _ => error.Message,

@@ -480,7 +480,7 @@ public sealed class ReliabilityTests
     }
 
     [Fact]
-    public async Task Text_in_binary_parquet_columns_is_scored_as_utf8_a_value_that_is_not_utf8_rejects_only_its_row_and_a_bad_string_column_is_named()
+    public async Task Text_in_binary_parquet_columns_is_scored_as_utf8_and_a_value_that_is_not_utf8_in_a_binary_or_a_string_column_rejects_only_its_row()
     {
         using var scratch = new ScratchFolder("rel-binary");
         var inputs = scratch.File("in");
@@ -495,30 +495,29 @@ public sealed class ReliabilityTests
             [Encoding.UTF8.GetBytes(cafe), latin1, "A river flows to the sea."u8.ToArray()]);
         var output = scratch.File("out");
 
+        // DuckDB stops a scan at the first invalid STRING value; Riverbed reads that file again with its text as bytes
+        // and checks each value itself, so both shards commit with their one bad row rejected.
         var score = Cli.Run(Score(inputs, output));
-        // DuckDB stops a scan at the first invalid STRING value, so that shard fails, saying why and what would let
-        // Riverbed read it; the binary shard commits with its one bad row rejected.
-        Assert.True(score.ExitCode != ExitCodes.Success, score.ToString());
-        Assert.Contains("text.parquet", score.AllOutput, StringComparison.Ordinal);
-        Assert.Contains("holds bytes that are not valid UTF-8", score.AllOutput, StringComparison.Ordinal);
-        Assert.Contains("store it as BINARY", score.AllOutput, StringComparison.Ordinal);
+        Assert.True(score.ExitCode == ExitCodes.Success, score.ToString());
         Assert.DoesNotContain("   at ", score.AllOutput, StringComparison.Ordinal);
-        Assert.False(File.Exists(Path.Combine(output, "text.manifest.json")));
-        const string name = "binary";
-        var manifest = ReadManifest(output, name);
-        Assert.Equal((3L, 2L, 1L), (manifest.GetProperty("rows_in").GetInt64(), manifest.GetProperty("rows_out").GetInt64(), manifest.GetProperty("rows_rejected").GetInt64()));
-        Assert.Equal(1L, manifest.GetProperty("rejects_by_kind").GetProperty("invalid_utf8").GetInt64());
-        var scored = File.ReadAllLines(Path.Combine(output, name + ".jsonl"));
-        Assert.Equal(2, scored.Length);
-        Assert.Equal(cafe, JsonDocument.Parse(scored[0]).RootElement.GetProperty("output").GetString());
-        Assert.DoesNotContain("\\x", scored[0], StringComparison.Ordinal);
-        var reject = JsonDocument.Parse(File.ReadAllLines(Path.Combine(output, name + ".rejects.jsonl")).Single()).RootElement;
-        Assert.Equal("invalid_utf8", reject.GetProperty("kind").GetString());
-        Assert.Equal(1, reject.GetProperty("row").GetInt64());
-        Assert.Contains("column 'output'", reject.GetProperty("message").GetString(), StringComparison.Ordinal);
-        Assert.Contains("byte 5 of 18: E920696E", reject.GetProperty("message").GetString(), StringComparison.Ordinal);
-        // The value is kept as it was, its one bad byte escaped, never replaced.
-        Assert.Equal("A caf\\xE9 in Latin-1.", reject.GetProperty("raw").GetString());
+        foreach (var (name, holds) in new[] { ("binary", "binary (BLOB) data"), ("text", "text") })
+        {
+            var manifest = ReadManifest(output, name);
+            Assert.Equal((3L, 2L, 1L), (manifest.GetProperty("rows_in").GetInt64(), manifest.GetProperty("rows_out").GetInt64(), manifest.GetProperty("rows_rejected").GetInt64()));
+            Assert.Equal(1L, manifest.GetProperty("rejects_by_kind").GetProperty("invalid_utf8").GetInt64());
+            var scored = File.ReadAllLines(Path.Combine(output, name + ".jsonl"));
+            Assert.Equal(2, scored.Length);
+            Assert.Equal(cafe, JsonDocument.Parse(scored[0]).RootElement.GetProperty("output").GetString());
+            Assert.Equal("A river flows to the sea.", JsonDocument.Parse(scored[1]).RootElement.GetProperty("output").GetString());
+            Assert.DoesNotContain("\\x", scored[0], StringComparison.Ordinal);
+            var reject = JsonDocument.Parse(File.ReadAllLines(Path.Combine(output, name + ".rejects.jsonl")).Single()).RootElement;
+            Assert.Equal("invalid_utf8", reject.GetProperty("kind").GetString());
+            Assert.Equal(1, reject.GetProperty("row").GetInt64());
+            Assert.Contains($"column 'output' holds {holds} that is not valid UTF-8", reject.GetProperty("message").GetString(), StringComparison.Ordinal);
+            Assert.Contains("byte 5 of 18: E920696E", reject.GetProperty("message").GetString(), StringComparison.Ordinal);
+            // The value is kept as it was, its one bad byte escaped, never replaced.
+            Assert.Equal("A caf\\xE9 in Latin-1.", reject.GetProperty("raw").GetString());
+        }
         AssertCountsReconcile(output);
     }
 
