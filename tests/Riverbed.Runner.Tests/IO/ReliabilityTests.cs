@@ -521,6 +521,109 @@ public sealed class ReliabilityTests
         AssertCountsReconcile(output);
     }
 
+    [Fact]
+    public void Utf16_utf32_and_cr_only_files_are_named_for_what_they_are_a_name_that_is_not_utf8_is_skipped_and_the_other_shards_commit()
+    {
+        using var scratch = new ScratchFolder("rel-encodings");
+        var inputs = scratch.File("in");
+        Directory.CreateDirectory(inputs);
+        var lines = File.ReadLines(PipelineModels.Jokes).Take(3).ToList();
+        var text = string.Join("\n", lines) + "\n";
+        File.WriteAllLines(Path.Combine(inputs, "good.jsonl"), lines);
+        File.WriteAllBytes(Path.Combine(inputs, "utf16.jsonl"), [.. Encoding.Unicode.GetPreamble(), .. Encoding.Unicode.GetBytes(text)]);
+        File.WriteAllBytes(Path.Combine(inputs, "utf32.jsonl"), new UTF32Encoding(bigEndian: true, byteOrderMark: false).GetBytes(text));
+        File.WriteAllText(Path.Combine(inputs, "mac.jsonl"), string.Join("\r", lines) + "\r");
+        // A name .NET cannot spell: the bytes 0xFF 0xFE are not UTF-8 (the shell writes them as they are).
+        Assert.True(Command("sh", "-c", "cp \"$1/good.jsonl\" \"$1/$(printf 'bad\\377\\376name').jsonl\"", "sh", inputs));
+
+        var output = scratch.File("out");
+        var convert = Cli.Run("convert", inputs, "--output", output, "--format", "jsonl");
+        Assert.True(convert.ExitCode != ExitCodes.Success, convert.ToString());
+        Assert.DoesNotContain("   at ", convert.AllOutput, StringComparison.Ordinal);
+        Assert.Contains("utf16.jsonl: this file is UTF-16 (little-endian, with a byte order mark), not UTF-8", convert.AllOutput, StringComparison.Ordinal);
+        Assert.Contains("utf32.jsonl: this file is UTF-32 (big-endian, no byte order mark), not UTF-8", convert.AllOutput, StringComparison.Ordinal);
+        Assert.Contains("mac.jsonl: this file uses CR line endings", convert.AllOutput, StringComparison.Ordinal);
+        Assert.Contains("bad\uFFFD\uFFFDname.jsonl: its name is not valid UTF-8", convert.AllOutput, StringComparison.Ordinal);
+        // Nothing from those files is counted as a pile of rejects: they fail whole, and the good shard commits.
+        Assert.Equal(3, ReadManifest(output, "good").GetProperty("rows_out").GetInt64());
+        Assert.Single(Directory.EnumerateFiles(output, "*.manifest.json"));
+        AssertCountsReconcile(output);
+    }
+
+    [Fact]
+    public void Inspect_of_a_scored_folder_says_so_and_skips_its_run_files_and_status_cross_checks_manifest_counts_against_the_outputs()
+    {
+        using var scratch = new ScratchFolder("rel-scored");
+        var inputs = WriteJokes(scratch.File("in"), shards: 1, rows: 3);
+        var output = scratch.File("out");
+        var score = Cli.Run(Score(inputs, output));
+        Assert.True(score.ExitCode == ExitCodes.Success, score.ToString());
+        Assert.True(File.Exists(Path.Combine(output, "run.json")) && File.Exists(Path.Combine(output, "stats.json")), score.ToString());
+
+        var inspect = Cli.Run("inspect", output);
+        Assert.True(inspect.ExitCode == ExitCodes.Success, inspect.ToString());
+        Assert.Contains($"== {output}: a scored output folder", inspect.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("run.json: skipped, Riverbed's run record of a scored output folder", inspect.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("stats.json: skipped, Riverbed's merged statistics of a scored output folder", inspect.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("part-0.jsonl", inspect.StandardOutput, StringComparison.Ordinal);
+
+        // A manifest whose counts were changed so they still add up, but no longer match its outputs.
+        var path = Path.Combine(output, "part-0.manifest.json");
+        var manifest = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!;
+        manifest["rows_in"] = 4;
+        manifest["rows_out"] = 3 + 1 - manifest["rows_rejected"]!.GetValue<long>() - manifest["rows_failed"]!.GetValue<long>();
+        File.WriteAllText(path, manifest.ToJsonString());
+        var status = Cli.Run("status", output);
+        Assert.True(status.ExitCode == ExitCodes.Incomplete, status.ToString());
+        Assert.Contains("the manifest's counts disagree with its outputs'", status.StandardOutput, StringComparison.Ordinal);
+        AssertCountsReconcile(output);
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task SIGTERM_while_a_shard_reads_an_input_that_never_ends_exits_soon_after_the_grace_period()
+    {
+        using var scratch = new ScratchFolder("rel-fifo");
+        var inputs = scratch.File("in");
+        Directory.CreateDirectory(inputs);
+        var fifo = Path.Combine(inputs, "endless.jsonl");
+        Assert.True(Command("mkfifo", fifo), "mkfifo failed");
+        var output = scratch.File("out");
+        using var process = System.Diagnostics.Process.Start(Cli.StartInfo(Score(inputs, output, "--grace", "1")))!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        try
+        {
+            // Opening a FIFO for writing waits until the reader has opened it: then the shard is reading. One record's
+            // start and no end, and the writer stays open, so the read blocks where no cancellation reaches it.
+            var open = Task.Run(() => new FileStream(fifo, FileMode.Open, FileAccess.Write));
+            await using var writer = await open.WaitAsync(TimeSpan.FromMinutes(2));
+            await writer.WriteAsync("{\"instruction\": \"an answer that never"u8.ToArray());
+            await writer.FlushAsync();
+            var signalled = System.Diagnostics.Stopwatch.StartNew();
+            Assert.True(Command("kill", "-TERM", process.Id.ToString(CultureInfo.InvariantCulture)));
+            var exited = process.WaitForExit(TimeSpan.FromSeconds(90));
+            var log = await WhenExited(exited, stdout, stderr);
+            Assert.True(exited, "still running 90 s after SIGTERM:\n" + log);
+            Assert.True(signalled.Elapsed < TimeSpan.FromSeconds(60), $"{signalled.Elapsed}\n{log}");
+            Assert.True(process.ExitCode == ExitCodes.Interrupted, log);
+            Assert.Contains("SIGTERM received", log, StringComparison.Ordinal);
+            Assert.Contains("is its input blocked or endless", log, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", log, StringComparison.Ordinal);
+            Assert.False(File.Exists(Path.Combine(output, "endless.manifest.json")));
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill();
+            }
+        }
+    }
+
+    private static async Task<string> WhenExited(bool exited, Task<string> stdout, Task<string> stderr) =>
+        exited ? await stdout + "\n" + await stderr : "(output not read: the process is still running)";
+
     /// <summary>A Parquet file of instruction/output rows; the outputs' bytes go in as they are, as BINARY or as STRING.</summary>
     private static async Task WriteParquet(string path, bool binaryOutput, byte[][] outputs)
     {

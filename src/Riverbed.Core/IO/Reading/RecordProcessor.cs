@@ -108,7 +108,21 @@ internal sealed class RecordProcessor
         }
         else
         {
-            id = _schema.DefaultId(root) ?? $"{_input.Name}#{row}";
+            // A record with an id field that holds no usable id is refused rather than given {file}#{row} quietly: the
+            // id is how rows are joined back to the data, and a made-up one would pass for the record's own.
+            if (_schema.DefaultId(root, out var wrongType) is { } fromRecord)
+            {
+                id = fromRecord;
+            }
+            else if (wrongType is not null)
+            {
+                return Reject(RejectKind.WrongType,
+                    $"{prefix}{wrongType}, not a string or an integer; fix the id, or name another field with --id-field", bytes, line, offset, bytes.Length);
+            }
+            else
+            {
+                id = $"{_input.Name}#{row}";
+            }
         }
         _nextRow++;
         var example = new Example(id, _turns.ToArray(), _input.Name, row, line, offset, owned);
