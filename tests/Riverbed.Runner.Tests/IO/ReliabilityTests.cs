@@ -624,6 +624,60 @@ public sealed class ReliabilityTests
     private static async Task<string> WhenExited(bool exited, Task<string> stdout, Task<string> stderr) =>
         exited ? await stdout + "\n" + await stderr : "(output not read: the process is still running)";
 
+    [Fact]
+    public void A_key_that_is_empty_or_holds_nul_and_an_id_of_the_wrong_type_reject_their_own_record_and_the_shard_commits_to_parquet()
+    {
+        using var scratch = new ScratchFolder("rel-keys");
+        var inputs = scratch.File("in");
+        Directory.CreateDirectory(inputs);
+        File.WriteAllLines(Path.Combine(inputs, "keys.jsonl"),
+        [
+            """{"id":"r1","instruction":"What is a river?","output":"A river is a stream of water.","meta":{"source":"a"}}""",
+            """{"id":"r2","instruction":"What is a lake?","output":"A lake is still water.","":"empty key"}""",
+            """{"id":"r3","instruction":"What is a pond?","output":"A pond is a small lake.","meta":{"sou\u0000rce":"b"}}""",
+            """{"id":{"$oid":"5f1d"},"instruction":"What is a sea?","output":"A sea is salt water."}""",
+            """{"id":2.5,"instruction":"What is an ocean?","output":"An ocean is a very large sea."}""",
+            """{"id":"r6","instruction":"What is a brook?","output":"A brook is a small stream.","meta":{"source":"c"}}""",
+        ]);
+        var output = scratch.File("out");
+        var convert = Cli.Run("convert", inputs, "--output", output);
+        Assert.True(convert.ExitCode == ExitCodes.Success, convert.ToString());
+        Assert.DoesNotContain("   at ", convert.AllOutput, StringComparison.Ordinal);
+        var manifest = ReadManifest(output, "keys");
+        Assert.Equal(2, manifest.GetProperty("rows_out").GetInt64());
+        Assert.Equal(2, manifest.GetProperty("rejects_by_kind").GetProperty("invalid_key").GetInt64());
+        Assert.Equal(2, manifest.GetProperty("rejects_by_kind").GetProperty("wrong_type").GetInt64());
+        var rejects = File.ReadAllLines(Path.Combine(output, "keys.rejects.jsonl")).Select(line => JsonDocument.Parse(line).RootElement).ToList();
+        Assert.Equal([1L, 2L, 3L, 4L], rejects.Select(reject => reject.GetProperty("row").GetInt64()));
+        Assert.Contains("an empty key", rejects[0].GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Contains("key \"sou\\u0000rce\"", rejects[1].GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Contains("id field 'id' holds an object, not a string or an integer", rejects[2].GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Contains("id field 'id' holds the number 2.5", rejects[3].GetProperty("message").GetString(), StringComparison.Ordinal);
+        AssertCountsReconcile(output);
+    }
+
+    [Fact]
+    public void An_answer_that_is_only_whitespace_is_kept_with_a_no_scorable_text_note()
+    {
+        using var scratch = new ScratchFolder("rel-blank");
+        var inputs = scratch.File("in");
+        Directory.CreateDirectory(inputs);
+        File.WriteAllLines(Path.Combine(inputs, "blank.jsonl"),
+        [
+            """{"instruction":"What is a river?","output":"A river is a natural stream of water flowing to the sea."}""",
+            """{"instruction":"What is a lake?","output":"  \n\t "}""",
+        ]);
+        var output = scratch.File("out");
+        var score = Cli.Run(Score(inputs, output));
+        Assert.True(score.ExitCode == ExitCodes.Success, score.ToString());
+        var rows = File.ReadAllLines(Path.Combine(output, "blank.jsonl")).Select(line => JsonDocument.Parse(line).RootElement).ToList();
+        Assert.Equal(2, rows.Count);
+        static List<string?> Notes(JsonElement row) => row.GetProperty("riverbed_skipped").EnumerateArray().Select(note => note.GetString()).ToList();
+        Assert.DoesNotContain(Notes(rows[0]), note => note!.StartsWith("no scorable text", StringComparison.Ordinal));
+        Assert.Contains(Notes(rows[1]), note => note!.StartsWith("no scorable text", StringComparison.Ordinal));
+        AssertCountsReconcile(output);
+    }
+
     /// <summary>A Parquet file of instruction/output rows; the outputs' bytes go in as they are, as BINARY or as STRING.</summary>
     private static async Task WriteParquet(string path, bool binaryOutput, byte[][] outputs)
     {

@@ -72,6 +72,13 @@ internal sealed class RecordProcessor
             {
                 return Reject(RejectKind.InvalidJson, $"{prefix}string escape at byte {at} is an unpaired UTF-16 surrogate", bytes, line, offset, bytes.Length);
             }
+            // An empty key or one with a NUL parses, but no Parquet column or field can carry that name. Only a record
+            // holding "" or \u0000 somewhere can have one, so only such a record is walked again to find it.
+            if ((bytes.IndexOf("\"\""u8) >= 0 || bytes.IndexOf("\\u0000"u8) >= 0)
+                && _validator.Validate(bytes) is { Kind: RejectKind.InvalidKey } keyProblem)
+            {
+                return Reject(keyProblem.Kind, prefix + keyProblem.Message, bytes, line, offset, bytes.Length);
+            }
         }
         var root = document.RootElement;
         if (_schema is null)
