@@ -519,6 +519,26 @@ public sealed class ReliabilityTests
             Assert.Equal("A caf\\xE9 in Latin-1.", reject.GetProperty("raw").GetString());
         }
         AssertCountsReconcile(output);
+
+        // Parquet output joins the original columns back from the input file: the rows kept are written, and the text
+        // column stays text (STRING), with its characters as they were.
+        var parquetOutput = scratch.File("out-parquet");
+        var toParquet = Cli.Run(["score", inputs, "--models", PipelineModels.Demo, "--output", parquetOutput]);
+        Assert.True(toParquet.ExitCode == ExitCodes.Success, toParquet.ToString());
+        AssertCountsReconcile(parquetOutput);
+        var written = Path.Combine(parquetOutput, "text.parquet");
+        await using (var stream = File.OpenRead(written))
+        {
+            await using var reader = await ParquetReader.CreateAsync(stream);
+            // Parquet.Net hands STRING columns over as text (string or ReadOnlyMemory<char>), BINARY ones as bytes.
+            Assert.Contains(reader.Schema.DataFields.Single(field => field.Name == "output").ClrType, new[] { typeof(string), typeof(ReadOnlyMemory<char>) });
+        }
+        var back = scratch.File("back");
+        var convert = Cli.Run("convert", written, "--output", back, "--format", "jsonl");
+        Assert.True(convert.ExitCode == ExitCodes.Success, convert.ToString());
+        var rows = File.ReadAllLines(Path.Combine(back, "text.jsonl"));
+        Assert.Equal(2, rows.Length);
+        Assert.Equal(cafe, JsonDocument.Parse(rows[0]).RootElement.GetProperty("output").GetString());
     }
 
     [Fact]
