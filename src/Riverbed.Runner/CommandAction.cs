@@ -34,7 +34,10 @@ internal static class CommandAction
     public static void SetGraceful(Command command, Func<ParseResult, TimeSpan> grace, Func<ParseResult, GracefulStop, Task<int>> action) =>
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            using var stop = new GracefulStop(grace(parseResult), message => Console.Error.WriteLine($"riverbed: {message}"), outer: cancellationToken).Register();
+            using var stop = new GracefulStop(grace(parseResult), message => Console.Error.WriteLine($"riverbed: {message}"), outer: cancellationToken)
+            {
+                ExitWhenStuck = ExitCodes.Interrupted,
+            }.Register();
             return await GuardAsync(() => action(parseResult, stop), () => stop.Requested).ConfigureAwait(false);
         });
 

@@ -38,6 +38,9 @@ public enum RejectKind
 
     /// <summary>The conversation has no assistant turn, so there is nothing to score.</summary>
     NoBotTurn,
+
+    /// <summary>A key that no column or field can be named: empty, or holding a NUL character.</summary>
+    InvalidKey,
 }
 
 /// <summary>A record that could not be read, with everything needed to find and fix it.</summary>
@@ -99,6 +102,7 @@ public static class RejectKinds
         RejectKind.UnknownRole => "unknown_role",
         RejectKind.MalformedConversation => "malformed_conversation",
         RejectKind.NoBotTurn => "no_bot_turn",
+        RejectKind.InvalidKey => "invalid_key",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 }

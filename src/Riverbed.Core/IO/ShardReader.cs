@@ -124,11 +124,23 @@ public sealed class ShardReader : IShardReader
         try
         {
             var (prefix, first) = Sniff(stream);
+            if (WideEncoding(prefix) is { } encoding)
+            {
+                throw new ShardReadException(
+                    $"{input.DisplayPath}: this file is {encoding}, not UTF-8: Riverbed reads UTF-8 only and never converts text " +
+                    "silently, so none of it is read; convert it first (e.g. iconv -f UTF-16 -t UTF-8, or -f UTF-32)");
+            }
             var sniffed = new PrefixedStream(prefix, stream);
             var suffix = CompressionName(input.Compression) is { } name ? $" ({name})" : string.Empty;
             if (first == (byte)'[')
             {
                 return new JsonArraySource(sniffed, options.Limits.MaxLineBytes, "JSON array" + suffix);
+            }
+            if (UsesCarriageReturnsOnly(prefix))
+            {
+                throw new ShardReadException(
+                    $"{input.DisplayPath}: this file uses CR line endings (classic Mac OS: records end with \\r, never \\n), so its " +
+                    "JSON Lines cannot be told apart and none is read; convert them first (e.g. tr '\\r' '\\n')");
             }
             var layout = input.Format == InputFormat.Json && first is not null ? "JSON Lines (detected from content)" : "JSON Lines";
             return new JsonLinesSource(sniffed, options.Limits.MaxLineBytes, layout + suffix);
@@ -164,6 +176,56 @@ public sealed class ShardReader : IShardReader
             file.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// UTF-16 or UTF-32 text, known by its byte order mark or, without one, by the NUL bytes ASCII characters have in
+    /// those encodings (JSON starts with ASCII: a brace, a bracket or whitespace); null for anything else.
+    /// </summary>
+    internal static string? WideEncoding(ReadOnlySpan<byte> start)
+    {
+        if (start.StartsWith(new byte[] { 0x00, 0x00, 0xFE, 0xFF }))
+        {
+            return "UTF-32 (big-endian, with a byte order mark)";
+        }
+        if (start.StartsWith(new byte[] { 0xFF, 0xFE, 0x00, 0x00 }))
+        {
+            return "UTF-32 (little-endian, with a byte order mark)";
+        }
+        if (start.StartsWith(new byte[] { 0xFE, 0xFF }))
+        {
+            return "UTF-16 (big-endian, with a byte order mark)";
+        }
+        if (start.StartsWith(new byte[] { 0xFF, 0xFE }))
+        {
+            return "UTF-16 (little-endian, with a byte order mark)";
+        }
+        if (start.Length < 4)
+        {
+            return null;
+        }
+        return (start[0] != 0, start[1] != 0, start[2] != 0, start[3] != 0) switch
+        {
+            (true, false, false, false) => "UTF-32 (little-endian, no byte order mark)",
+            (false, false, false, true) => "UTF-32 (big-endian, no byte order mark)",
+            (true, false, true, false) => "UTF-16 (little-endian, no byte order mark)",
+            (false, true, false, true) => "UTF-16 (big-endian, no byte order mark)",
+            _ => null,
+        };
+    }
+
+    /// <summary>
+    /// True when the start of a JSON Lines file ends lines with a bare CR and never with LF: a CR followed by more text
+    /// and no LF anywhere in what was read. (A raw CR cannot be inside a JSON string, so it is a line end here.)
+    /// </summary>
+    internal static bool UsesCarriageReturnsOnly(ReadOnlySpan<byte> start)
+    {
+        if (start.IndexOf((byte)'\n') >= 0)
+        {
+            return false;
+        }
+        var cr = start.IndexOf((byte)'\r');
+        return cr >= 0 && start[(cr + 1)..].IndexOfAnyExcept((byte)'\r', (byte)' ', (byte)'\t') >= 0;
     }
 
     /// <summary>Reads up to the first byte that is not whitespace or a byte order mark; returns what was read and that byte.</summary>
@@ -213,12 +275,13 @@ public sealed class ShardReader : IShardReader
         var what = error switch
         {
             DecompressedSizeLimitException => "the shard is refused: " + error.Message,
-            // DuckDB checks a STRING column's values while it decodes a page and stops the whole scan at the first one that
-            // is not UTF-8; Riverbed cannot reject just that row, so it says what happened and what would let it.
-            DuckDbException when error.Message.Contains("Invalid string encoding found in Parquet file", StringComparison.Ordinal) =>
-                "a text (STRING) column holds bytes that are not valid UTF-8, and DuckDB, Riverbed's Parquet engine, refuses " +
-                $"the whole file at the first such value, so none of its rows is read ({error.Message}); re-encode that column " +
-                "as UTF-8, or store it as BINARY, whose values Riverbed checks row by row (rejecting only the bad rows)",
+            // DuckDB stops a scan at the first STRING value that is not UTF-8. The Parquet reader then reads the file again
+            // with its text as bytes and rejects only the bad rows; this is what is left when it cannot (the value is in
+            // a column DuckDB renders, or the file is too large to copy in memory).
+            DuckDbException duck when ParquetSource.IsInvalidText(duck) =>
+                "a text (STRING) column holds bytes that are not valid UTF-8 where Riverbed cannot reject just that row, " +
+                $"and DuckDB, Riverbed's Parquet engine, refuses the whole file at that value ({error.Message}); re-encode that " +
+                "column as UTF-8, or store it as BINARY, whose values Riverbed checks row by row (rejecting only the bad rows)",
             DuckDbException => "cannot read it as Parquet: " + error.Message,
             InvalidDataException when CompressionName(input.Compression) is { } name => $"corrupt or truncated {name} data: " + error.Message,
             _ => error.Message,

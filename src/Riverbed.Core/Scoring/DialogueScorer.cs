@@ -53,6 +53,9 @@ public sealed class DialogueScorer
     /// <summary>Notes of the scorers this backend's models cannot run (the same for every dialogue).</summary>
     public IReadOnlyList<string> Skipped { get; }
 
+    /// <summary>The skip note of a dialogue with nothing to score: every assistant turn is empty or whitespace.</summary>
+    public const string NoScorableText = "no scorable text: every assistant turn is empty or whitespace";
+
     /// <summary>Scores one dialogue.</summary>
     /// <exception cref="RiverbedException">A turn could not be tokenized (e.g. longer than the tokenizer accepts).</exception>
     public async Task<DialogueScores> ScoreAsync(Dialogue dialogue, CancellationToken cancellationToken = default)
@@ -79,7 +82,12 @@ public sealed class DialogueScorer
         var fillResult = await fill.ConfigureAwait(false);
         var replacedResult = await replaced.ConfigureAwait(false);
         var contradictionResult = await contradiction.ConfigureAwait(false);
-        return new DialogueScores(fillResult, replacedResult, contradictionResult, Skipped,
+        // A dialogue whose assistant turns are all empty or whitespace gets null scores from every scorer; the note says
+        // why, so a reviewer (and the skip column) can tell it from a scorer that did not run.
+        IReadOnlyList<string> skipped = dialogue.AssistantTurnIndexes().All(i => string.IsNullOrWhiteSpace(dialogue.Turns[i].Text))
+            ? [.. Skipped, NoScorableText]
+            : Skipped;
+        return new DialogueScores(fillResult, replacedResult, contradictionResult, skipped,
             Spans(fillResult, replacedResult, contradictionResult), Turns(dialogue, fillResult, replacedResult), context.Tokens.Snapshot());
     }
 

@@ -18,6 +18,7 @@ public sealed class GracefulStop : IDisposable
     private readonly Lock _gate = new();
     private readonly Action<string> _log;
     private ITimer? _graceTimer;
+    private ITimer? _stuckTimer;
     private readonly TimeProvider _time;
     private int _signals;
     private long _firstSignalAt;
@@ -41,6 +42,17 @@ public sealed class GracefulStop : IDisposable
     }
 
     public TimeSpan Grace { get; }
+
+    /// <summary>
+    /// When set, the process exits with this code if it is still running <see cref="StuckDelay"/> after the shard in
+    /// flight was abandoned: a read blocked where no cancellation reaches it (a FIFO with no writer, an endless device
+    /// such as /dev/zero) would otherwise keep it alive forever. The shard's temporaries stay; its next attempt deletes
+    /// them. Null (tests, library use): never exit.
+    /// </summary>
+    public int? ExitWhenStuck { get; init; }
+
+    /// <summary>How long an abandoned shard may take to wind down before <see cref="ExitWhenStuck"/> ends the process.</summary>
+    public static TimeSpan StuckDelay { get; } = TimeSpan.FromSeconds(20);
 
     /// <summary>
     /// A SIGTERM this soon after the first one is the same stop request delivered twice, not a second request: Slurm
@@ -140,7 +152,25 @@ public sealed class GracefulStop : IDisposable
             }
             _log($"{why}: abandoning the shard in flight (it stays incomplete; a rerun redoes it)");
             _inFlight.Cancel();
+            if (ExitWhenStuck is { } code && !_disposed)
+            {
+                _stuckTimer = _time.CreateTimer(_ => ExitStuck(code), null, StuckDelay, Timeout.InfiniteTimeSpan);
+            }
         }
+    }
+
+    private void ExitStuck(int code)
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+            _log(string.Create(CultureInfo.InvariantCulture,
+                $"the shard in flight did not stop within {StuckDelay.TotalSeconds:0} s of being abandoned (is its input blocked or endless: a FIFO, /dev/zero?): exiting now"));
+        }
+        Environment.Exit(code);
     }
 
     public void Dispose()
@@ -157,6 +187,7 @@ public sealed class GracefulStop : IDisposable
             }
             _disposed = true;
             _graceTimer?.Dispose();
+            _stuckTimer?.Dispose();
             _intake.Dispose();
             _inFlight.Dispose();
         }

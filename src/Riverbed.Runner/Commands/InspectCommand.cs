@@ -34,6 +34,14 @@ internal static class InspectCommand
             var inputs = resolved.Shards;
             var shown = Math.Max(0, parse.GetValue(limit));
             var failed = 0;
+            // A scored output folder is readable (its shards are JSON Lines or Parquet), but whoever inspects one most
+            // likely wants its state or its scores: say what it is, and that its run files are not datasets.
+            foreach (var folder in (parse.GetValue(dataset.Inputs) ?? []).Where(spec => Directory.Exists(spec) && InputResolver.IsScoredFolder(spec)))
+            {
+                Console.Out.WriteLine(parse.GetValue(json) ? ScoredFolderJson(folder)
+                    : $"== {folder}: a scored output folder (Riverbed wrote it): its shards are read below as datasets, its run files are " +
+                      $"skipped; `riverbed status {folder}` tells the shards' state and `riverbed report {folder}` reviews their scores");
+            }
             foreach (var skipped in resolved.Skipped)
             {
                 Console.Out.WriteLine(parse.GetValue(json) ? SkippedJson(skipped) : $"== {skipped.DisplayPath}: skipped, {skipped.Reason}");
@@ -62,6 +70,19 @@ internal static class InspectCommand
             return Task.FromResult(ExitCodes.Success);
         });
         return command;
+    }
+
+    private static string ScoredFolderJson(string folder)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("folder", folder);
+            writer.WriteBoolean("scored_output", true);
+            writer.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
     }
 
     private static string SkippedJson(SkippedInput skipped)

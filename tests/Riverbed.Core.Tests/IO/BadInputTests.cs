@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.IO.Compression;
 using System.Text;
 using Riverbed.IO;
@@ -245,29 +246,67 @@ public sealed class BadInputTests
     }
 
     [Fact]
-    public void An_invalid_utf8_string_column_in_parquet_fails_the_shard_naming_the_file_the_value_and_the_way_out()
+    public void An_invalid_utf8_string_value_in_parquet_rejects_only_its_row_naming_the_column_and_keeping_its_bytes()
     {
         using var scratch = new ScratchFolder("varchar");
         var path = scratch.File("varchar.parquet");
-        // DuckDB will not write invalid text, so it writes a marker that the test then overwrites in place with bytes of
-        // the same length (uncompressed, so the marker is in the file as is; the statistics hold it too).
-        DuckDbProbe.Query(
-            "COPY (SELECT * FROM (VALUES (0, 'Say hi', 'Hello there.'), (1, 'Say it', 'QQMARKQQ'), (2, 'Say bye', 'Bye.')) " +
-            $"t(n, instruction, output) ORDER BY n) TO {DuckDbProbe.Literal(path)} (FORMAT parquet, COMPRESSION uncompressed)");
-        var bytes = File.ReadAllBytes(path);
-        var marker = "QQMARKQQ"u8.ToArray();
         byte[] broken = [(byte)'c', (byte)'a', (byte)'f', 0xE9, (byte)' ', 0xFF, 0xFE, (byte)'!'];
-        var patched = 0;
-        for (var at = bytes.AsSpan().IndexOf(marker); at >= 0; at = bytes.AsSpan().IndexOf(marker))
-        {
-            broken.CopyTo(bytes, at);
-            patched++;
-        }
-        Assert.True(patched > 0);
-        File.WriteAllBytes(path, bytes);
+        WriteParquetWithBrokenText(path,
+            "SELECT * FROM (VALUES (0, 'Say hi', 'Hello there.', ['a', 'b']), (1, 'Say it', 'QQMARKQQ', ['c']), (2, 'Say bye', 'Bye.', ['QQMARKQQ'])) " +
+            "t(n, instruction, output, tags) ORDER BY n", broken);
 
-        // DuckDB stops the scan at the first invalid STRING value, so no row can be read: the shard fails, and says
-        // why and how to make the file readable (as BINARY, whose rows are checked one by one, see the test above).
+        // DuckDB stops its scan at the first STRING value that is not UTF-8; the reader then reads the file again with
+        // its text as bytes and checks every value itself, so only the rows holding invalid text are rejected.
+        using var reader = ShardReader.Open(ShardInput.FromFile(path));
+        var records = reader.ReadRecords().ToList();
+
+        Assert.Equal([0L, 1L, 2L], records.Select(r => r.Row));
+        Assert.Equal("Hello there.", records[0].Example!.Turns[^1].Text);
+        var reject = records[1].Reject!;
+        Assert.Equal(RejectKind.InvalidUtf8, reject.Kind);
+        Assert.Contains("column 'output' holds text that is not valid UTF-8 (byte 3 of 8: E920FFFE)", reject.Message, StringComparison.Ordinal);
+        Assert.Equal(broken, reject.Raw.ToArray());
+        Assert.Contains("column 'tags[0]'", records[2].Reject!.Message, StringComparison.Ordinal);
+        Assert.Equal(2, reader.Statistics.RejectsByKind[RejectKind.InvalidUtf8]);
+        Assert.Equal(1, reader.Statistics.Examples);
+        // The columns keep their declared types (the writer copies them): text is still VARCHAR.
+        Assert.Equal("VARCHAR", reader.ParquetColumns!.Single(column => column.Name == "output").Type.ToString());
+    }
+
+    [Fact]
+    public void Rows_read_before_duckdb_refuses_a_later_string_are_produced_once_and_in_order()
+    {
+        using var scratch = new ScratchFolder("varchar-late");
+        var path = scratch.File("late.parquet");
+        // Five row groups of 1,000 rows; the bad value is in the fifth, so DuckDB has produced 4,000 rows (over
+        // several chunks) when it stops, and the second pass must pass over exactly those.
+        WriteParquetWithBrokenText(path,
+            "SELECT i AS n, 'Question ' || i AS instruction, CASE WHEN i = 4321 THEN 'QQMARKQQ' ELSE 'Answer ' || i END AS output " +
+            "FROM range(5000) t(i) ORDER BY i", [(byte)'b', (byte)'a', (byte)'d', 0xC3, (byte)'(', (byte)'!', (byte)'!', (byte)'!'],
+            "ROW_GROUP_SIZE 1000");
+
+        using var reader = ShardReader.Open(ShardInput.FromFile(path));
+        var records = reader.ReadRecords().ToList();
+
+        Assert.Equal(Enumerable.Range(0, 5000).Select(i => (long)i), records.Select(r => r.Row));
+        Assert.Equal(4321, records.Single(r => r.Reject is not null).Row);
+        Assert.All(records.Where(r => r.Example is not null),
+            r => Assert.Equal(string.Create(CultureInfo.InvariantCulture, $"Answer {r.Row}"), r.Example!.Turns[^1].Text));
+        Assert.Equal(4999, reader.Statistics.Examples);
+    }
+
+    [Fact]
+    public void Invalid_text_that_only_duckdb_renders_fails_the_shard_naming_the_file_the_value_and_the_way_out()
+    {
+        using var scratch = new ScratchFolder("varchar-json");
+        var path = scratch.File("nested.parquet");
+        // A struct with a DATE goes through DuckDB's to_json, which would print bytes as \xNN escapes, so its text
+        // cannot be read as bytes and checked here: the shard fails, and says why and what would make it readable.
+        WriteParquetWithBrokenText(path,
+            "SELECT * FROM (VALUES (0, 'Say hi', 'Hello.', {'day': DATE '2024-01-01', 'note': 'fine'}), " +
+            "(1, 'Say it', 'Fine.', {'day': DATE '2024-01-02', 'note': 'QQMARKQQ'})) t(n, instruction, output, meta) ORDER BY n",
+            [(byte)'c', (byte)'a', (byte)'f', 0xE9, (byte)' ', 0xFF, 0xFE, (byte)'!']);
+
         var error = Assert.Throws<ShardReadException>(() =>
         {
             using var reader = ShardReader.Open(ShardInput.FromFile(path));
@@ -277,6 +316,27 @@ public sealed class BadInputTests
         Assert.Contains("not valid UTF-8", error.Message, StringComparison.Ordinal);
         Assert.Contains("caf\\xE9", error.Message, StringComparison.Ordinal);
         Assert.Contains("store it as BINARY", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// DuckDB will not write invalid text, so it writes a marker (QQMARKQQ) that is then overwritten in place with
+    /// <paramref name="broken"/>, 8 bytes like the marker (uncompressed, so the marker is in the file as is; the
+    /// dictionary and the statistics hold it too).
+    /// </summary>
+    internal static void WriteParquetWithBrokenText(string path, string select, byte[] broken, string options = "")
+    {
+        Assert.Equal(8, broken.Length);
+        DuckDbProbe.Query($"COPY ({select}) TO {DuckDbProbe.Literal(path)} (FORMAT parquet, COMPRESSION uncompressed{(options.Length > 0 ? ", " + options : "")})");
+        var bytes = File.ReadAllBytes(path);
+        var marker = "QQMARKQQ"u8.ToArray();
+        var patched = 0;
+        for (var at = bytes.AsSpan().IndexOf(marker); at >= 0; at = bytes.AsSpan().IndexOf(marker))
+        {
+            broken.CopyTo(bytes, at);
+            patched++;
+        }
+        Assert.True(patched > 0);
+        File.WriteAllBytes(path, bytes);
     }
 
     [Fact]

@@ -480,7 +480,7 @@ public sealed class ReliabilityTests
     }
 
     [Fact]
-    public async Task Text_in_binary_parquet_columns_is_scored_as_utf8_a_value_that_is_not_utf8_rejects_only_its_row_and_a_bad_string_column_is_named()
+    public async Task Text_in_binary_parquet_columns_is_scored_as_utf8_and_a_value_that_is_not_utf8_in_a_binary_or_a_string_column_rejects_only_its_row()
     {
         using var scratch = new ScratchFolder("rel-binary");
         var inputs = scratch.File("in");
@@ -495,30 +495,206 @@ public sealed class ReliabilityTests
             [Encoding.UTF8.GetBytes(cafe), latin1, "A river flows to the sea."u8.ToArray()]);
         var output = scratch.File("out");
 
+        // DuckDB stops a scan at the first invalid STRING value; Riverbed reads that file again with its text as bytes
+        // and checks each value itself, so both shards commit with their one bad row rejected.
         var score = Cli.Run(Score(inputs, output));
-        // DuckDB stops a scan at the first invalid STRING value, so that shard fails, saying why and what would let
-        // Riverbed read it; the binary shard commits with its one bad row rejected.
-        Assert.True(score.ExitCode != ExitCodes.Success, score.ToString());
-        Assert.Contains("text.parquet", score.AllOutput, StringComparison.Ordinal);
-        Assert.Contains("holds bytes that are not valid UTF-8", score.AllOutput, StringComparison.Ordinal);
-        Assert.Contains("store it as BINARY", score.AllOutput, StringComparison.Ordinal);
+        Assert.True(score.ExitCode == ExitCodes.Success, score.ToString());
         Assert.DoesNotContain("   at ", score.AllOutput, StringComparison.Ordinal);
-        Assert.False(File.Exists(Path.Combine(output, "text.manifest.json")));
-        const string name = "binary";
-        var manifest = ReadManifest(output, name);
-        Assert.Equal((3L, 2L, 1L), (manifest.GetProperty("rows_in").GetInt64(), manifest.GetProperty("rows_out").GetInt64(), manifest.GetProperty("rows_rejected").GetInt64()));
-        Assert.Equal(1L, manifest.GetProperty("rejects_by_kind").GetProperty("invalid_utf8").GetInt64());
-        var scored = File.ReadAllLines(Path.Combine(output, name + ".jsonl"));
-        Assert.Equal(2, scored.Length);
-        Assert.Equal(cafe, JsonDocument.Parse(scored[0]).RootElement.GetProperty("output").GetString());
-        Assert.DoesNotContain("\\x", scored[0], StringComparison.Ordinal);
-        var reject = JsonDocument.Parse(File.ReadAllLines(Path.Combine(output, name + ".rejects.jsonl")).Single()).RootElement;
-        Assert.Equal("invalid_utf8", reject.GetProperty("kind").GetString());
-        Assert.Equal(1, reject.GetProperty("row").GetInt64());
-        Assert.Contains("column 'output'", reject.GetProperty("message").GetString(), StringComparison.Ordinal);
-        Assert.Contains("byte 5 of 18: E920696E", reject.GetProperty("message").GetString(), StringComparison.Ordinal);
-        // The value is kept as it was, its one bad byte escaped, never replaced.
-        Assert.Equal("A caf\\xE9 in Latin-1.", reject.GetProperty("raw").GetString());
+        foreach (var (name, holds) in new[] { ("binary", "binary (BLOB) data"), ("text", "text") })
+        {
+            var manifest = ReadManifest(output, name);
+            Assert.Equal((3L, 2L, 1L), (manifest.GetProperty("rows_in").GetInt64(), manifest.GetProperty("rows_out").GetInt64(), manifest.GetProperty("rows_rejected").GetInt64()));
+            Assert.Equal(1L, manifest.GetProperty("rejects_by_kind").GetProperty("invalid_utf8").GetInt64());
+            var scored = File.ReadAllLines(Path.Combine(output, name + ".jsonl"));
+            Assert.Equal(2, scored.Length);
+            Assert.Equal(cafe, JsonDocument.Parse(scored[0]).RootElement.GetProperty("output").GetString());
+            Assert.Equal("A river flows to the sea.", JsonDocument.Parse(scored[1]).RootElement.GetProperty("output").GetString());
+            Assert.DoesNotContain("\\x", scored[0], StringComparison.Ordinal);
+            var reject = JsonDocument.Parse(File.ReadAllLines(Path.Combine(output, name + ".rejects.jsonl")).Single()).RootElement;
+            Assert.Equal("invalid_utf8", reject.GetProperty("kind").GetString());
+            Assert.Equal(1, reject.GetProperty("row").GetInt64());
+            Assert.Contains($"column 'output' holds {holds} that is not valid UTF-8", reject.GetProperty("message").GetString(), StringComparison.Ordinal);
+            Assert.Contains("byte 5 of 18: E920696E", reject.GetProperty("message").GetString(), StringComparison.Ordinal);
+            // The value is kept as it was, its one bad byte escaped, never replaced.
+            Assert.Equal("A caf\\xE9 in Latin-1.", reject.GetProperty("raw").GetString());
+        }
+        AssertCountsReconcile(output);
+
+        // Parquet output joins the original columns back from the input file: the rows kept are written, and the text
+        // column stays text (STRING), with its characters as they were.
+        var parquetOutput = scratch.File("out-parquet");
+        var toParquet = Cli.Run(["score", inputs, "--models", PipelineModels.Demo, "--output", parquetOutput]);
+        Assert.True(toParquet.ExitCode == ExitCodes.Success, toParquet.ToString());
+        AssertCountsReconcile(parquetOutput);
+        var written = Path.Combine(parquetOutput, "text.parquet");
+        await using (var stream = File.OpenRead(written))
+        {
+            await using var reader = await ParquetReader.CreateAsync(stream);
+            // Parquet.Net hands STRING columns over as text (string or ReadOnlyMemory<char>), BINARY ones as bytes.
+            Assert.Contains(reader.Schema.DataFields.Single(field => field.Name == "output").ClrType, new[] { typeof(string), typeof(ReadOnlyMemory<char>) });
+        }
+        var back = scratch.File("back");
+        var convert = Cli.Run("convert", written, "--output", back, "--format", "jsonl");
+        Assert.True(convert.ExitCode == ExitCodes.Success, convert.ToString());
+        var rows = File.ReadAllLines(Path.Combine(back, "text.jsonl"));
+        Assert.Equal(2, rows.Length);
+        Assert.Equal(cafe, JsonDocument.Parse(rows[0]).RootElement.GetProperty("output").GetString());
+    }
+
+    [Fact]
+    public void Utf16_utf32_and_cr_only_files_are_named_for_what_they_are_a_name_that_is_not_utf8_is_skipped_and_the_other_shards_commit()
+    {
+        using var scratch = new ScratchFolder("rel-encodings");
+        var inputs = scratch.File("in");
+        Directory.CreateDirectory(inputs);
+        var lines = File.ReadLines(PipelineModels.Jokes).Take(3).ToList();
+        var text = string.Join("\n", lines) + "\n";
+        File.WriteAllLines(Path.Combine(inputs, "good.jsonl"), lines);
+        File.WriteAllBytes(Path.Combine(inputs, "utf16.jsonl"), [.. Encoding.Unicode.GetPreamble(), .. Encoding.Unicode.GetBytes(text)]);
+        File.WriteAllBytes(Path.Combine(inputs, "utf32.jsonl"), new UTF32Encoding(bigEndian: true, byteOrderMark: false).GetBytes(text));
+        File.WriteAllText(Path.Combine(inputs, "mac.jsonl"), string.Join("\r", lines) + "\r");
+        // A name .NET cannot spell: the bytes 0xFF 0xFE are not UTF-8 (the shell writes them as they are).
+        Assert.True(Command("sh", "-c", "cp \"$1/good.jsonl\" \"$1/$(printf 'bad\\377\\376name').jsonl\"", "sh", inputs));
+
+        var output = scratch.File("out");
+        var convert = Cli.Run("convert", inputs, "--output", output, "--format", "jsonl");
+        Assert.True(convert.ExitCode != ExitCodes.Success, convert.ToString());
+        Assert.DoesNotContain("   at ", convert.AllOutput, StringComparison.Ordinal);
+        Assert.Contains("utf16.jsonl: this file is UTF-16 (little-endian, with a byte order mark), not UTF-8", convert.AllOutput, StringComparison.Ordinal);
+        Assert.Contains("utf32.jsonl: this file is UTF-32 (big-endian, no byte order mark), not UTF-8", convert.AllOutput, StringComparison.Ordinal);
+        Assert.Contains("mac.jsonl: this file uses CR line endings", convert.AllOutput, StringComparison.Ordinal);
+        Assert.Contains("bad\uFFFD\uFFFDname.jsonl: its name is not valid UTF-8", convert.AllOutput, StringComparison.Ordinal);
+        // Nothing from those files is counted as a pile of rejects: they fail whole, and the good shard commits.
+        Assert.Equal(3, ReadManifest(output, "good").GetProperty("rows_out").GetInt64());
+        Assert.Single(Directory.EnumerateFiles(output, "*.manifest.json"));
+        AssertCountsReconcile(output);
+    }
+
+    [Fact]
+    public void Inspect_of_a_scored_folder_says_so_and_skips_its_run_files_and_status_cross_checks_manifest_counts_against_the_outputs()
+    {
+        using var scratch = new ScratchFolder("rel-scored");
+        var inputs = WriteJokes(scratch.File("in"), shards: 1, rows: 3);
+        var output = scratch.File("out");
+        var score = Cli.Run(Score(inputs, output));
+        Assert.True(score.ExitCode == ExitCodes.Success, score.ToString());
+        Assert.True(File.Exists(Path.Combine(output, "run.json")) && File.Exists(Path.Combine(output, "stats.json")), score.ToString());
+
+        var inspect = Cli.Run("inspect", output);
+        Assert.True(inspect.ExitCode == ExitCodes.Success, inspect.ToString());
+        Assert.Contains($"== {output}: a scored output folder", inspect.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("run.json: skipped, Riverbed's run record of a scored output folder", inspect.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("stats.json: skipped, Riverbed's merged statistics of a scored output folder", inspect.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("part-0.jsonl", inspect.StandardOutput, StringComparison.Ordinal);
+
+        // A manifest whose counts were changed so they still add up, but no longer match its outputs.
+        var path = Path.Combine(output, "part-0.manifest.json");
+        var manifest = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!;
+        manifest["rows_in"] = 4;
+        manifest["rows_out"] = 3 + 1 - manifest["rows_rejected"]!.GetValue<long>() - manifest["rows_failed"]!.GetValue<long>();
+        File.WriteAllText(path, manifest.ToJsonString());
+        var status = Cli.Run("status", output);
+        Assert.True(status.ExitCode == ExitCodes.Incomplete, status.ToString());
+        Assert.Contains("the manifest's counts disagree with its outputs'", status.StandardOutput, StringComparison.Ordinal);
+        AssertCountsReconcile(output);
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task SIGTERM_while_a_shard_reads_an_input_that_never_ends_exits_soon_after_the_grace_period()
+    {
+        using var scratch = new ScratchFolder("rel-fifo");
+        var inputs = scratch.File("in");
+        Directory.CreateDirectory(inputs);
+        var fifo = Path.Combine(inputs, "endless.jsonl");
+        Assert.True(Command("mkfifo", fifo), "mkfifo failed");
+        var output = scratch.File("out");
+        using var process = System.Diagnostics.Process.Start(Cli.StartInfo(Score(inputs, output, "--grace", "1")))!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        try
+        {
+            // Opening a FIFO for writing waits until the reader has opened it: then the shard is reading. One record's
+            // start and no end, and the writer stays open, so the read blocks where no cancellation reaches it.
+            var open = Task.Run(() => new FileStream(fifo, FileMode.Open, FileAccess.Write));
+            await using var writer = await open.WaitAsync(TimeSpan.FromMinutes(2));
+            await writer.WriteAsync("{\"instruction\": \"an answer that never"u8.ToArray());
+            await writer.FlushAsync();
+            var signalled = System.Diagnostics.Stopwatch.StartNew();
+            Assert.True(Command("kill", "-TERM", process.Id.ToString(CultureInfo.InvariantCulture)));
+            var exited = process.WaitForExit(TimeSpan.FromSeconds(90));
+            var log = await WhenExited(exited, stdout, stderr);
+            Assert.True(exited, "still running 90 s after SIGTERM:\n" + log);
+            Assert.True(signalled.Elapsed < TimeSpan.FromSeconds(60), $"{signalled.Elapsed}\n{log}");
+            Assert.True(process.ExitCode == ExitCodes.Interrupted, log);
+            Assert.Contains("SIGTERM received", log, StringComparison.Ordinal);
+            Assert.Contains("is its input blocked or endless", log, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", log, StringComparison.Ordinal);
+            Assert.False(File.Exists(Path.Combine(output, "endless.manifest.json")));
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill();
+            }
+        }
+    }
+
+    private static async Task<string> WhenExited(bool exited, Task<string> stdout, Task<string> stderr) =>
+        exited ? await stdout + "\n" + await stderr : "(output not read: the process is still running)";
+
+    [Fact]
+    public void A_key_that_is_empty_or_holds_nul_and_an_id_of_the_wrong_type_reject_their_own_record_and_the_shard_commits_to_parquet()
+    {
+        using var scratch = new ScratchFolder("rel-keys");
+        var inputs = scratch.File("in");
+        Directory.CreateDirectory(inputs);
+        File.WriteAllLines(Path.Combine(inputs, "keys.jsonl"),
+        [
+            """{"id":"r1","instruction":"What is a river?","output":"A river is a stream of water.","meta":{"source":"a"}}""",
+            """{"id":"r2","instruction":"What is a lake?","output":"A lake is still water.","":"empty key"}""",
+            """{"id":"r3","instruction":"What is a pond?","output":"A pond is a small lake.","meta":{"sou\u0000rce":"b"}}""",
+            """{"id":{"$oid":"5f1d"},"instruction":"What is a sea?","output":"A sea is salt water."}""",
+            """{"id":2.5,"instruction":"What is an ocean?","output":"An ocean is a very large sea."}""",
+            """{"id":"r6","instruction":"What is a brook?","output":"A brook is a small stream.","meta":{"source":"c"}}""",
+        ]);
+        var output = scratch.File("out");
+        var convert = Cli.Run("convert", inputs, "--output", output);
+        Assert.True(convert.ExitCode == ExitCodes.Success, convert.ToString());
+        Assert.DoesNotContain("   at ", convert.AllOutput, StringComparison.Ordinal);
+        var manifest = ReadManifest(output, "keys");
+        Assert.Equal(2, manifest.GetProperty("rows_out").GetInt64());
+        Assert.Equal(2, manifest.GetProperty("rejects_by_kind").GetProperty("invalid_key").GetInt64());
+        Assert.Equal(2, manifest.GetProperty("rejects_by_kind").GetProperty("wrong_type").GetInt64());
+        var rejects = File.ReadAllLines(Path.Combine(output, "keys.rejects.jsonl")).Select(line => JsonDocument.Parse(line).RootElement).ToList();
+        Assert.Equal([1L, 2L, 3L, 4L], rejects.Select(reject => reject.GetProperty("row").GetInt64()));
+        Assert.Contains("an empty key", rejects[0].GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Contains("key \"sou\\u0000rce\"", rejects[1].GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Contains("id field 'id' holds an object, not a string or an integer", rejects[2].GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Contains("id field 'id' holds the number 2.5", rejects[3].GetProperty("message").GetString(), StringComparison.Ordinal);
+        AssertCountsReconcile(output);
+    }
+
+    [Fact]
+    public void An_answer_that_is_only_whitespace_is_kept_with_a_no_scorable_text_note()
+    {
+        using var scratch = new ScratchFolder("rel-blank");
+        var inputs = scratch.File("in");
+        Directory.CreateDirectory(inputs);
+        File.WriteAllLines(Path.Combine(inputs, "blank.jsonl"),
+        [
+            """{"instruction":"What is a river?","output":"A river is a natural stream of water flowing to the sea."}""",
+            """{"instruction":"What is a lake?","output":"  \n\t "}""",
+        ]);
+        var output = scratch.File("out");
+        var score = Cli.Run(Score(inputs, output));
+        Assert.True(score.ExitCode == ExitCodes.Success, score.ToString());
+        var rows = File.ReadAllLines(Path.Combine(output, "blank.jsonl")).Select(line => JsonDocument.Parse(line).RootElement).ToList();
+        Assert.Equal(2, rows.Count);
+        static List<string?> Notes(JsonElement row) => row.GetProperty("riverbed_skipped").EnumerateArray().Select(note => note.GetString()).ToList();
+        Assert.DoesNotContain(Notes(rows[0]), note => note!.StartsWith("no scorable text", StringComparison.Ordinal));
+        Assert.Contains(Notes(rows[1]), note => note!.StartsWith("no scorable text", StringComparison.Ordinal));
         AssertCountsReconcile(output);
     }
 

@@ -158,6 +158,7 @@ public static class InputResolver
                 {
                     var why = entry.Name.StartsWith('.') ? "a hidden folder, not searched"
                         : directory.LinkTarget is not null ? "a symbolic link to a folder, not followed (name its target to read it)"
+                        : NameNotUtf8(entry) ? NotUtf8Reason
                         : null;
                     if (why is null)
                     {
@@ -174,7 +175,10 @@ public static class InputResolver
                     continue;
                 }
                 var reason = entry.Name.StartsWith('.') ? "a hidden file"
+                    : NameNotUtf8(entry) ? NotUtf8Reason
                     : IsRiverbedSideFile(entry.Name) ? "one of Riverbed's own output files (rejects, failures, manifest or stats)"
+                    : entry.Name is "run.json" or "stats.json" && IsScoredFolder(current)
+                        ? $"Riverbed's {(entry.Name == "run.json" ? "run record" : "merged statistics")} of a scored output folder, not a dataset"
                     : ShardInput.TryClassify(entry.Name, out _, out _) ? null
                     : ShardInput.UnsupportedReason(entry.Name);
                 if (reason is null)
@@ -191,6 +195,25 @@ public static class InputResolver
             found.OrderBy(item => item.Relative, StringComparer.Ordinal).Select(item => item.Full).ToList(),
             skipped.OrderBy(item => item.Relative, StringComparer.Ordinal).ToList());
     }
+
+    private const string NotUtf8Reason =
+        "its name is not valid UTF-8 (shown with \uFFFD for the bad bytes), so it cannot be opened by name; rename it to read it";
+
+    /// <summary>
+    /// .NET decodes a file name's bytes as UTF-8, replacing bytes that are not with U+FFFD, so such a name cannot be
+    /// opened again: it names no file. (A name holding a real U+FFFD still opens.)
+    /// </summary>
+    private static bool NameNotUtf8(FileSystemInfo entry) =>
+        entry.Name.Contains('\uFFFD', StringComparison.Ordinal) && !Path.Exists(entry.FullName);
+
+    /// <summary>
+    /// A folder Riverbed wrote scored shards to: it holds the control folder <c>.riverbed/</c>, or shard manifests beside
+    /// a run.json or stats.json.
+    /// </summary>
+    public static bool IsScoredFolder(string folder) =>
+        Directory.Exists(Path.Combine(folder, ".riverbed"))
+        || ((File.Exists(Path.Combine(folder, "run.json")) || File.Exists(Path.Combine(folder, "stats.json")))
+            && Directory.EnumerateFiles(folder, "*.manifest.json").Any());
 
     private static bool IsRiverbedSideFile(string name) =>
         name.EndsWith(".rejects.jsonl", StringComparison.Ordinal)

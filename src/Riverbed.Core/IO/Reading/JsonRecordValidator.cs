@@ -82,6 +82,18 @@ internal sealed class JsonRecordValidator
                             return new RecordProblem(RejectKind.DuplicateKey,
                                 $"key \"{name}\" appears twice in one object (second at byte {reader.TokenStartIndex})");
                         }
+                        // A key names a column or a struct field in Parquet output; DuckDB (and most tools) cannot name
+                        // one "" or with a NUL in it, so such a record is refused here, by itself, whatever the format.
+                        var (_, keyStart, keyLength) = _names[^1];
+                        if (keyLength == 0)
+                        {
+                            return new RecordProblem(RejectKind.InvalidKey, $"an empty key (\"\") at byte {reader.TokenStartIndex}: a field needs a name");
+                        }
+                        if (_arena.AsSpan(keyStart, keyLength).IndexOf((byte)0) >= 0)
+                        {
+                            return new RecordProblem(RejectKind.InvalidKey,
+                                $"key \"{Encoding.UTF8.GetString(_arena, keyStart, keyLength).Replace("\0", "\\u0000", StringComparison.Ordinal)}\" at byte {reader.TokenStartIndex} holds a NUL character (\\u0000), which no field name may");
+                        }
                         break;
                     case JsonTokenType.String:
                         if (CheckEscapes(ref reader) is { } badString)

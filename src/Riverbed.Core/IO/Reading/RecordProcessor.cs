@@ -74,6 +74,13 @@ internal sealed class RecordProcessor
             {
                 return Reject(RejectKind.InvalidJson, $"{prefix}string escape at byte {at} is an unpaired UTF-16 surrogate", bytes, line, offset, bytes.Length);
             }
+            // An empty key or one with a NUL parses, but no Parquet column or field can carry that name. Only a record
+            // holding "" or \u0000 somewhere can have one, so only such a record is walked again to find it.
+            if ((bytes.IndexOf("\"\""u8) >= 0 || bytes.IndexOf("\\u0000"u8) >= 0)
+                && _validator.Validate(bytes) is { Kind: RejectKind.InvalidKey } keyProblem)
+            {
+                return Reject(keyProblem.Kind, prefix + keyProblem.Message, bytes, line, offset, bytes.Length);
+            }
         }
         var root = document.RootElement;
         if (_schema is null)
@@ -110,7 +117,21 @@ internal sealed class RecordProcessor
         }
         else
         {
-            id = _schema.DefaultId(root) ?? $"{_input.SourceName}#{row}";
+            // A record with an id field that holds no usable id is refused rather than given {file}#{row} quietly: the
+            // id is how rows are joined back to the data, and a made-up one would pass for the record's own.
+            if (_schema.DefaultId(root, out var wrongType) is { } fromRecord)
+            {
+                id = fromRecord;
+            }
+            else if (wrongType is not null)
+            {
+                return Reject(RejectKind.WrongType,
+                    $"{prefix}{wrongType}, not a string or an integer; fix the id, or name another field with --id-field", bytes, line, offset, bytes.Length);
+            }
+            else
+            {
+                id = $"{_input.SourceName}#{row}";
+            }
         }
         _nextRow++;
         var example = new Example(id, _turns.ToArray(), _input.SourceName, row, line, offset, owned);

@@ -149,22 +149,33 @@ internal sealed class JsonArraySource : IRecordSource
 /// vectors (strings, binary, numbers, booleans, lists, structs). Columns of other types (dates, decimals, maps, …) are
 /// rendered by DuckDB's to_json. Binary (BLOB) values are text stored as bytes, decoded as UTF-8 as Arrow and pandas
 /// do. Strings and binary values are checked for valid UTF-8: a row holding invalid text is rejected as invalid_utf8,
-/// naming the column, and never repaired.
+/// naming the column, and never repaired. DuckDB itself stops a scan at the first STRING value that is not UTF-8; when
+/// that happens the file is read again from a copy whose text columns are declared BINARY
+/// (<see cref="ParquetTextAsBytes"/>), the rows already produced are passed over, and each value is checked here, so
+/// only the rows with invalid text are rejected.
 /// </summary>
 internal sealed unsafe class ParquetSource : IRecordSource
 {
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
+    private readonly string _path;
     private readonly DuckDbDatabase _database;
     private readonly DuckDbConnection _connection;
-    private readonly DuckDbQuery _query;
+    private readonly string _select;
+    private readonly HashSet<string> _readDirectly = new(StringComparer.Ordinal);
     private readonly JsonEncodedText[] _names;
     private readonly DuckDbTypeInfo[] _types;
+    private readonly IReadOnlyList<DuckDbColumn> _declared;
     private readonly ArrayBufferWriter<byte> _buffer = new(4096);
     private readonly Utf8JsonWriter _writer;
+    private DuckDbQuery _query;
+    private ParquetTextAsBytes? _textAsBytes;
     private DuckDbChunk? _chunk;
     private VectorNode[]? _columns;
     private int _row;
+    private long _rowsBeforeChunk;
+    private (DuckDbChunk? Chunk, int Row)? _restarted;
+    private readonly UnitRange? _unit;
 
     /// <param name="unit">For a work unit, the rows (whole row groups) to read; DuckDB skips the other row groups.</param>
     public ParquetSource(string path, int threads, UnitRange? unit = null)
@@ -174,11 +185,13 @@ internal sealed unsafe class ParquetSource : IRecordSource
             throw new ShardReadException(
                 $"{path}: Parquet file names containing '*', '?' or '[' cannot be read (DuckDB would treat them as a glob); rename the file");
         }
+        _path = path;
+        _unit = unit;
         _database = DuckDbDatabase.SharedForScans(threads);
         try
         {
             _connection = _database.Connect();
-            var source = $"read_parquet({DuckDbSql.Literal(path)}, hive_partitioning = false)";
+            var source = Source(path);
             IReadOnlyList<DuckDbColumn> columns;
             using (var probe = _connection.Stream($"SELECT * FROM {source} LIMIT 0"))
             {
@@ -210,20 +223,28 @@ internal sealed unsafe class ParquetSource : IRecordSource
             }
             var converted = columns.Select(column => !column.Type.IsDirectlyDecodable || holdsJson.Contains(column.Name)).ToArray();
             var asJson = columns.Select((column, i) => converted[i] || isJson.Contains(column.Name)).ToArray();
-            var select = string.Join(", ", columns.Select((column, i) => converted[i]
+            // Only the columns decoded here can have their text read as bytes on a second pass: to_json would print
+            // a BLOB's bytes as \xNN escapes, and a JSON column's text is embedded as it is.
+            _readDirectly.UnionWith(columns.Where((_, i) => !asJson[i]).Select(column => column.Name));
+            _select = columns.Count == 0 ? "*" : string.Join(", ", columns.Select((column, i) => converted[i]
                 ? $"to_json({DuckDbSql.Identifier(column.Name)}) AS {DuckDbSql.Identifier(column.Name)}"
                 : DuckDbSql.Identifier(column.Name)));
-            var rows = string.Empty;
-            if (unit is not null)
+            // The types as the file declares them, from a query that reads no rows (a scan can fail at its first chunk,
+            // and a second pass reads text columns as BLOB; the messages keep the declared types).
+            using (var shape = _connection.Stream($"SELECT {_select} FROM {source} LIMIT 0"))
             {
-                // A unit reads only its rows; like the whole-file scan it relies on DuckDB keeping the file order (preserve_insertion_order).
-                source = $"read_parquet({DuckDbSql.Literal(path)}, hive_partitioning = false, file_row_number = true)";
-                rows = string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                    $" WHERE file_row_number >= {unit.Start} AND file_row_number < {unit.End}");
+                _declared = shape.Columns;
             }
-            _query = _connection.Stream(columns.Count == 0 ? $"SELECT * FROM {source}{rows}" : $"SELECT {select} FROM {source}{rows}");
-            _types = _query.Columns.Select((column, i) => asJson.Length > i && asJson[i] ? column.Type.AsJson() : column.Type).ToArray();
-            _names = _query.Columns.Select(column => JsonEncodedText.Encode(column.Name, JavaScriptEncoder.UnsafeRelaxedJsonEscaping)).ToArray();
+            _types = _declared.Select((column, i) => asJson.Length > i && asJson[i] ? column.Type.AsJson() : column.Type).ToArray();
+            _names = _declared.Select(column => JsonEncodedText.Encode(column.Name, JavaScriptEncoder.UnsafeRelaxedJsonEscaping)).ToArray();
+            try
+            {
+                _query = _connection.Stream(Query(path));
+            }
+            catch (DuckDbException error) when (IsInvalidText(error))
+            {
+                _query = ReadTextAsBytes(error);
+            }
             Columns = columns;
             _writer = new Utf8JsonWriter(_buffer, WriterOptions);
         }
@@ -232,6 +253,7 @@ internal sealed unsafe class ParquetSource : IRecordSource
             _query?.Dispose();
             _connection?.Dispose();
             _database.Dispose();
+            _textAsBytes?.Dispose();
             throw;
         }
     }
@@ -243,19 +265,39 @@ internal sealed unsafe class ParquetSource : IRecordSource
     /// <summary>The file's own columns and DuckDB types, as stored.</summary>
     public IReadOnlyList<DuckDbColumn> Columns { get; }
 
+    /// <summary>True once the file is being read from a copy with its text columns as bytes (after DuckDB refused a value).</summary>
+    public bool TextReadAsBytes => _textAsBytes is not null;
+
+    private static string Source(string path) => $"read_parquet({DuckDbSql.Literal(path)}, hive_partitioning = false)";
+
+    /// <summary>
+    /// The scan of this source's rows in <paramref name="path"/> (the file, or its copy with text as bytes): a work unit
+    /// reads only its rows (whole row groups, so DuckDB skips the others) and, like the whole-file scan, relies on
+    /// DuckDB keeping the file's order (preserve_insertion_order).
+    /// </summary>
+    private string Query(string path) => _unit is not { } unit
+        ? $"SELECT {_select} FROM {Source(path)}"
+        : string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"SELECT {_select} FROM read_parquet({DuckDbSql.Literal(path)}, hive_partitioning = false, file_row_number = true) WHERE file_row_number >= {unit.Start} AND file_row_number < {unit.End}");
+
     public bool TryNext(RecordProcessor processor, ShardReadStatistics statistics, out ShardRecord record)
     {
         while (_chunk is null || _row >= _chunk.RowCount)
         {
-            _chunk?.Dispose();
-            _chunk = _query.FetchChunk();
+            if (_chunk is not null)
+            {
+                _rowsBeforeChunk += _chunk.RowCount;
+                _chunk.Dispose();
+                _chunk = null;
+            }
             _row = 0;
+            _chunk = FetchChunk();
             if (_chunk is null)
             {
                 record = default;
                 return false;
             }
-            _columns = new VectorNode[_query.Columns.Count];
+            _columns = new VectorNode[_declared.Count];
             for (var i = 0; i < _columns.Length; i++)
             {
                 _columns[i] = VectorNode.Build(_chunk.GetVector(i), _types[i]);
@@ -271,7 +313,7 @@ internal sealed unsafe class ParquetSource : IRecordSource
             if (!_columns[i].TryWrite(_writer, row, out var invalid))
             {
                 // The reject keeps the offending value's bytes as they are (the rejects file hex-escapes what is not UTF-8).
-                record = processor.Reject(RejectKind.InvalidUtf8, $"column '{_query.Columns[i].Name}{invalid.Path}' {invalid.Problem}",
+                record = processor.Reject(RejectKind.InvalidUtf8, $"column '{_declared[i].Name}{invalid.Path}' {invalid.Problem}",
                     invalid.Value, null, 0, invalid.Value.Length);
                 return true;
             }
@@ -282,13 +324,98 @@ internal sealed unsafe class ParquetSource : IRecordSource
         return true;
     }
 
+    /// <summary>The next chunk; after a restart (<see cref="ReadTextAsBytes"/>), the one holding the next row, at <see cref="_row"/>.</summary>
+    private DuckDbChunk? FetchChunk()
+    {
+        if (_restarted is { } restarted)
+        {
+            _restarted = null;
+            _row = restarted.Row;
+            _rowsBeforeChunk -= restarted.Row;
+            return restarted.Chunk;
+        }
+        try
+        {
+            return _query.FetchChunk();
+        }
+        catch (DuckDbException error) when (_textAsBytes is null && IsInvalidText(error))
+        {
+            var query = ReadTextAsBytes(error);
+            _query.Dispose();
+            _query = query;
+            return FetchChunk();
+        }
+    }
+
+    /// <summary>
+    /// DuckDB refused a STRING value that is not UTF-8 (when the scan started, or at a chunk): the scan starts again on a
+    /// copy of the file whose text columns are BINARY, passing over the rows already produced; the chunk holding the
+    /// next row is kept for <see cref="FetchChunk"/>. Every later chunk comes from this scan.
+    /// </summary>
+    private DuckDbQuery ReadTextAsBytes(DuckDbException error)
+    {
+        var size = new FileInfo(_path).Length;
+        if (size > ParquetTextAsBytes.MaxBytes)
+        {
+            throw new DuckDbException(
+                $"{error.Message} (Riverbed reads such a file again with its text as bytes, to reject only the bad rows, from a copy " +
+                $"held in memory; this file is {size:N0} bytes, more than the {ParquetTextAsBytes.MaxBytes:N0} bytes allowed for that)");
+        }
+        _textAsBytes = ParquetTextAsBytes.Create(_path, _readDirectly);
+        var query = _connection.Stream(Query(_textAsBytes.Path));
+        try
+        {
+            if (!query.Columns.Select(column => column.Type).SequenceEqual(_declared.Select(column => column.Type), TextAsBytesComparer.Instance))
+            {
+                throw new DuckDbException($"{error.Message} (read again with its text as bytes, the file's columns changed shape)");
+            }
+            for (var skip = _rowsBeforeChunk; ;)
+            {
+                var chunk = query.FetchChunk();
+                if (chunk is null || skip < chunk.RowCount)
+                {
+                    _restarted = (chunk, (int)skip);
+                    return query;
+                }
+                skip -= chunk.RowCount;
+                chunk.Dispose();
+            }
+        }
+        catch
+        {
+            query.Dispose();
+            throw;
+        }
+    }
+
+    internal static bool IsInvalidText(DuckDbException error) =>
+        error.Message.Contains("Invalid string encoding found in Parquet file", StringComparison.Ordinal);
+
     public void Dispose()
     {
         _chunk?.Dispose();
+        _restarted?.Chunk?.Dispose();
         _writer?.Dispose();
         _query?.Dispose();
         _connection?.Dispose();
         _database.Dispose();
+        _textAsBytes?.Dispose();
+    }
+
+    /// <summary>Type trees equal but for a VARCHAR read as BLOB (the two share one vector layout).</summary>
+    private sealed class TextAsBytesComparer : IEqualityComparer<DuckDbTypeInfo>
+    {
+        public static readonly TextAsBytesComparer Instance = new();
+
+        public bool Equals(DuckDbTypeInfo? x, DuckDbTypeInfo? y) =>
+            x is not null && y is not null
+            && (x.Id == y.Id || (x.Id is DuckDBType.Varchar or DuckDBType.Blob && y.Id is DuckDBType.Varchar or DuckDBType.Blob))
+            && x.ArraySize == y.ArraySize
+            && (x.Element is null ? y.Element is null : Equals(x.Element, y.Element))
+            && x.Fields.Count == y.Fields.Count
+            && x.Fields.Zip(y.Fields).All(pair => pair.First.Name == pair.Second.Name && Equals(pair.First.Type, pair.Second.Type));
+
+        public int GetHashCode(DuckDbTypeInfo obj) => obj.Fields.Count;
     }
 
     /// <summary>A value whose text is not valid UTF-8: where it is below its column, what is wrong, and its bytes.</summary>

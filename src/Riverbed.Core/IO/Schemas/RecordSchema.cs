@@ -15,17 +15,38 @@ internal abstract class RecordSchema
     public abstract RecordProblem? Map(JsonElement record, List<Turn> turns);
 
     /// <summary>The id from the record's own id field, or null when it has none (then the caller derives one).</summary>
-    public virtual string? DefaultId(JsonElement record)
+    public virtual string? DefaultId(JsonElement record) => DefaultId(record, out _);
+
+    /// <summary>
+    /// The id from the first of <see cref="IdFields"/> the record has (not null); null when it has none. When that field
+    /// holds something that is not an id (an object, a fraction, a boolean), <paramref name="wrongType"/> names it and its
+    /// JSON kind: the record has an id, just not a usable one, and the caller must not quietly make one up.
+    /// </summary>
+    public string? DefaultId(JsonElement record, out string? wrongType)
     {
+        wrongType = null;
         foreach (var field in IdFields)
         {
-            if (record.TryGetProperty(field, out var value) && IdText(value) is { } id)
+            if (record.TryGetProperty(field, out var value) && value.ValueKind != JsonValueKind.Null)
             {
-                return id;
+                if (IdText(value) is { } id)
+                {
+                    return id;
+                }
+                wrongType ??= $"id field '{field}' holds {KindName(value)}";
             }
         }
         return null;
     }
+
+    private static string KindName(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Array => "an array",
+        JsonValueKind.Number => $"the number {value.GetRawText()}, which is not an integer that fits 64 bits",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        _ => value.ValueKind.ToString(),
+    };
 
     /// <summary>Ids are strings or integers; anything else is not an id.</summary>
     public static string? IdText(JsonElement value) => value.ValueKind switch

@@ -36,6 +36,7 @@ internal sealed class ParquetSink : IRowSink
     private readonly JsonShape? _shape;
     private readonly string? _recordsPath;
     private readonly BinaryWriter? _records;
+    private Reading.ParquetTextAsBytes? _textAsBytes;
 
     public ParquetSink(ShardLayout layout, ShardInput input, ShardWriterOptions options)
     {
@@ -146,9 +147,22 @@ internal sealed class ParquetSink : IRowSink
             var temporary = ShardLayout.TemporaryPath(final);
             _temporaries.Add(temporary);
             var expected = routeCounts.GetValueOrDefault(route);
-            var written = _connection.Execute(
+            string Copy() =>
                 $"COPY ({select} WHERE x.{DuckDbSql.Identifier(RouteColumn)} = {DuckDbSql.Literal(route)} ORDER BY x.{DuckDbSql.Identifier(RowColumn)}) " +
-                $"TO {DuckDbSql.Literal(temporary)} (FORMAT parquet, COMPRESSION zstd)");
+                $"TO {DuckDbSql.Literal(temporary)} (FORMAT parquet, COMPRESSION zstd)";
+            object? written;
+            try
+            {
+                written = _connection.Execute(Copy());
+            }
+            catch (DuckDbException error) when (originals.Count > 0 && _textAsBytes is null && Reading.ParquetSource.IsInvalidText(error))
+            {
+                // The input holds text that is not UTF-8 (the reader rejected those rows, read again with the text as
+                // bytes): join the originals from that kind of copy too, and decode the text columns back to VARCHAR
+                // after the join, where only the rows kept are left.
+                select = SelectDecodingText(originals, riverbed);
+                written = _connection.Execute(Copy());
+            }
             if (written is not long count || count != expected)
             {
                 throw new ShardWriteException($"{_layout.RelativeDataPath(route)}: DuckDB wrote {written ?? "no"} rows, expected {expected}");
@@ -156,6 +170,55 @@ internal sealed class ParquetSink : IRowSink
             staged.Add(new StagedOutput(route, temporary, expected));
         }
         return staged;
+    }
+
+    /// <summary>
+    /// Points the view <c>o</c> at an in-memory copy of the Parquet input whose text columns are BINARY
+    /// (<see cref="Reading.ParquetTextAsBytes"/>) and returns the join that decodes each such column back to its declared
+    /// VARCHAR (nested ones field by field and element by element).
+    /// </summary>
+    private string SelectDecodingText(List<string> originals, string riverbed)
+    {
+        var wanted = new HashSet<string>(originals, StringComparer.Ordinal);
+        Dictionary<string, DuckDbTypeInfo> Types(string path)
+        {
+            using var probe = _connection.Stream($"SELECT * FROM read_parquet({DuckDbSql.Literal(path)}, hive_partitioning = false) LIMIT 0");
+            return probe.Columns.Where(column => wanted.Contains(column.Name)).ToDictionary(column => column.Name, column => column.Type, StringComparer.Ordinal);
+        }
+        var declared = Types(_input.Path);
+        _textAsBytes = Reading.ParquetTextAsBytes.Create(_input.Path, wanted);
+        var actual = Types(_textAsBytes.Path);
+        var source = $"read_parquet({DuckDbSql.Literal(_textAsBytes.Path)}, file_row_number = true, hive_partitioning = false)";
+        _connection.Execute($"CREATE OR REPLACE VIEW o AS SELECT * EXCLUDE (file_row_number), file_row_number AS {DuckDbSql.Identifier(RowColumn)} FROM {source}");
+        var columns = originals.Select(name =>
+            $"{Decode("o." + DuckDbSql.Identifier(name), declared[name], actual[name], 0)} AS {DuckDbSql.Identifier(name)}");
+        return $"SELECT {string.Join(", ", columns)}, {riverbed} FROM x JOIN o ON o.{DuckDbSql.Identifier(RowColumn)} = x.{DuckDbSql.Identifier(RowColumn)}";
+    }
+
+    /// <summary>SQL turning <paramref name="expression"/> (of type <paramref name="actual"/>) back into <paramref name="declared"/>.</summary>
+    private static string Decode(string expression, DuckDbTypeInfo declared, DuckDbTypeInfo actual, int depth)
+    {
+        if (declared.Id == DuckDBType.Varchar && actual.Id == DuckDBType.Blob)
+        {
+            return $"decode({expression})";
+        }
+        if (declared.Id == DuckDBType.List && actual.Id == DuckDBType.List)
+        {
+            var element = $"e{depth}";
+            var inner = Decode(element, declared.Element!, actual.Element!, depth + 1);
+            return inner == element ? expression : $"list_transform({expression}, lambda {element}: {inner})";
+        }
+        if (declared.Id == DuckDBType.Struct && actual.Id == DuckDBType.Struct && declared.Fields.Count == actual.Fields.Count)
+        {
+            var fields = declared.Fields.Select((field, i) =>
+                (field.Name, Sql: Decode($"struct_extract({expression}, {DuckDbSql.Literal(field.Name)})", field.Type, actual.Fields[i].Type, depth + 1))).ToList();
+            if (fields.All(field => field.Sql == $"struct_extract({expression}, {DuckDbSql.Literal(field.Name)})"))
+            {
+                return expression;
+            }
+            return $"CASE WHEN {expression} IS NULL THEN NULL ELSE struct_pack({string.Join(", ", fields.Select(field => $"{DuckDbSql.Identifier(field.Name)} := {field.Sql}"))}) END";
+        }
+        return expression;
     }
 
     /// <summary>Makes the originals available as <c>o</c> and returns the original column names to write.</summary>
@@ -315,6 +378,7 @@ internal sealed class ParquetSink : IRowSink
         }
         _appender?.Dispose();
         _connection?.Dispose();
+        _textAsBytes?.Dispose();
         _database.Dispose();
         if (_recordsPath is not null)
         {

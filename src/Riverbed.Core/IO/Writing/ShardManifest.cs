@@ -282,6 +282,14 @@ public static class ShardCompletion
         {
             return new ShardState(ShardStatus.Incomplete, "the manifest's counts do not reconcile", manifest);
         }
+        // The shard's counts must agree with its files' own counts, and (below) each JSON Lines file's count with its lines.
+        var outputRows = manifest.Outputs.Sum(output => output.File.Rows);
+        if (outputRows != manifest.RowsOut || (manifest.Rejects?.Rows ?? 0) != manifest.RowsRejected || (manifest.Failures?.Rows ?? 0) != manifest.RowsFailed)
+        {
+            var files = FormattableString.Invariant($"its files hold {outputRows:N0}, {manifest.Rejects?.Rows ?? 0:N0} and {manifest.Failures?.Rows ?? 0:N0}");
+            return new ShardState(ShardStatus.Incomplete, FormattableString.Invariant(
+                $"the manifest's counts disagree with its outputs' ({manifest.RowsOut:N0} out, {manifest.RowsRejected:N0} rejected, {manifest.RowsFailed:N0} failed; {files})"), manifest);
+        }
         foreach (var file in manifest.Files)
         {
             string full;
@@ -302,6 +310,11 @@ public static class ShardCompletion
             {
                 return new ShardState(ShardStatus.Incomplete, $"{file.Path} does not match its manifest (size or SHA-256 differ)", manifest);
             }
+            if (file.Path.EndsWith(".jsonl", StringComparison.Ordinal) && CountLines(full) is var lines && lines != file.Rows)
+            {
+                return new ShardState(ShardStatus.Incomplete, FormattableString.Invariant(
+                    $"the manifest says {file.Path} holds {file.Rows:N0} rows, but it has {lines:N0} lines"), manifest);
+            }
         }
         if (!string.Equals(manifest.ConfigHash, configHash, StringComparison.Ordinal))
         {
@@ -314,5 +327,17 @@ public static class ShardCompletion
                 $"its rows were decided with {manifest.Decisions ?? "an unrecorded rule"}, this run decides with {decisions}", manifest);
         }
         return new ShardState(ShardStatus.Complete, "manifest matches its files", manifest);
+    }
+
+    private static long CountLines(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        var buffer = new byte[1 << 16];
+        long lines = 0;
+        for (int read; (read = stream.Read(buffer)) > 0;)
+        {
+            lines += buffer.AsSpan(0, read).Count((byte)'\n');
+        }
+        return lines;
     }
 }
