@@ -79,8 +79,11 @@ public sealed class DialogueScorer
         var fillResult = await fill.ConfigureAwait(false);
         var replacedResult = await replaced.ConfigureAwait(false);
         var contradictionResult = await contradiction.ConfigureAwait(false);
-        return new DialogueScores(fillResult, replacedResult, contradictionResult, Skipped,
-            Spans(fillResult, replacedResult, contradictionResult), Turns(dialogue, fillResult, replacedResult), context.Tokens.Snapshot());
+        return new DialogueScores(fillResult, replacedResult, contradictionResult, context.Notes.Count == 0 ? Skipped : [.. Skipped, .. context.Notes],
+            Spans(fillResult, replacedResult, contradictionResult), Turns(dialogue, fillResult, replacedResult), context.Tokens.Snapshot())
+        {
+            ScoredTurns = context.ScoredTurns,
+        };
     }
 
     private List<ScoreSpan> Spans(FillCompareResult? fill, ReplacedTokenResult? replaced, ContradictionResult? contradiction)

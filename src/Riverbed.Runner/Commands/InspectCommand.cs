@@ -138,7 +138,7 @@ internal static class InspectCommand
                 ? "  schema:  none (no valid record to detect it from)"
                 : $"  schema:  {Schema.Schema} ({Schema.Reason})");
             output.WriteLine($"  records: {Number(stats.Records)} ({Number(stats.Examples)} examples, {Number(stats.Rejected)} rejected{(stats.BlankLines > 0 ? $", {Number(stats.BlankLines)} blank lines skipped" : "")})");
-            output.WriteLine($"  turns:   {Number(stats.Turns)} ({Number(stats.UserTurns)} user, {Number(stats.AssistantTurns)} assistant, {Number(stats.SystemTurns)} system)");
+            output.WriteLine($"  turns:   {Number(stats.Turns)} ({Number(stats.UserTurns)} user, {Number(stats.AssistantTurns)} assistant, {Number(stats.SystemTurns)} system{(stats.ToolTurns > 0 ? $", {Number(stats.ToolTurns)} tool" : string.Empty)})");
             output.WriteLine(stats.RejectsByKind.Count == 0
                 ? "  rejects: none"
                 : "  rejects: " + string.Join(", ", stats.RejectsByKind.OrderBy(pair => RejectKinds.Name(pair.Key), StringComparer.Ordinal).Select(pair => $"{RejectKinds.Name(pair.Key)} {Number(pair.Value)}")));
@@ -187,6 +187,7 @@ internal static class InspectCommand
                     writer.WriteNumber("user_turns", stats.UserTurns);
                     writer.WriteNumber("assistant_turns", stats.AssistantTurns);
                     writer.WriteNumber("system_turns", stats.SystemTurns);
+                    writer.WriteNumber("tool_turns", stats.ToolTurns);
                     writer.WriteStartObject("rejects_by_kind");
                     foreach (var (kind, count) in stats.RejectsByKind.OrderBy(pair => RejectKinds.Name(pair.Key), StringComparer.Ordinal))
                     {

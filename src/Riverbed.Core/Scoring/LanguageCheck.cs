@@ -1,0 +1,92 @@
+using System.Collections.Frozen;
+using System.Globalization;
+
+namespace Riverbed.Scoring;
+
+/// <summary>What <see cref="LanguageCheck"/> found in a turn's prose.</summary>
+/// <param name="English">False when the prose is judged not English.</param>
+/// <param name="Letters">Letters outside code.</param>
+/// <param name="LatinShare">Share of those letters in Latin script (A–Z, Latin-1 and Latin Extended).</param>
+/// <param name="Words">Words outside code (runs of letters).</param>
+/// <param name="StopwordShare">Share of those words that are common English function words.</param>
+public sealed record LanguageVerdict(bool English, int Letters, double LatinShare, int Words, double StopwordShare)
+{
+    /// <summary>Why the text was judged not English, for the skip notes ("94% of letters not Latin script").</summary>
+    public string Reason => LatinShare < LanguageCheck.MinLatinShare
+        ? string.Create(CultureInfo.InvariantCulture, $"{1 - LatinShare:P0} of letters not in Latin script")
+        : string.Create(CultureInfo.InvariantCulture, $"{StopwordShare:P0} of {Words} words are English function words");
+}
+
+/// <summary>
+/// A cheap check that a turn's prose is in the models' language (English), so that text in another language is not
+/// scored as if it were: the demo and the default models are English, and their fills and NLI verdicts on other
+/// languages are noise. Code (<see cref="CodeSpans"/>) is left out first. Text with fewer than
+/// <see cref="MinLetters"/> letters is too short to judge and passes. Otherwise it fails when under
+/// <see cref="MinLatinShare"/> of its letters are Latin script (Chinese, Russian, Arabic, …), or, with at least
+/// <see cref="MinWords"/> words, when under <see cref="MinStopwordShare"/> of them are English function words (English
+/// prose runs at 35–55 %; Spanish, German or French prose at 0–5 % of this list, since their function words differ).
+/// </summary>
+public static class LanguageCheck
+{
+    public const int MinLetters = 40;
+    public const double MinLatinShare = 0.5;
+    public const int MinWords = 12;
+    public const double MinStopwordShare = 0.12;
+
+    // Frequent English function words that are not also frequent words of the other Latin-script languages (no "a",
+    // "in", "de", "die", "on" …), so the share separates English from Spanish, French, German, Italian, Portuguese.
+    private static readonly FrozenSet<string> EnglishFunctionWords = new[]
+    {
+        "the", "and", "of", "to", "is", "are", "was", "were", "be", "been", "it", "its", "this", "that", "these", "those",
+        "with", "for", "from", "by", "at", "as", "or", "but", "not", "you", "your", "we", "our", "they", "their", "he",
+        "she", "his", "her", "them", "which", "who", "what", "when", "where", "how", "why", "can", "could", "will",
+        "would", "should", "have", "has", "had", "do", "does", "did", "if", "then", "than", "there", "here", "an", "on",
+        "also", "more", "most", "some", "any", "all", "each", "other", "into", "about", "i", "my", "me", "so", "such",
+        "may", "might", "must", "just", "only", "very", "one", "after", "before", "because", "while", "over", "under",
+    }.ToFrozenSet(StringComparer.Ordinal);
+
+    public static LanguageVerdict Assess(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var code = CodeSpans.Find(text);
+        var letters = 0;
+        var latin = 0;
+        var words = 0;
+        var function = 0;
+        var c = 0;
+        var i = 0;
+        while (i < text.Length)
+        {
+            if (c < code.Count && i >= code[c].Start.Value)
+            {
+                i = Math.Max(i, code[c].End.Value);
+                c++;
+                continue;
+            }
+            if (!char.IsLetter(text[i]))
+            {
+                i++;
+                continue;
+            }
+            var start = i;
+            while (i < text.Length && char.IsLetter(text[i]) && (c >= code.Count || i < code[c].Start.Value))
+            {
+                letters++;
+                latin += IsLatin(text[i]) ? 1 : 0;
+                i++;
+            }
+            words++;
+            if (i - start <= 8 && EnglishFunctionWords.Contains(text[start..i].ToLowerInvariant()))
+            {
+                function++;
+            }
+        }
+        var latinShare = letters == 0 ? 1 : (double)latin / letters;
+        var stopwordShare = words == 0 ? 1 : (double)function / words;
+        var english = letters < MinLetters
+            || (latinShare >= MinLatinShare && (words < MinWords || stopwordShare >= MinStopwordShare));
+        return new LanguageVerdict(english, letters, latinShare, words, stopwordShare);
+    }
+
+    private static bool IsLatin(char c) => c < 0x250 || (c >= 0x1E00 && c < 0x1F00);
+}
