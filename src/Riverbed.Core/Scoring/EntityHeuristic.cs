@@ -95,7 +95,7 @@ public static class EntityHeuristic
         var i = 0;
         while (i < words.Count)
         {
-            if (words[i].Identifier)
+            if (words[i].Identifier || IsListNumber(text, words, i))
             {
                 i++;
                 continue;
@@ -195,10 +195,45 @@ public static class EntityHeuristic
         return true;
     }
 
-    /// <summary>A code identifier: joined by underscores, camelCase, a dotted lower-case path, or called with "(".</summary>
+    /// <summary>
+    /// A number that numbers a list item ("1. ", "2) " at the start of a line) or a step ("Step 3:"): a position in
+    /// the answer's layout, not a fact.
+    /// </summary>
+    private static bool IsListNumber(string text, List<Word> words, int i)
+    {
+        var word = words[i];
+        for (var k = word.Start; k < word.End; k++)
+        {
+            if (!char.IsAsciiDigit(text[k]))
+            {
+                return false;
+            }
+        }
+        if (word.End >= text.Length || text[word.End] is not ('.' or ')' or ':'))
+        {
+            return false;
+        }
+        if (i > 0 && Text(text, words[i - 1]).Equals("step", StringComparison.OrdinalIgnoreCase) && OnlySpacesBetween(text, words[i - 1].End, word.Start))
+        {
+            return true;
+        }
+        if (text[word.End] == ':' || (word.End + 1 < text.Length && text[word.End + 1] is not (' ' or '\t' or '\n' or '\r')))
+        {
+            return false;
+        }
+        var k2 = word.Start - 1;
+        while (k2 >= 0 && text[k2] is ' ' or '\t' or '*' or '#' or '>')
+        {
+            k2--;
+        }
+        return k2 < 0 || text[k2] is '\n' or '\r';
+    }
+
+    /// <summary>A code identifier: joined by underscores, camelCase, a dotted lower-case path, called with "(", or a call's argument.</summary>
     private static bool IsIdentifier(string text, int start, int end)
     {
-        if ((start > 0 && text[start - 1] == '_') || (end < text.Length && text[end] is '_' or '('))
+        if ((start > 0 && text[start - 1] == '_') || (end < text.Length && text[end] is '_' or '(')
+            || (start > 1 && text[start - 1] == '(' && IsWordChar(text[start - 2])))
         {
             return true;
         }
