@@ -30,7 +30,7 @@ public static class CodeSpans
         var (start, end) = (-1, -1);
         foreach (var (s, e) in found)
         {
-            if (s <= end)
+            if (s < end)
             {
                 end = Math.Max(end, e);
                 continue;

@@ -8,13 +8,14 @@ namespace Riverbed.Scoring;
 /// <param name="Letters">Letters outside code.</param>
 /// <param name="LatinShare">Share of those letters in Latin script (A–Z, Latin-1 and Latin Extended).</param>
 /// <param name="Words">Words outside code (runs of letters).</param>
-/// <param name="StopwordShare">Share of those words that are common English function words.</param>
-public sealed record LanguageVerdict(bool English, int Letters, double LatinShare, int Words, double StopwordShare)
+/// <param name="EnglishShare">Share of those words that are common English function words.</param>
+/// <param name="OtherShare">Share of those words that are common function words of other European languages.</param>
+public sealed record LanguageVerdict(bool English, int Letters, double LatinShare, int Words, double EnglishShare, double OtherShare)
 {
-    /// <summary>Why the text was judged not English, for the skip notes ("94% of letters not Latin script").</summary>
+    /// <summary>Why the text was judged not English, for the skip notes ("94 % of letters not in Latin script").</summary>
     public string Reason => LatinShare < LanguageCheck.MinLatinShare
         ? string.Create(CultureInfo.InvariantCulture, $"{1 - LatinShare:P0} of letters not in Latin script")
-        : string.Create(CultureInfo.InvariantCulture, $"{StopwordShare:P0} of {Words} words are English function words");
+        : string.Create(CultureInfo.InvariantCulture, $"{OtherShare:P0} of {Words} words are function words of other languages, {EnglishShare:P0} English ones");
 }
 
 /// <summary>
@@ -23,15 +24,17 @@ public sealed record LanguageVerdict(bool English, int Letters, double LatinShar
 /// languages are noise. Code (<see cref="CodeSpans"/>) is left out first. Text with fewer than
 /// <see cref="MinLetters"/> letters is too short to judge and passes. Otherwise it fails when under
 /// <see cref="MinLatinShare"/> of its letters are Latin script (Chinese, Russian, Arabic, …), or, with at least
-/// <see cref="MinWords"/> words, when under <see cref="MinStopwordShare"/> of them are English function words (English
-/// prose runs at 35–55 %; Spanish, German or French prose at 0–5 % of this list, since their function words differ).
+/// <see cref="MinWords"/> words, when the function words of other European languages (Spanish, French, German,
+/// Italian, Portuguese, Dutch: "el", "und", "les", "che", …) are at least <see cref="MinOtherShare"/> of the words and
+/// outnumber the English ones. English prose runs at 30–50 % English function words and close to 0 % of the others;
+/// terse English ("Fact number 3 holds.") has few of either and passes, which a bare English share would not.
 /// </summary>
 public static class LanguageCheck
 {
     public const int MinLetters = 40;
     public const double MinLatinShare = 0.5;
     public const int MinWords = 12;
-    public const double MinStopwordShare = 0.12;
+    public const double MinOtherShare = 0.1;
 
     // Frequent English function words that are not also frequent words of the other Latin-script languages (no "a",
     // "in", "de", "die", "on" …), so the share separates English from Spanish, French, German, Italian, Portuguese.
@@ -45,6 +48,18 @@ public static class LanguageCheck
         "may", "might", "must", "just", "only", "very", "one", "after", "before", "because", "while", "over", "under",
     }.ToFrozenSet(StringComparer.Ordinal);
 
+    // Frequent function words of Spanish, French, German, Italian, Portuguese and Dutch that English prose does not use
+    // (no "a", "in", "to", "no", "also", nor name particles such as "de", "da", "van", "von").
+    private static readonly FrozenSet<string> OtherFunctionWords = new[]
+    {
+        "el", "la", "los", "las", "del", "que", "y", "en", "se", "por", "con", "una", "un", "para", "es", "su", "al", "lo",
+        "como", "más", "pero", "sus", "le", "les", "des", "et", "est", "une", "du", "au", "pour", "dans", "sur", "pas",
+        "qui", "ne", "ce", "il", "elle", "nous", "vous", "der", "die", "das", "und", "ist", "nicht", "ein", "eine", "zu",
+        "den", "mit", "sich", "auf", "für", "dem", "im", "auch", "wird", "sind", "che", "non", "gli", "della", "sono",
+        "não", "em", "os", "uma", "com", "ao", "na", "het", "een", "ik", "je", "niet", "zijn", "op", "dat", "te", "está",
+        "muy", "mais", "où", "aux", "ces", "einen", "wurde", "oder", "aber", "wie", "cuando", "fue", "hay", "esta", "este",
+    }.ToFrozenSet(StringComparer.Ordinal);
+
     public static LanguageVerdict Assess(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
@@ -53,6 +68,7 @@ public static class LanguageCheck
         var latin = 0;
         var words = 0;
         var function = 0;
+        var other = 0;
         var c = 0;
         var i = 0;
         while (i < text.Length)
@@ -76,16 +92,19 @@ public static class LanguageCheck
                 i++;
             }
             words++;
-            if (i - start <= 8 && EnglishFunctionWords.Contains(text[start..i].ToLowerInvariant()))
+            if (i - start <= 8)
             {
-                function++;
+                var word = text[start..i].ToLowerInvariant();
+                function += EnglishFunctionWords.Contains(word) ? 1 : 0;
+                other += OtherFunctionWords.Contains(word) ? 1 : 0;
             }
         }
         var latinShare = letters == 0 ? 1 : (double)latin / letters;
-        var stopwordShare = words == 0 ? 1 : (double)function / words;
+        var englishShare = words == 0 ? 0 : (double)function / words;
+        var otherShare = words == 0 ? 0 : (double)other / words;
         var english = letters < MinLetters
-            || (latinShare >= MinLatinShare && (words < MinWords || stopwordShare >= MinStopwordShare));
-        return new LanguageVerdict(english, letters, latinShare, words, stopwordShare);
+            || (latinShare >= MinLatinShare && (words < MinWords || otherShare < MinOtherShare || other <= function));
+        return new LanguageVerdict(english, letters, latinShare, words, englishShare, otherShare);
     }
 
     private static bool IsLatin(char c) => c < 0x250 || (c >= 0x1E00 && c < 0x1F00);
