@@ -49,10 +49,11 @@ public static class LanguageCheck
     }.ToFrozenSet(StringComparer.Ordinal);
 
     // Frequent function words of Spanish, French, German, Italian, Portuguese and Dutch that English prose does not use
-    // (no "a", "in", "to", "no", "also", nor name particles such as "de", "da", "van", "von").
+    // (no "a", "in", "to", "no", "also", nor name particles such as "de", "da", "van", "von", nor one-letter words
+    // such as "y", which are variables as often as words).
     private static readonly FrozenSet<string> OtherFunctionWords = new[]
     {
-        "el", "la", "los", "las", "del", "que", "y", "en", "se", "por", "con", "una", "un", "para", "es", "su", "al", "lo",
+        "el", "la", "los", "las", "del", "que", "en", "se", "por", "con", "una", "un", "para", "es", "su", "al", "lo",
         "como", "más", "pero", "sus", "le", "les", "des", "et", "est", "une", "du", "au", "pour", "dans", "sur", "pas",
         "qui", "ne", "ce", "il", "elle", "nous", "vous", "der", "die", "das", "und", "ist", "nicht", "ein", "eine", "zu",
         "den", "mit", "sich", "auf", "für", "dem", "im", "auch", "wird", "sind", "che", "non", "gli", "della", "sono",
@@ -94,9 +95,12 @@ public static class LanguageCheck
             words++;
             if (i - start <= 8)
             {
-                var word = text[start..i].ToLowerInvariant();
-                function += EnglishFunctionWords.Contains(word) ? 1 : 0;
-                other += OtherFunctionWords.Contains(word) ? 1 : 0;
+                var word = text[start..i];
+                var lower = word.ToLowerInvariant();
+                function += EnglishFunctionWords.Contains(lower) ? 1 : 0;
+                // Only in lower case: capitalised, they are mostly parts of names ("Les 400 Coups", "La Banquise") in
+                // English text; other languages' prose uses them in lower case all along.
+                other += word == lower && OtherFunctionWords.Contains(word) ? 1 : 0;
             }
         }
         var latinShare = letters == 0 ? 1 : (double)latin / letters;

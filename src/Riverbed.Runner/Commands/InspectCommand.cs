@@ -156,7 +156,7 @@ internal static class InspectCommand
                 output.WriteLine($"  example {example.Id} ({where}, {example.Turns.Count} turns)");
                 foreach (var turn in example.Turns)
                 {
-                    output.WriteLine($"    {turn.Role.ToString().ToLowerInvariant(),-9} {Shorten(turn.Text, 160)}");
+                    output.WriteLine($"    {RoleName(turn.Role),-9} {Shorten(turn.Text, 160)}");
                 }
             }
         }
@@ -219,7 +219,7 @@ internal static class InspectCommand
                         foreach (var turn in example.Turns)
                         {
                             writer.WriteStartObject();
-                            writer.WriteString("role", turn.Role.ToString().ToLowerInvariant());
+                            writer.WriteString("role", RoleName(turn.Role));
                             writer.WriteString("text", turn.Text);
                             writer.WriteEndObject();
                         }
@@ -241,4 +241,7 @@ internal static class InspectCommand
             return flat.Length <= max ? flat : flat[..max] + "…";
         }
     }
+
+    /// <summary>A role as the scored turns name their speakers ("tool_call", not "toolcall").</summary>
+    private static string RoleName(TurnRole role) => role == TurnRole.ToolCall ? "tool_call" : role.ToString().ToLowerInvariant();
 }

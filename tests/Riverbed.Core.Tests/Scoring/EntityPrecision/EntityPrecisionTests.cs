@@ -59,6 +59,9 @@ public sealed class EntityPrecisionTests(ITestOutputHelper output)
             && EntityHeuristicBefore.Find(turn.Text).Any(e => e.Range.Start.Value == s.Start && e.Range.End.Value == s.End)
             && !EntityHeuristic.Find(turn.Text).Any(e => e.Range.Start.Value < s.End && s.Start < e.Range.End.Value)));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"true entities tagged before and no longer overlapped by any span: {lost}"));
+        var falseNow = labelled.SelectMany(turn => EntityHeuristic.Find(turn.Text).Select(e => turn.Spans.First(s => s.Start == e.Range.Start.Value && s.End == e.Range.End.Value)))
+            .Where(s => !s.Entity).Select(s => s.Text);
+        output.WriteLine($"false spans tagged now: {string.Join(", ", falseNow)}");
     }
 
     private static string Serialize(LabelledTurn turn) => JsonSerializer.Serialize(turn, EntitySample.Json);
