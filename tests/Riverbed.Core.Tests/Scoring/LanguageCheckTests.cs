@@ -7,7 +7,7 @@ public sealed class LanguageCheckTests
     [Theory]
     [InlineData("The Golden Gate Bridge opened in 1937. It was the longest suspension bridge in the world when it opened.")]
     [InlineData("Sure!")]
-    [InlineData("Try these in Montreal: 1. Joe Beef 2. L'Express 3. Les 400 Coups 4. Festival Saveurs et Saisons 5. La Chronique 6. Plats du Chef 7. La Banquise")]
+    [InlineData("1. Joe Beef  2. L'Express  3. Les 400 Coups  4. Festival Saveurs et Saisons 5. Restaurant Toque! 6. La Chronique  7. Plats du Chef 8. La Banquise  9. La Habanera  10. La Taqueria tacos et Burritos")]
     [InlineData("Fact number 1 holds. Fact number 2 holds. Fact number 3 holds. Fact number 4 holds. Fact number 5 holds.")]
     [InlineData("Use this:\n```\nfor x in range(10): print(x)\nresult = compute(values, axis=0)\n```\nIt prints the numbers from zero to nine, and then it stops.")]
     public void English_short_and_code_heavy_text_pass(string text) => Assert.True(LanguageCheck.Assess(text).English);
