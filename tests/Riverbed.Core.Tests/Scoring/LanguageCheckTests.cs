@@ -1,3 +1,4 @@
+using Riverbed.Core.Tests.Scoring.EntityPrecision;
 using Riverbed.Scoring;
 
 namespace Riverbed.Core.Tests.Scoring;
@@ -22,5 +23,13 @@ public sealed class LanguageCheckTests
         var verdict = LanguageCheck.Assess(text);
         Assert.False(verdict.English);
         Assert.Contains(reason, verdict.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void No_assistant_turn_of_the_shared_english_datasets_is_taken_for_another_language()
+    {
+        var turns = EntitySample.Datasets().SelectMany(d => d.Turns.Select(text => (d.Dataset, Text: text))).ToList();
+        Assert.True(turns.Count > 7000, $"{turns.Count} turns");
+        Assert.Empty(turns.Where(t => !LanguageCheck.Assess(t.Text).English).Select(t => $"{t.Dataset}: {t.Text[..Math.Min(80, t.Text.Length)]}"));
     }
 }

@@ -72,7 +72,8 @@ internal static class EntitySample
         return (tagged, correct, unlabelled);
     }
 
-    private static IEnumerable<(string Dataset, List<string> Turns)> Datasets()
+    /// <summary>Every assistant turn of the shared English datasets, by dataset.</summary>
+    public static IEnumerable<(string Dataset, List<string> Turns)> Datasets()
     {
         yield return ("halueval", [.. File.ReadLines(TestPaths.Fixture("datasets", "halueval", "general_data.json"))
             .Where(line => line.Length > 0).Select(line => Field(JsonDocument.Parse(line).RootElement, "chatgpt_response"))]);
