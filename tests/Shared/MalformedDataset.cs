@@ -70,7 +70,7 @@ internal static class MalformedDataset
         Line("[1,2]");
         Line("{\"id\":\"r17\"}");
         Line("{\"id\":\"r18\",\"conversations\":\"hello\"}");
-        Line("{\"id\":\"r19\",\"conversations\":[{\"from\":\"human\",\"value\":\"hi\"},{\"from\":\"tool\",\"value\":\"x\"}]}");
+        Line("{\"id\":\"r19\",\"conversations\":[{\"from\":\"human\",\"value\":\"hi\"},{\"from\":\"narrator\",\"value\":\"x\"}]}");
         Line("{\"id\":\"r20\",\"conversations\":[{\"from\":\"human\",\"value\":\"hi\"}]}");
         Line($"{{\"id\":\"r21\",{turns}}}");
         Raw(Encoding.UTF8.GetBytes($"{{\"id\":\"r22\",{turns},\"x\":\""));

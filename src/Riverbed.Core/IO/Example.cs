@@ -6,10 +6,26 @@ public enum TurnRole
     System,
     User,
     Assistant,
+
+    /// <summary>A tool's output (OpenAI role "tool", legacy "function"; "observation", "ipython").</summary>
+    Tool,
+
+    /// <summary>The tool calls of an assistant message (OpenAI "tool_calls", legacy "function_call"), one call per line.</summary>
+    ToolCall,
 }
 
-/// <summary>One turn of a conversation.</summary>
-public readonly record struct Turn(TurnRole Role, string Text);
+/// <summary>
+/// One turn of a conversation. <see cref="Parent"/> is the index of the turn it follows when that is not simply the
+/// one before it (−1: it starts a conversation): a preference pair's rejected answer follows the prompt, not the chosen
+/// answer, and an oasst tree's replies follow their parent message. <see cref="Branch"/> names the branch ("chosen",
+/// "rejected", an oasst reply path such as "0.2"); null for turns every branch shares.
+/// </summary>
+public readonly record struct Turn(TurnRole Role, string Text)
+{
+    public int? Parent { get; init; }
+
+    public string? Branch { get; init; }
+}
 
 /// <summary>
 /// One record of a dataset in Riverbed's normalized form: an id, ordered turns, where it came from, and the original

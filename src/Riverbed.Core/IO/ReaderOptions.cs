@@ -94,7 +94,10 @@ public sealed class ShardReadStatistics
 
     public long AssistantTurns { get; internal set; }
 
-    public long Turns => SystemTurns + UserTurns + AssistantTurns;
+    /// <summary>Tool outputs and tool calls (context, not assistant prose).</summary>
+    public long ToolTurns { get; internal set; }
+
+    public long Turns => SystemTurns + UserTurns + AssistantTurns + ToolTurns;
 
     public IReadOnlyDictionary<RejectKind, long> RejectsByKind => _rejectsByKind;
 
@@ -129,6 +132,9 @@ public sealed class ShardReadStatistics
                     break;
                 case TurnRole.User:
                     UserTurns++;
+                    break;
+                case TurnRole.Tool or TurnRole.ToolCall:
+                    ToolTurns++;
                     break;
                 default:
                     AssistantTurns++;

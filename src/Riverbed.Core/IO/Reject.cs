@@ -30,7 +30,7 @@ public enum RejectKind
     /// <summary>A field has the wrong JSON type (e.g. a number where text is expected).</summary>
     WrongType,
 
-    /// <summary>A turn's role is not one Riverbed knows (e.g. "tool").</summary>
+    /// <summary>A turn's role is not one Riverbed knows (e.g. "narrator"; tool roles are read as tool turns).</summary>
     UnknownRole,
 
     /// <summary>The turns cannot be read: text before the first speaker label, a conversation that starts with the bot, ….</summary>

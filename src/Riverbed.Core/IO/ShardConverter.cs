@@ -85,7 +85,8 @@ public sealed class ConvertOptions
             $"response={schema.ResponseField}",
             $"system={schema.SystemField}",
             $"id={schema.IdField}",
-            $"bot-labels={string.Join(',', schema.BotLabels)}",
+            // oasst-branches only when not the default, so the hashes of conversions made before the option existed still match.
+            $"bot-labels={string.Join(',', schema.BotLabels)}" + (schema.OasstBranches == SchemaOptions.OasstBest ? string.Empty : $"\noasst-branches={schema.OasstBranches}"),
             $"max-line-bytes={limits.MaxLineBytes}",
             $"max-depth={limits.MaxDepth}",
             $"max-decompressed-bytes={limits.MaxDecompressedBytes}",

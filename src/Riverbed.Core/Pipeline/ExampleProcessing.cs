@@ -100,7 +100,7 @@ internal sealed class ModelExampleProcessor : IExampleProcessor
             ExampleFacts.From(dialogue, scores, decision));
     }
 
-    /// <summary>The dataset's turns as the scorers see them: same order, same text, roles mapped one to one.</summary>
+    /// <summary>The dataset's turns as the scorers see them: same order, same text, parents and branches, roles mapped one to one.</summary>
     public static Dialogue Normalize(Example example)
     {
         var turns = new DialogueTurn[example.Turns.Count];
@@ -111,8 +111,14 @@ internal sealed class ModelExampleProcessor : IExampleProcessor
             {
                 TurnRole.System => Speaker.System,
                 TurnRole.User => Speaker.User,
+                TurnRole.Tool => Speaker.Tool,
+                TurnRole.ToolCall => Speaker.ToolCall,
                 _ => Speaker.Assistant,
-            }, turn.Text);
+            }, turn.Text)
+            {
+                Parent = turn.Parent,
+                Branch = turn.Branch,
+            };
         }
         return new Dialogue(example.Id, turns);
     }

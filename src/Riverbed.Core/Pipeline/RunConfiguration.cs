@@ -57,8 +57,11 @@ public sealed record ModelRoleDigests(string Role, string Folder, IReadOnlyList<
 /// </summary>
 public sealed class RunConfiguration
 {
-    /// <summary>The version of the scored columns' layout; part of the hash (2: spans carry code-point offsets too).</summary>
-    public const string ColumnsVersion = "riverbed-scored/2";
+    /// <summary>
+    /// The version of the scored columns' layout; part of the hash (2: spans carry code-point offsets too; 3: turns carry
+    /// parent and branch, for preference pairs and oasst trees, and speakers tool and tool_call).
+    /// </summary>
+    public const string ColumnsVersion = "riverbed-scored/3";
 
     private static readonly JsonWriterOptions Compact = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
@@ -129,6 +132,7 @@ public sealed class RunConfiguration
             writer.WriteStringValue(label);
         }
         writer.WriteEndArray();
+        writer.WriteString("oasst_branches", schema.OasstBranches);
         writer.WriteEndObject();
 
         var limits = Reader.Limits;
@@ -150,6 +154,8 @@ public sealed class RunConfiguration
         writer.WriteNumber("entity_flag_above", scoring.EntityFlagAbove);
         writer.WriteNumber("contradiction_flag_above", scoring.ContradictionFlagAbove);
         writer.WriteNumber("max_contradiction_pairs", scoring.MaxContradictionPairs);
+        writer.WriteBoolean("score_tool_turns", scoring.ScoreToolTurns);
+        writer.WriteString("other_language", OtherLanguageNames.Name(scoring.OtherLanguage));
         writer.WriteStartArray("stopwords");
         foreach (var word in scoring.Stopwords.Select(w => w.Trim().ToLowerInvariant()).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
         {
@@ -360,6 +366,8 @@ public sealed class RunConfiguration
                         SystemField = schema.GetProperty("system_field").GetString(),
                         IdField = schema.GetProperty("id_field").GetString(),
                         BotLabels = [.. schema.GetProperty("bot_labels").EnumerateArray().Select(e => e.GetString()!)],
+                        // Absent from run.json files written before oasst branches could be chosen: those followed the best.
+                        OasstBranches = schema.TryGetProperty("oasst_branches", out var branches) ? branches.GetString()! : SchemaOptions.OasstBest,
                     },
                     Limits = new ReaderLimits
                     {
@@ -380,6 +388,9 @@ public sealed class RunConfiguration
                     EntityFlagAbove = scoring.GetProperty("entity_flag_above").GetDouble(),
                     ContradictionFlagAbove = scoring.GetProperty("contradiction_flag_above").GetDouble(),
                     MaxContradictionPairs = scoring.GetProperty("max_contradiction_pairs").GetInt32(),
+                    ScoreToolTurns = scoring.TryGetProperty("score_tool_turns", out var tools) && tools.GetBoolean(),
+                    OtherLanguage = scoring.TryGetProperty("other_language", out var language)
+                        ? OtherLanguageNames.Parse(language.GetString()!) : OtherLanguageAction.Skip,
                     Stopwords = [.. scoring.GetProperty("stopwords").EnumerateArray().Select(e => e.GetString()!)],
                 },
                 Policy = DecisionPolicy.Create(policy.GetProperty("thresholds").EnumerateArray().Select(t => ScoreThreshold.Parse(t.GetString()!)),

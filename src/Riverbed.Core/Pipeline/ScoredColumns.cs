@@ -12,7 +12,7 @@ public sealed record ExampleFacts(Decision Decision, IReadOnlyDictionary<string,
         ArgumentNullException.ThrowIfNull(dialogue);
         ArgumentNullException.ThrowIfNull(scores);
         var anyScorer = scores.FillCompare is not null || scores.ReplacedTokens is not null || scores.Contradiction is not null;
-        return new ExampleFacts(decision, scores.Scores, anyScorer ? dialogue.AssistantTurnIndexes().Count() : 0,
+        return new ExampleFacts(decision, scores.Scores, anyScorer ? scores.ScoredTurns?.Count ?? dialogue.AssistantTurnIndexes().Count() : 0,
             scores.FillCompare?.Masked ?? 0, scores.FillCompare?.Mismatches ?? 0, scores.ReplacedTokens?.Entities.Count ?? 0,
             scores.Contradiction?.Pairs.Count ?? 0, scores.Tokens);
     }
@@ -43,7 +43,9 @@ public static class ScoredColumns
         new StructField("mismatches", ColumnType.Int32),
         new StructField("replaced_entity_max", ColumnType.Double),
         new StructField("replaced_token_mean", ColumnType.Double),
-        new StructField("replaced_token_max", ColumnType.Double));
+        new StructField("replaced_token_max", ColumnType.Double),
+        new StructField("parent", ColumnType.Int32),
+        new StructField("branch", ColumnType.String));
 
     private static readonly ColumnType SpanType = ColumnType.StructOf(
         new StructField("kind", ColumnType.String),
@@ -104,7 +106,9 @@ public static class ScoredColumns
                 Number(turn.Mismatches),
                 Number(turn.ReplacedEntityMax),
                 Number(turn.ReplacedTokenMean),
-                Number(turn.ReplacedTokenMax));
+                Number(turn.ReplacedTokenMax),
+                Parent(dialogue, turn.Index),
+                dialogue.Turns[turn.Index].Branch is { } branch ? ColumnValue.From(branch) : ColumnValue.Null);
         }
         values[i++] = ColumnValue.List(turns);
         var spans = new ColumnValue[scores.Spans.Count];
@@ -149,8 +153,17 @@ public static class ScoredColumns
     {
         Speaker.System => "system",
         Speaker.User => "user",
+        Speaker.Tool => "tool",
+        Speaker.ToolCall => "tool_call",
         _ => "assistant",
     };
+
+    /// <summary>
+    /// A turn's parent in a dialogue with branches (−1 for a turn that starts it); null in a plain dialogue, where every
+    /// turn follows the one before it.
+    /// </summary>
+    private static ColumnValue Parent(Dialogue dialogue, int turn) =>
+        dialogue.Branches ? ColumnValue.From(dialogue.Previous(turn)) : ColumnValue.Null;
 
     private static ColumnValue Number(double? value) => value is { } v ? ColumnValue.From(v) : ColumnValue.Null;
 

@@ -14,8 +14,10 @@ internal static class ContradictionScorer
 
     public static async Task<ContradictionResult> ScoreAsync(ScoringContext context, ModelRoleInfo nli)
     {
-        var sentences = Sentences(context.Dialogue);
-        var chosen = Choose(sentences, context.Options, DeterministicRandom.For(context.Options.Seed, context.Dialogue.Id, DialogueLevel, PairPurpose));
+        var sentences = Sentences(context.Dialogue, context.ScoredTurns);
+        var dialogue = context.Dialogue;
+        var chosen = Choose(sentences, context.Options, DeterministicRandom.For(context.Options.Seed, context.Dialogue.Id, DialogueLevel, PairPurpose),
+            (a, b) => dialogue.OnOnePath(a.Turn, b.Turn));
         var calls = new List<Task<NliProbabilities>>(chosen.Count * 2);
         foreach (var (first, second, _) in chosen)
         {
@@ -32,15 +34,25 @@ internal static class ContradictionScorer
             pairs.Add(new SentencePair(k, sentences[first], sentences[second], shared, forward, backward,
                 Math.Max((double)forward.Contradiction, backward.Contradiction)));
         }
-        var n = (long)sentences.Count;
-        return new ContradictionResult(sentences.Count, n * (n - 1) / 2, pairs);
+        var candidates = 0L;
+        for (var i = 0; i < sentences.Count; i++)
+        {
+            for (var j = i + 1; j < sentences.Count; j++)
+            {
+                candidates += dialogue.OnOnePath(sentences[i].Turn, sentences[j].Turn) ? 1 : 0;
+            }
+        }
+        return new ContradictionResult(sentences.Count, candidates, pairs);
     }
 
     /// <summary>The sentences of the assistant turns, in dialogue order.</summary>
-    internal static List<SentenceRef> Sentences(Dialogue dialogue)
+    internal static List<SentenceRef> Sentences(Dialogue dialogue) => Sentences(dialogue, [.. dialogue.AssistantTurnIndexes()]);
+
+    /// <summary>The sentences of <paramref name="turns"/>, in dialogue order.</summary>
+    internal static List<SentenceRef> Sentences(Dialogue dialogue, IReadOnlyList<int> turns)
     {
         var sentences = new List<SentenceRef>();
-        foreach (var turn in dialogue.AssistantTurnIndexes())
+        foreach (var turn in turns)
         {
             var text = dialogue.Turns[turn].Text;
             foreach (var range in SentenceSplitter.Split(text))
@@ -55,9 +67,12 @@ internal static class ContradictionScorer
     /// <summary>
     /// Up to <see cref="ScoringOptions.MaxContradictionPairs"/> pairs (i &lt; j): most shared content words first, ties
     /// broken by a seeded random key per pair (drawn in pair order, so the choice depends only on the dialogue, the
-    /// seed and the options). Returned in text order.
+    /// seed and the options). Returned in text order. With <paramref name="comparable"/>, pairs it refuses (sentences of
+    /// two branches, which are alternatives, not one speaker's claims) are left out; their keys are still drawn, so the
+    /// other pairs' keys do not depend on the branches.
     /// </summary>
-    internal static List<(int First, int Second, int Shared)> Choose(List<SentenceRef> sentences, ScoringOptions options, DeterministicRandom random)
+    internal static List<(int First, int Second, int Shared)> Choose(List<SentenceRef> sentences, ScoringOptions options, DeterministicRandom random,
+        Func<SentenceRef, SentenceRef, bool>? comparable = null)
     {
         var cap = options.MaxContradictionPairs;
         if (sentences.Count < 2 || cap == 0)
@@ -74,6 +89,10 @@ internal static class ContradictionScorer
             for (var j = i + 1; j < sentences.Count; j++)
             {
                 var priority = (Shared: SharedCount(words[i], words[j]), Key: random.NextUInt64());
+                if (comparable is not null && !comparable(sentences[i], sentences[j]))
+                {
+                    continue;
+                }
                 if (kept.Count < cap)
                 {
                     kept.Enqueue((i, j, priority.Shared), priority);

@@ -84,11 +84,15 @@ public sealed class DialogueScorer
         var contradictionResult = await contradiction.ConfigureAwait(false);
         // A dialogue whose assistant turns are all empty or whitespace gets null scores from every scorer; the note says
         // why, so a reviewer (and the skip column) can tell it from a scorer that did not run.
-        IReadOnlyList<string> skipped = dialogue.AssistantTurnIndexes().All(i => string.IsNullOrWhiteSpace(dialogue.Turns[i].Text))
-            ? [.. Skipped, NoScorableText]
-            : Skipped;
+        var blank = dialogue.AssistantTurnIndexes().All(i => string.IsNullOrWhiteSpace(dialogue.Turns[i].Text));
+        IReadOnlyList<string> skipped = context.Notes.Count == 0 && !blank
+            ? Skipped
+            : [.. Skipped, .. context.Notes, .. blank ? [NoScorableText] : Array.Empty<string>()];
         return new DialogueScores(fillResult, replacedResult, contradictionResult, skipped,
-            Spans(fillResult, replacedResult, contradictionResult), Turns(dialogue, fillResult, replacedResult), context.Tokens.Snapshot());
+            Spans(fillResult, replacedResult, contradictionResult), Turns(dialogue, fillResult, replacedResult), context.Tokens.Snapshot())
+        {
+            ScoredTurns = context.ScoredTurns,
+        };
     }
 
     private List<ScoreSpan> Spans(FillCompareResult? fill, ReplacedTokenResult? replaced, ContradictionResult? contradiction)

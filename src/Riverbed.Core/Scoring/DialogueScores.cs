@@ -166,8 +166,14 @@ public sealed class DialogueScores
 
     public ContradictionResult? Contradiction { get; }
 
-    /// <summary>Notes of skipped scorers, e.g. "fill_compare: no mlm model".</summary>
+    /// <summary>
+    /// Notes of skipped scorers, e.g. "fill_compare: no mlm model", and of turns left out or scored with a doubt
+    /// ("language: turn 3 not scored, not English (…)").
+    /// </summary>
     public IReadOnlyList<string> Skipped { get; }
+
+    /// <summary>The turns that were scored (null when not recorded: then the assistant turns).</summary>
+    public IReadOnlyList<int>? ScoredTurns { get; init; }
 
     /// <summary>The example-level scores by <see cref="ScoreNames"/> (null: skipped, or nothing to score).</summary>
     public IReadOnlyDictionary<string, double?> Scores { get; }

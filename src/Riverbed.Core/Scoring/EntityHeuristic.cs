@@ -24,8 +24,14 @@ public sealed record EntitySpan(Range Range, string Kind);
 /// <item>numbers: any other word with a digit ("42", "3.14", "1,000", "10th", "1990s");</item>
 /// <item>names: runs of capitalised words ("Eiffel Tower", "University of Oxford": lower-case "of", "de", "von",
 /// "van", "da", "del", "la", "the" may join capitalised words), except that a run's first word is dropped when it
-/// starts a sentence (it may be capitalised only for that reason), and the pronoun "I" is never a name.</item>
+/// starts a sentence, a line, a list item or what follows a colon (it may be capitalised only for that reason);
+/// leading words that are common English words ("The", "This", "If", "Here", "Step", …) are dropped too and a
+/// capitalised common word ends a run (title-case headings); the pronoun "I" and its contractions ("I'm") are never
+/// names.</item>
 /// </list>
+/// Code and markup (<see cref="CodeSpans"/>) hold no entities, and neither do code identifiers outside them: words
+/// joined by underscores ("max_length"), camelCase words ("getElementById"), dotted lower-case paths ("os.path") and
+/// words directly followed by "(" ("print(").
 /// Spans never overlap; they are returned in text order.
 /// </summary>
 public static class EntityHeuristic
@@ -54,15 +60,46 @@ public static class EntityHeuristic
     private static readonly FrozenSet<string> Honorifics = new[] { "mr", "mrs", "ms", "dr", "prof", "sir", "st", "mt", "jr", "sr" }
         .ToFrozenSet(StringComparer.OrdinalIgnoreCase);
 
-    private readonly record struct Word(int Start, int End, bool StartsSentence);
+    // Words that begin sentences, list items and headings far more often than names do. A run never starts with one,
+    // and a capitalised one ends a run. Adjectives that begin many names ("New York", "Great Britain") are left out.
+    private static readonly FrozenSet<string> CommonWords = ScoringOptions.DefaultStopwords.Concat(new[]
+    {
+        "however", "therefore", "additionally", "furthermore", "moreover", "finally", "first", "firstly", "second", "secondly",
+        "third", "next", "lastly", "overall", "yes", "sure", "certainly", "absolutely", "okay", "ok", "well", "hello", "hi",
+        "hey", "thanks", "thank", "please", "sorry", "unfortunately", "fortunately", "generally", "typically", "usually",
+        "often", "sometimes", "many", "most", "several", "both", "either", "neither", "every", "another", "other", "one",
+        "two", "three", "step", "note", "notes", "example", "examples", "tip", "tips", "warning", "important", "answer",
+        "question", "summary", "conclusion", "introduction", "ingredients", "instructions", "output", "input", "result",
+        "results", "solution", "explanation", "option", "options", "use", "using", "make", "add", "remove", "create",
+        "check", "try", "let", "let's", "here's", "there's", "it's", "that's", "what's", "i'm", "i've", "i'll", "i'd",
+        "you're", "we're", "they're", "don't", "can't", "won't", "doesn't", "isn't", "aren't", "according", "based",
+        "after", "before", "during", "while", "although", "though", "since", "because", "unless", "until", "once", "now",
+        "today", "instead", "like", "even", "still", "yet", "thus", "hence", "consider", "remember", "keep", "avoid",
+        "start", "begin", "choose", "find", "look", "write", "read", "give", "take", "get", "set", "put", "place", "mix",
+        "combine", "stir", "bake", "cook", "heat", "serve", "preheat", "cut", "pour", "whisk", "boil", "different",
+        "same", "various", "common", "simple", "easy", "quick", "none", "null", "hope", "feel", "think", "know", "want",
+        "need", "love", "enjoy", "learn", "understand", "develop", "provide", "ensure", "include", "including", "identify",
+        "determine", "calculate", "explain", "describe", "list", "compare", "define", "imagine", "suppose", "only",
+        "only", "more", "less", "other", "another", "whether", "otherwise", "besides", "anyway", "again", "always",
+        "sometimes", "perhaps", "maybe", "probably", "definitely", "indeed", "actually", "basically", "essentially",
+        "specifically", "especially", "particularly", "similarly", "likewise", "meanwhile", "afterwards", "then",
+    }).ToFrozenSet(StringComparer.OrdinalIgnoreCase);
+
+    private readonly record struct Word(int Start, int End, bool StartsSentence, bool Boundary, bool Identifier);
 
     public static IReadOnlyList<EntitySpan> Find(string text)
     {
-        var words = Words(text);
+        ArgumentNullException.ThrowIfNull(text);
+        var words = Words(text, CodeSpans.Find(text));
         var entities = new List<EntitySpan>();
         var i = 0;
         while (i < words.Count)
         {
+            if (words[i].Identifier || IsListNumber(text, words, i))
+            {
+                i++;
+                continue;
+            }
             var consumed = TryDate(text, words, i, entities)
                 ?? TryQuantityOrNumber(text, words, i, entities)
                 ?? TryName(text, words, i, entities)
@@ -72,7 +109,7 @@ public static class EntityHeuristic
         return entities;
     }
 
-    private static List<Word> Words(string text)
+    private static List<Word> Words(string text, IReadOnlyList<Range> code)
     {
         var sentenceStarts = new HashSet<int>();
         foreach (var sentence in SentenceSplitter.Split(text))
@@ -110,10 +147,115 @@ public static class EntityHeuristic
                     break;
                 }
             }
+            if (CodeSpans.Overlaps(code, start, i))
+            {
+                continue;
+            }
             var wordStartsSentence = sentenceStarts.Contains(start) || (start > 0 && sentenceStarts.Contains(start - 1) && !IsWordChar(text[start - 1]));
-            words.Add(new Word(start, i, wordStartsSentence));
+            words.Add(new Word(start, i, wordStartsSentence, wordStartsSentence || AfterBoundary(text, start), IsIdentifier(text, start, i)));
         }
         return words;
+    }
+
+    /// <summary>
+    /// True when the word at <paramref name="start"/> begins the text, a line, a list item or a clause after ':', ';',
+    /// '!' or '?' — looking back over spaces, quotes, brackets, Markdown emphasis and heading marks and list numbers.
+    /// </summary>
+    private static bool AfterBoundary(string text, int start)
+    {
+        var k = start - 1;
+        while (k >= 0)
+        {
+            var c = text[k];
+            if (c is ' ' or '\t' or '"' or '“' or '\'' or '‘' or '(' or '[' or '*' or '_' or '#' or '>' or '-' or '•' or '|')
+            {
+                k--;
+                continue;
+            }
+            if ((c is '.' or ')') && k > 0 && char.IsAsciiDigit(text[k - 1]))
+            {
+                // "1. " or "2) ": a list number, when only decoration or a line start precedes it.
+                var d = k - 1;
+                while (d >= 0 && char.IsAsciiDigit(text[d]))
+                {
+                    d--;
+                }
+                while (d >= 0 && text[d] is ' ' or '\t')
+                {
+                    d--;
+                }
+                if (d < 0 || text[d] is '\n' or '\r')
+                {
+                    return true;
+                }
+                return false;
+            }
+            return c is '\n' or '\r' or ':' or ';' or '!' or '?';
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// A number that numbers a list item ("1. ", "2) " at the start of a line) or a step ("Step 3:"): a position in
+    /// the answer's layout, not a fact.
+    /// </summary>
+    private static bool IsListNumber(string text, List<Word> words, int i)
+    {
+        var word = words[i];
+        for (var k = word.Start; k < word.End; k++)
+        {
+            if (!char.IsAsciiDigit(text[k]))
+            {
+                return false;
+            }
+        }
+        if (word.End >= text.Length || text[word.End] is not ('.' or ')' or ':'))
+        {
+            return false;
+        }
+        if (i > 0 && Text(text, words[i - 1]).Equals("step", StringComparison.OrdinalIgnoreCase) && OnlySpacesBetween(text, words[i - 1].End, word.Start))
+        {
+            return true;
+        }
+        if (text[word.End] == ':' || (word.End + 1 < text.Length && text[word.End + 1] is not (' ' or '\t' or '\n' or '\r')))
+        {
+            return false;
+        }
+        var k2 = word.Start - 1;
+        while (k2 >= 0 && text[k2] is ' ' or '\t' or '*' or '#' or '>')
+        {
+            k2--;
+        }
+        return k2 < 0 || text[k2] is '\n' or '\r';
+    }
+
+    /// <summary>A code identifier: joined by underscores, camelCase, a dotted lower-case path, called with "(", or a call's argument.</summary>
+    private static bool IsIdentifier(string text, int start, int end)
+    {
+        if ((start > 0 && text[start - 1] == '_') || (end < text.Length && text[end] is '_' or '(')
+            || (start > 1 && text[start - 1] == '(' && IsWordChar(text[start - 2])))
+        {
+            return true;
+        }
+        var word = text.AsSpan(start, end - start);
+        if (char.IsLower(word[0]))
+        {
+            for (var k = 1; k < word.Length; k++)
+            {
+                if (char.IsUpper(word[k]))
+                {
+                    return true;
+                }
+            }
+        }
+        for (var k = 1; k + 1 < word.Length; k++)
+        {
+            if (word[k] == '.' && char.IsLower(word[k + 1]) && char.IsLetter(word[k - 1]))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static bool IsWordChar(char c) => char.IsLetterOrDigit(c);
@@ -262,7 +404,11 @@ public static class EntityHeuristic
         return to - from <= 1;
     }
 
-    private static bool IsCapitalised(ReadOnlySpan<char> word) => word.Length > 0 && char.IsUpper(word[0]) && !word.Equals("I", StringComparison.Ordinal);
+    private static bool IsCapitalised(ReadOnlySpan<char> word) => word.Length > 0 && char.IsUpper(word[0]) && !word.Equals("I", StringComparison.Ordinal)
+        && !(word.Length > 1 && word[0] == 'I' && word[1] is '\'' or '’');
+
+    private static bool IsCommon(ReadOnlySpan<char> word) => CommonWords.GetAlternateLookup<ReadOnlySpan<char>>().Contains(word)
+        || (word.Contains('’') && CommonWords.Contains(word.ToString().Replace('’', '\'')));
 
     private static bool StartsDate(string text, List<Word> words, int k) =>
         IsMonth(text, words[k]) && k + 1 < words.Count && (IsDayNumber(Text(text, words[k + 1])) || IsYear(Text(text, words[k + 1])));
@@ -286,7 +432,7 @@ public static class EntityHeuristic
             {
                 break;
             }
-            if (IsCapitalised(next) && !HasDigit(next))
+            if (IsCapitalised(next) && !HasDigit(next) && !words[k].Identifier && !IsCommon(next))
             {
                 end = k;
                 k++;
@@ -301,8 +447,8 @@ public static class EntityHeuristic
                 break;
             }
         }
-        var first = words[i].StartsSentence ? i + 1 : i;
-        while (first <= end && NameJoiners.GetAlternateLookup<ReadOnlySpan<char>>().Contains(Text(text, words[first])))
+        var first = words[i].Boundary ? i + 1 : i;
+        while (first <= end && (NameJoiners.GetAlternateLookup<ReadOnlySpan<char>>().Contains(Text(text, words[first])) || IsCommon(Text(text, words[first]))))
         {
             first++;
         }

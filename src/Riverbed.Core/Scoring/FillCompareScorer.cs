@@ -21,10 +21,10 @@ internal static class FillCompareScorer
         var options = context.Options;
         var candidatesPerTurn = new Dictionary<int, int>();
         var calls = new List<MlmCall>();
-        foreach (var turn in context.Dialogue.AssistantTurnIndexes())
+        foreach (var turn in context.ScoredTurns)
         {
             var tokens = context.Turn(mlm.Tokenizer, turn);
-            var candidates = Candidates(tokens, mlm, options);
+            var candidates = Candidates(tokens, mlm, options, CodeSpans.Find(context.Text(turn)));
             candidatesPerTurn[turn] = candidates.Count;
             var selected = Select(candidates, options.MaskRate, DeterministicRandom.For(options.Seed, context.Dialogue.Id, turn, SelectionPurpose));
             if (selected.Count == 0)
@@ -97,7 +97,7 @@ internal static class FillCompareScorer
 
         positions.Sort((a, b) => a.Turn != b.Turn ? a.Turn.CompareTo(b.Turn) : a.Start.CompareTo(b.Start));
         var turns = new List<FillCompareTurn>();
-        foreach (var turn in context.Dialogue.AssistantTurnIndexes())
+        foreach (var turn in context.ScoredTurns)
         {
             var own = positions.Where(p => p.Turn == turn).ToList();
             turns.Add(new FillCompareTurn(turn, candidatesPerTurn[turn], own.Count, own.Count(p => !p.Match),
@@ -108,9 +108,10 @@ internal static class FillCompareScorer
 
     /// <summary>
     /// Token indexes of the words that may be masked: a word of exactly one token (so one mask stands for the whole
-    /// word), not special, with a letter or digit, covering some text, and not a stopword.
+    /// word), not special, with a letter or digit, covering some text, not a stopword, and not inside code or markup
+    /// (<see cref="CodeSpans"/>: a replaced identifier or tag says nothing about facts).
     /// </summary>
-    internal static List<int> Candidates(TurnTokens tokens, ModelRoleInfo mlm, ScoringOptions options)
+    internal static List<int> Candidates(TurnTokens tokens, ModelRoleInfo mlm, ScoringOptions options, IReadOnlyList<Range>? code = null)
     {
         var candidates = new List<int>();
         var tokenizer = mlm.Tokenizer;
@@ -128,6 +129,10 @@ internal static class FillCompareScorer
             }
             var form = tokenizer.DecodeToken(id);
             if (!form.Any(char.IsLetterOrDigit) || options.IsStopword(form))
+            {
+                continue;
+            }
+            if (code is not null && CodeSpans.Overlaps(code, tokens.Starts[i], tokens.Ends[i]))
             {
                 continue;
             }

@@ -12,7 +12,7 @@ internal static class ReplacedTokenScorer
 
     public static async Task<ReplacedTokenResult> ScoreAsync(ScoringContext context, ModelRoleInfo rtd, ModelRoleInfo? ner)
     {
-        var turns = context.Dialogue.AssistantTurnIndexes().ToList();
+        var turns = context.ScoredTurns.ToList();
         var probabilities = turns.Select(turn => Probabilities(context, rtd, turn)).ToList();
         var entities = turns.Select(turn => ner is null
             ? Task.FromResult(EntityHeuristic.Find(context.Text(turn)))
@@ -28,10 +28,15 @@ internal static class ReplacedTokenScorer
             var tokens = context.Turn(rtd.Tokenizer, turn);
             var p = probabilities[t].Result;
             var entityMax = 0.0;
+            var code = CodeSpans.Find(text);
             foreach (var entity in entities[t].Result)
             {
                 var (start, length) = entity.Range.GetOffsetAndLength(text.Length);
                 var end = start + length;
+                if (CodeSpans.Overlaps(code, start, end))
+                {
+                    continue; // code and markup are not entities (the heuristic never tags them; a ner model might)
+                }
                 double sum = 0;
                 var count = 0;
                 for (var i = 0; i < tokens.Count; i++)

@@ -142,7 +142,36 @@ internal sealed class ScoringContext
         Options = options;
         Backend = backend;
         CancellationToken = cancellationToken;
+        var scored = new List<int>();
+        var notes = new List<string>();
+        for (var i = 0; i < dialogue.Turns.Count; i++)
+        {
+            var speaker = dialogue.Turns[i].Speaker;
+            if (!(speaker == Speaker.Assistant || (options.ScoreToolTurns && speaker is Speaker.Tool or Speaker.ToolCall)))
+            {
+                continue;
+            }
+            var verdict = LanguageCheck.Assess(dialogue.Turns[i].Text);
+            if (!verdict.English)
+            {
+                if (options.OtherLanguage == OtherLanguageAction.Skip)
+                {
+                    notes.Add($"language: turn {i} not scored, not English ({verdict.Reason})");
+                    continue;
+                }
+                notes.Add($"language: turn {i} may not be English ({verdict.Reason}), scored anyway");
+            }
+            scored.Add(i);
+        }
+        ScoredTurns = scored;
+        Notes = notes;
     }
+
+    /// <summary>The turns the scorers score, in order: assistant turns (and tool turns when asked) that pass the language check.</summary>
+    public IReadOnlyList<int> ScoredTurns { get; }
+
+    /// <summary>Notes about this dialogue's turns (those left out, or scored with a doubt), for the skip notes.</summary>
+    public IReadOnlyList<string> Notes { get; }
 
     public Dialogue Dialogue { get; }
 
@@ -161,14 +190,15 @@ internal sealed class ScoringContext
         _turns.GetOrAdd((tokenizer, turn), key => new TurnTokens(key.Tokenizer.Encode(Text(key.Turn), WithoutSpecials)));
 
     /// <summary>
-    /// The context of <paramref name="turn"/>: tokens of the preceding user and assistant turns, filled most recent
-    /// first up to the budget (the oldest one kept loses its beginning), in dialogue order.
+    /// The context of <paramref name="turn"/>: tokens of the turns before it on its conversation (its parent, the
+    /// parent's parent, …; system turns left out), filled most recent first up to the budget (the oldest one kept
+    /// loses its beginning), in dialogue order.
     /// </summary>
     public int[] Context(Tokenizer tokenizer, int turn)
     {
         var budget = Options.ContextTokenBudget;
         var pieces = new List<ArraySegment<int>>();
-        for (var i = turn - 1; i >= 0 && budget > 0; i--)
+        for (var i = Dialogue.Previous(turn); i >= 0 && budget > 0; i = Dialogue.Previous(i))
         {
             if (Dialogue.Turns[i].Speaker == Speaker.System)
             {

@@ -66,6 +66,18 @@ public sealed class ScoringOptions
     /// <summary>Sentence pairs compared per example. Default 32.</summary>
     public int MaxContradictionPairs { get; init; } = 32;
 
+    /// <summary>
+    /// Score tool turns (tool calls an assistant made and the tools' outputs) like assistant turns. Default false: they
+    /// are context (the turns after them see them), not prose whose facts the models can judge.
+    /// </summary>
+    public bool ScoreToolTurns { get; init; }
+
+    /// <summary>
+    /// What happens to a turn <see cref="LanguageCheck"/> judges not English: skipped (default; not scored, a note says
+    /// why) or flagged (scored, with the same note).
+    /// </summary>
+    public OtherLanguageAction OtherLanguage { get; init; } = OtherLanguageAction.Skip;
+
     internal FrozenSet<string> StopwordSet =>
         _stopwordSet ??= Stopwords.Select(w => w.Trim().ToLowerInvariant()).ToFrozenSet(StringComparer.Ordinal);
 
@@ -99,6 +111,10 @@ public sealed class ScoringOptions
         {
             problems.Add("flag thresholds must be finite numbers");
         }
+        if (!Enum.IsDefined(OtherLanguage))
+        {
+            problems.Add("other-language must be skip or flag");
+        }
         if (Stopwords is null || Stopwords.Any(w => w is null))
         {
             problems.Add("stopwords must be a list of words");
@@ -123,6 +139,8 @@ public sealed class ScoringOptions
         Line("entity_flag_above", EntityFlagAbove.ToString("R", CultureInfo.InvariantCulture));
         Line("contradiction_flag_above", ContradictionFlagAbove.ToString("R", CultureInfo.InvariantCulture));
         Line("max_contradiction_pairs", MaxContradictionPairs.ToString(CultureInfo.InvariantCulture));
+        Line("score_tool_turns", ScoreToolTurns ? "true" : "false");
+        Line("other_language", OtherLanguageNames.Name(OtherLanguage));
         Line("stopwords", string.Join(',', StopwordSet.Order(StringComparer.Ordinal)));
         return text.ToString();
     }
@@ -131,4 +149,29 @@ public sealed class ScoringOptions
     public string Hash => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(ToCanonicalString())));
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>What happens to a turn that is not in the models' language (see <see cref="LanguageCheck"/>).</summary>
+public enum OtherLanguageAction
+{
+    /// <summary>Not scored; the skip notes say which turn and why.</summary>
+    Skip,
+
+    /// <summary>Scored anyway; the skip notes still say which turn and why, so a reviewer can discount its scores.</summary>
+    Flag,
+}
+
+/// <summary>The command-line and run.json names of <see cref="OtherLanguageAction"/>.</summary>
+public static class OtherLanguageNames
+{
+    public static IReadOnlyList<string> All { get; } = ["skip", "flag"];
+
+    public static string Name(OtherLanguageAction action) => action == OtherLanguageAction.Flag ? "flag" : "skip";
+
+    public static OtherLanguageAction Parse(string name) => name switch
+    {
+        "skip" => OtherLanguageAction.Skip,
+        "flag" => OtherLanguageAction.Flag,
+        _ => throw new RiverbedException($"other-language must be skip or flag; got '{name}'"),
+    };
 }

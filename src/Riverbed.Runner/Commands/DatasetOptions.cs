@@ -34,6 +34,12 @@ internal sealed class DatasetOptions
         AllowMultipleArgumentsPerToken = false,
     };
 
+    public Option<string> OasstBranches { get; } = new("--oasst-branches")
+    {
+        Description = "oasst trees: 'best' follows the best-ranked reply at each level; 'all' scores every branch, each with its own path as context",
+        DefaultValueFactory = _ => SchemaOptions.OasstBest,
+    };
+
     public Option<int> MaxLineBytes { get; } = new("--max-line-bytes")
     {
         Description = "Longest record (JSON Lines line or JSON array element) accepted, in bytes",
@@ -55,8 +61,9 @@ internal sealed class DatasetOptions
     public void AddTo(Command command)
     {
         Schema.AcceptOnlyFromAmong([.. SchemaOptions.Names]);
+        OasstBranches.AcceptOnlyFromAmong(SchemaOptions.OasstBest, SchemaOptions.OasstAll);
         command.Arguments.Add(Inputs);
-        foreach (var option in new Option[] { Schema, PromptField, ResponseField, SystemField, IdField, BotLabels, MaxLineBytes, MaxDepth, MaxDecompressedBytes })
+        foreach (var option in new Option[] { Schema, PromptField, ResponseField, SystemField, IdField, BotLabels, OasstBranches, MaxLineBytes, MaxDepth, MaxDecompressedBytes })
         {
             command.Options.Add(option);
         }
@@ -75,6 +82,7 @@ internal sealed class DatasetOptions
                 SystemField = parse.GetValue(SystemField),
                 IdField = parse.GetValue(IdField),
                 BotLabels = labels is { Length: > 0 } ? labels : SchemaOptions.DefaultBotLabels,
+                OasstBranches = parse.GetValue(OasstBranches) ?? SchemaOptions.OasstBest,
             },
             Limits = new ReaderLimits
             {

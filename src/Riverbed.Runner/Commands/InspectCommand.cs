@@ -159,7 +159,7 @@ internal static class InspectCommand
                 ? "  schema:  none (no valid record to detect it from)"
                 : $"  schema:  {Schema.Schema} ({Schema.Reason})");
             output.WriteLine($"  records: {Number(stats.Records)} ({Number(stats.Examples)} examples, {Number(stats.Rejected)} rejected{(stats.BlankLines > 0 ? $", {Number(stats.BlankLines)} blank lines skipped" : "")})");
-            output.WriteLine($"  turns:   {Number(stats.Turns)} ({Number(stats.UserTurns)} user, {Number(stats.AssistantTurns)} assistant, {Number(stats.SystemTurns)} system)");
+            output.WriteLine($"  turns:   {Number(stats.Turns)} ({Number(stats.UserTurns)} user, {Number(stats.AssistantTurns)} assistant, {Number(stats.SystemTurns)} system{(stats.ToolTurns > 0 ? $", {Number(stats.ToolTurns)} tool" : string.Empty)})");
             output.WriteLine(stats.RejectsByKind.Count == 0
                 ? "  rejects: none"
                 : "  rejects: " + string.Join(", ", stats.RejectsByKind.OrderBy(pair => RejectKinds.Name(pair.Key), StringComparer.Ordinal).Select(pair => $"{RejectKinds.Name(pair.Key)} {Number(pair.Value)}")));
@@ -177,7 +177,7 @@ internal static class InspectCommand
                 output.WriteLine($"  example {example.Id} ({where}, {example.Turns.Count} turns)");
                 foreach (var turn in example.Turns)
                 {
-                    output.WriteLine($"    {turn.Role.ToString().ToLowerInvariant(),-9} {Shorten(turn.Text, 160)}");
+                    output.WriteLine($"    {RoleName(turn.Role),-9} {Shorten(turn.Text, 160)}");
                 }
             }
         }
@@ -208,6 +208,7 @@ internal static class InspectCommand
                     writer.WriteNumber("user_turns", stats.UserTurns);
                     writer.WriteNumber("assistant_turns", stats.AssistantTurns);
                     writer.WriteNumber("system_turns", stats.SystemTurns);
+                    writer.WriteNumber("tool_turns", stats.ToolTurns);
                     writer.WriteStartObject("rejects_by_kind");
                     foreach (var (kind, count) in stats.RejectsByKind.OrderBy(pair => RejectKinds.Name(pair.Key), StringComparer.Ordinal))
                     {
@@ -239,7 +240,7 @@ internal static class InspectCommand
                         foreach (var turn in example.Turns)
                         {
                             writer.WriteStartObject();
-                            writer.WriteString("role", turn.Role.ToString().ToLowerInvariant());
+                            writer.WriteString("role", RoleName(turn.Role));
                             writer.WriteString("text", turn.Text);
                             writer.WriteEndObject();
                         }
@@ -261,4 +262,7 @@ internal static class InspectCommand
             return flat.Length <= max ? flat : flat[..max] + "…";
         }
     }
+
+    /// <summary>A role as the scored turns name their speakers ("tool_call", not "toolcall").</summary>
+    private static string RoleName(TurnRole role) => role == TurnRole.ToolCall ? "tool_call" : role.ToString().ToLowerInvariant();
 }

@@ -61,6 +61,18 @@ internal sealed class ScoreOptionSet
         DefaultValueFactory = _ => 0,
     };
 
+    public Option<bool> ScoreToolTurns { get; } = new("--score-tool-turns")
+    {
+        Description = "Also score tool turns (tool calls and tool outputs), which are otherwise context for the turns after them",
+    };
+
+    public Option<string> OtherLanguage { get; } = new("--other-language")
+    {
+        Description = "A turn whose prose is not English (the models' language; a script and function-word check): 'skip' leaves it " +
+            "unscored, 'flag' scores it; either way riverbed_skipped notes it",
+        DefaultValueFactory = _ => "skip",
+    };
+
     public Option<long?> Limit { get; } = new("--limit") { Description = "Read only the first N records of each shard (a trial run)" };
 
     public Option<string> Format { get; } = new("--format")
@@ -102,6 +114,7 @@ internal sealed class ScoreOptionSet
     {
         Format.AcceptOnlyFromAmong("parquet", "jsonl");
         MlmHead.AcceptOnlyFromAmong("masked", "full");
+        OtherLanguage.AcceptOnlyFromAmong([.. OtherLanguageNames.All]);
         Device.Validators.Add(result =>
         {
             if (!ExecutionProvider.TryParse(result.GetValueOrDefault<string>(), out _))
@@ -121,7 +134,7 @@ internal sealed class ScoreOptionSet
                 result.AddError(error.Message);
             }
         });
-        foreach (var option in new Option[] { Models, Device, GpuMemoryLimit, BatchTokens, Sessions, Threads, MlmHead, Seed, Limit, Config, Decisions.Thresholds, Decisions.Combine, LogEvery, MaxFailures })
+        foreach (var option in new Option[] { Models, Device, GpuMemoryLimit, BatchTokens, Sessions, Threads, MlmHead, Seed, ScoreToolTurns, OtherLanguage, Limit, Config, Decisions.Thresholds, Decisions.Combine, LogEvery, MaxFailures })
         {
             command.Options.Add(option);
         }
@@ -144,9 +157,11 @@ internal sealed class ScoreOptionSet
         var policy = Decisions.Apply(parse, file?.Policy ?? DecisionPolicy.Default);
         var scoring = file?.Scoring ?? ScoringOptions.Default;
         var seed = Pick(Seed, f => f.Scoring.Seed);
-        if (seed != scoring.Seed)
+        var tools = Pick(ScoreToolTurns, f => f.Scoring.ScoreToolTurns);
+        var language = OtherLanguageNames.Parse(Pick(OtherLanguage, f => OtherLanguageNames.Name(f.Scoring.OtherLanguage)));
+        if (seed != scoring.Seed || tools != scoring.ScoreToolTurns || language != scoring.OtherLanguage)
         {
-            scoring = Copy(scoring, seed);
+            scoring = Copy(scoring, seed, tools, language);
         }
         var settings = new ScoreSettings
         {
@@ -217,7 +232,7 @@ internal sealed class ScoreOptionSet
             return dataset.Read(parse);
         }
         var fromCommandLine = dataset.Read(parse);
-        var schemaGiven = new Option[] { dataset.Schema, dataset.PromptField, dataset.ResponseField, dataset.SystemField, dataset.IdField, dataset.BotLabels }
+        var schemaGiven = new Option[] { dataset.Schema, dataset.PromptField, dataset.ResponseField, dataset.SystemField, dataset.IdField, dataset.BotLabels, dataset.OasstBranches }
             .Any(option => IsExplicit(parse, option));
         var limitsGiven = new Option[] { dataset.MaxLineBytes, dataset.MaxDepth, dataset.MaxDecompressedBytes }.Any(option => IsExplicit(parse, option));
         return new ReaderOptions
@@ -227,9 +242,11 @@ internal sealed class ScoreOptionSet
         };
     }
 
-    private static ScoringOptions Copy(ScoringOptions options, long seed) => new()
+    private static ScoringOptions Copy(ScoringOptions options, long seed, bool scoreToolTurns, OtherLanguageAction otherLanguage) => new()
     {
         Seed = seed,
+        ScoreToolTurns = scoreToolTurns,
+        OtherLanguage = otherLanguage,
         MaskRate = options.MaskRate,
         WindowWords = options.WindowWords,
         TopK = options.TopK,

@@ -66,4 +66,31 @@ public sealed class EntityHeuristicTests
         Assert.Contains(("May 5, 2001", EntityKinds.Date), spans.Select(s => (text[s.Range], s.Kind)));
         Assert.Contains(("New York City", EntityKinds.Name), spans.Select(s => (text[s.Range], s.Kind)));
     }
+
+    [Fact]
+    public void Words_capitalised_because_they_start_a_line_a_list_item_or_a_clause_after_a_colon_are_not_names()
+    {
+        Assert.Empty(Entities("1. Fiction: This category includes novels.\n2. Poetry: Some people enjoy it."));
+        Assert.DoesNotContain(Entities("Step 1: Heat a cup of water."), e => e.Kind == EntityKinds.Name);
+        Assert.Equal([("Jane Austen", EntityKinds.Name)], Entities("- Classics: Many readers like Jane Austen."));
+        Assert.Equal([("Lizzie Bennet", EntityKinds.Name)], Entities("Image: A vlog in which Lizzie Bennet talks."));
+    }
+
+    [Fact]
+    public void Common_words_never_start_or_extend_a_name_and_I_contractions_are_not_names()
+    {
+        Assert.Empty(Entities("He said that I'm tired and I've left."));
+        Assert.Equal([("Exorcist", EntityKinds.Name)], Entities("You could watch \"The Exorcist\" tonight, he said."));
+        Assert.Equal([("Paris", EntityKinds.Name)], Entities("we went to Paris The next day."));
+        Assert.Equal([("New York", EntityKinds.Name)], Entities("She moved to New York last year."));
+    }
+
+    [Fact]
+    public void Code_and_code_identifiers_hold_no_entities()
+    {
+        Assert.Empty(Entities("Call `Process.Start` with a path."));
+        Assert.Empty(Entities("Set max_length and call getElementById or os.path before print(Value)."));
+        Assert.Equal([("Windows", EntityKinds.Name)], Entities("It runs on Windows:\n\n```\nRange = List(1, 2)\n```"));
+        Assert.Empty(Entities("Wrap it in <div class=\"Example\">text</div> tags."));
+    }
 }

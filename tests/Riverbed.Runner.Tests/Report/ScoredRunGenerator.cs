@@ -355,7 +355,9 @@ internal static class ScoredRunGenerator
                     assistant ? ColumnValue.From(Spans.Count(s => s.Kind == "fill" && s.Turn == i && s.Flagged)) : ColumnValue.Null,
                     assistant ? Double(EntityMax) : ColumnValue.Null,
                     assistant ? ColumnValue.From(0.1) : ColumnValue.Null,
-                    assistant ? Double(EntityMax) : ColumnValue.Null);
+                    assistant ? Double(EntityMax) : ColumnValue.Null,
+                    ColumnValue.Null, // parent and branch: a plain dialogue
+                    ColumnValue.Null);
             }).ToArray();
             var spans = Spans.Select(span => ColumnValue.Struct(
                 ColumnValue.From(span.Kind), ColumnValue.From(span.Turn), ColumnValue.From(span.Start), ColumnValue.From(span.End),

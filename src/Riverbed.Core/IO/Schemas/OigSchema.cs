@@ -79,9 +79,17 @@ internal sealed class OigSchema : RecordSchema
 /// at each level the best-ranked reply (lowest <c>rank</c>; unranked replies after ranked ones; ties in file order;
 /// deleted replies skipped) until a message has no replies. Trailing prompter turns with no answer are dropped, as they
 /// give the assistant nothing to be scored on. Roles: prompter → user, assistant → assistant.
+/// With all branches (<c>--oasst-branches all</c>) every message of the tree that is not deleted is a turn, depth first
+/// in file order: each names its parent message's turn (<see cref="Turn.Parent"/>) and its reply path from the root
+/// as its branch ("0.2": the root's first reply's third reply), so each branch is scored with its own path as context
+/// and sibling answers are never compared with each other. Prompter messages no assistant message answers are dropped.
 /// </summary>
 internal sealed class OasstSchema : RecordSchema
 {
+    private readonly bool _allBranches;
+
+    public OasstSchema(bool allBranches = false) => _allBranches = allBranches;
+
     public override string Name => "oasst";
 
     public override IReadOnlyList<string> IdFields { get; } = ["message_tree_id", "message_id"];
@@ -98,6 +106,10 @@ internal sealed class OasstSchema : RecordSchema
             }
             node = prompt;
             path = "prompt";
+        }
+        if (_allBranches)
+        {
+            return MapAll(node, path, turns);
         }
         while (true)
         {
@@ -171,6 +183,92 @@ internal sealed class OasstSchema : RecordSchema
             turns.RemoveAt(turns.Count - 1);
         }
         return RequireAssistant(turns, "the tree's best-ranked path");
+    }
+
+    private static RecordProblem? MapAll(JsonElement root, string rootPath, List<Turn> turns)
+    {
+        var all = new List<Turn>();
+        if (Visit(root, rootPath, -1, null, all) is { } problem)
+        {
+            return problem;
+        }
+        // Keep a message when it, or a message below it, is an assistant's (parents precede their replies).
+        var answered = new bool[all.Count];
+        for (var i = all.Count - 1; i >= 0; i--)
+        {
+            answered[i] |= all[i].Role == TurnRole.Assistant;
+            if (answered[i] && all[i].Parent is >= 0 and var parent)
+            {
+                answered[parent] = true;
+            }
+        }
+        var index = new int[all.Count];
+        for (var i = 0; i < all.Count; i++)
+        {
+            if (answered[i])
+            {
+                index[i] = turns.Count;
+                turns.Add(all[i] with { Parent = all[i].Parent is >= 0 and var parent ? index[parent] : -1 });
+            }
+        }
+        return RequireAssistant(turns, "the tree");
+    }
+
+    private static RecordProblem? Visit(JsonElement node, string path, int parent, string? branch, List<Turn> turns)
+    {
+        var prefix = path.Length == 0 ? string.Empty : path + ".";
+        if (RequireString(node, "role", prefix + "role", out var roleName) is { } badRole)
+        {
+            return badRole;
+        }
+        TurnRole role;
+        switch (roleName)
+        {
+            case "prompter":
+                role = TurnRole.User;
+                break;
+            case "assistant":
+                role = TurnRole.Assistant;
+                break;
+            default:
+                return new RecordProblem(RejectKind.UnknownRole, $"field '{prefix}role' is '{roleName}'; oasst roles are prompter and assistant");
+        }
+        if (parent < 0 && role != TurnRole.User)
+        {
+            return new RecordProblem(RejectKind.MalformedConversation, $"the tree starts with an {roleName} message, not a prompter message");
+        }
+        if (RequireString(node, "text", prefix + "text", out var text) is { } badText)
+        {
+            return badText;
+        }
+        var self = turns.Count;
+        turns.Add(new Turn(role, text) { Parent = parent, Branch = branch });
+        if (!node.TryGetProperty("replies", out var replies) || replies.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+        if (replies.ValueKind != JsonValueKind.Array)
+        {
+            return WrongType(prefix + "replies", replies, "an array");
+        }
+        var index = 0;
+        foreach (var reply in replies.EnumerateArray())
+        {
+            if (reply.ValueKind != JsonValueKind.Object)
+            {
+                return WrongType($"{prefix}replies[{index}]", reply, "a message object");
+            }
+            if (!(reply.TryGetProperty("deleted", out var deleted) && deleted.ValueKind == JsonValueKind.True))
+            {
+                var position = index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                if (Visit(reply, $"{prefix}replies[{index}]", self, branch is null ? position : $"{branch}.{position}", turns) is { } problem)
+                {
+                    return problem;
+                }
+            }
+            index++;
+        }
+        return null;
     }
 
     private static bool Better((bool Unranked, double Rank) candidate, (bool Unranked, double Rank) best) =>

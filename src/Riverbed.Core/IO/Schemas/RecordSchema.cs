@@ -169,7 +169,11 @@ internal sealed class FieldPairSchema : RecordSchema
 
 /// <summary>
 /// A list of turn objects: ShareGPT (<c>conversations: [{from, value}]</c>) and OpenAI messages
-/// (<c>messages: [{role, content}]</c>, content as a string or a list of text parts).
+/// (<c>messages: [{role, content}]</c>, content as a string or a list of text parts). Tool turns are read as context:
+/// a message with role <c>tool</c>/<c>function</c> (or ShareGPT's <c>observation</c>) is a tool output, and an
+/// assistant message's <c>tool_calls</c> (or legacy <c>function_call</c>, or ShareGPT's <c>function_call</c> turn) is a
+/// tool-call turn, one <c>name(arguments)</c> per line, after the message's prose when it has any; such a message's
+/// content may be null.
 /// </summary>
 internal sealed class ChatListSchema : RecordSchema
 {
@@ -187,6 +191,11 @@ internal sealed class ChatListSchema : RecordSchema
         ["bard"] = TurnRole.Assistant,
         ["bing"] = TurnRole.Assistant,
         ["model"] = TurnRole.Assistant,
+        ["tool"] = TurnRole.Tool,
+        ["function"] = TurnRole.Tool,
+        ["ipython"] = TurnRole.Tool,
+        ["observation"] = TurnRole.Tool,
+        ["function_call"] = TurnRole.ToolCall,
     };
 
     public ChatListSchema(string name, string listField, string roleField, string textField)
@@ -213,42 +222,113 @@ internal sealed class ChatListSchema : RecordSchema
         {
             return new RecordProblem(RejectKind.MissingField, $"field '{ListField}' is {(list.ValueKind == JsonValueKind.Null ? "null" : "missing")}");
         }
+        return ReadTurns(list, ListField, RoleField, TextField, turns) ?? RequireAssistant(turns, $"'{ListField}'");
+    }
+
+    /// <summary>Reads a list of turn objects at <paramref name="path"/> into <paramref name="turns"/>.</summary>
+    public static RecordProblem? ReadTurns(JsonElement list, string path, string roleField, string textField, List<Turn> turns)
+    {
         if (list.ValueKind != JsonValueKind.Array)
         {
-            return WrongType(ListField, list, "an array of turns");
+            return WrongType(path, list, "an array of turns");
         }
         var index = 0;
         foreach (var item in list.EnumerateArray())
         {
-            var path = $"{ListField}[{index}]";
+            var itemPath = $"{path}[{index}]";
             if (item.ValueKind != JsonValueKind.Object)
             {
-                return WrongType(path, item, "an object");
+                return WrongType(itemPath, item, "an object");
             }
-            if (RequireString(item, RoleField, $"{path}.{RoleField}", out var roleName) is { } badRole)
+            if (RequireString(item, roleField, $"{itemPath}.{roleField}", out var roleName) is { } badRole)
             {
                 return badRole;
             }
             if (!Roles.TryGetValue(roleName, out var role))
             {
-                return new RecordProblem(RejectKind.UnknownRole, $"field '{path}.{RoleField}' is '{roleName}'; known roles: {KnownRoles}");
+                return new RecordProblem(RejectKind.UnknownRole, $"field '{itemPath}.{roleField}' is '{roleName}'; known roles: {KnownRoles}");
             }
-            if (ReadText(item, $"{path}.{TextField}", out var text) is { } badText)
+            var calls = string.Empty;
+            if (role == TurnRole.Assistant && ToolCalls(item, itemPath, out calls) is { } badCalls)
+            {
+                return badCalls;
+            }
+            // A tool call message, a tool output, or a ShareGPT tool turn may carry no text (OpenAI sends content: null
+            // beside tool_calls); anything else needs its text.
+            var mayBeEmpty = calls.Length > 0 || role is TurnRole.Tool or TurnRole.ToolCall;
+            var text = string.Empty;
+            if (!(mayBeEmpty && IsNullOrAbsent(item, textField)) && ReadText(item, textField, $"{itemPath}.{textField}", out text) is { } badText)
             {
                 return badText;
             }
-            turns.Add(new Turn(role, text));
+            if (calls.Length == 0 || text.Length > 0)
+            {
+                turns.Add(new Turn(role, text));
+            }
+            if (calls.Length > 0)
+            {
+                turns.Add(new Turn(TurnRole.ToolCall, calls));
+            }
             index++;
         }
-        return RequireAssistant(turns, $"'{ListField}'");
+        return null;
     }
 
-    private RecordProblem? ReadText(JsonElement item, string path, out string text)
+    private static bool IsNullOrAbsent(JsonElement item, string field) =>
+        !item.TryGetProperty(field, out var value) || value.ValueKind == JsonValueKind.Null;
+
+    /// <summary>The message's tool calls as text, one <c>name(arguments)</c> per line; empty when it has none.</summary>
+    private static RecordProblem? ToolCalls(JsonElement item, string path, out string text)
     {
         text = string.Empty;
-        if (!item.TryGetProperty(TextField, out var content) || content.ValueKind != JsonValueKind.Array)
+        var lines = new List<string>();
+        if (item.TryGetProperty("tool_calls", out var calls) && calls.ValueKind != JsonValueKind.Null)
         {
-            return RequireString(item, TextField, path, out text);
+            if (calls.ValueKind != JsonValueKind.Array)
+            {
+                return WrongType($"{path}.tool_calls", calls, "an array of tool calls");
+            }
+            var index = 0;
+            foreach (var call in calls.EnumerateArray())
+            {
+                if (call.ValueKind != JsonValueKind.Object)
+                {
+                    return WrongType($"{path}.tool_calls[{index}]", call, "a tool call object");
+                }
+                // {"type": "function", "function": {"name", "arguments"}}; other tool types are shown as they are.
+                lines.Add(call.TryGetProperty("function", out var function) && function.ValueKind == JsonValueKind.Object
+                    ? Call(function)
+                    : call.GetRawText());
+                index++;
+            }
+        }
+        if (item.TryGetProperty("function_call", out var legacy) && legacy.ValueKind != JsonValueKind.Null)
+        {
+            if (legacy.ValueKind != JsonValueKind.Object)
+            {
+                return WrongType($"{path}.function_call", legacy, "a function call object");
+            }
+            lines.Add(Call(legacy));
+        }
+        text = string.Join('\n', lines);
+        return null;
+    }
+
+    private static string Call(JsonElement function)
+    {
+        var name = function.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString()! : "?";
+        var arguments = !function.TryGetProperty("arguments", out var a) || a.ValueKind == JsonValueKind.Null
+            ? string.Empty
+            : a.ValueKind == JsonValueKind.String ? a.GetString()! : a.GetRawText();
+        return $"{name}({arguments})";
+    }
+
+    private static RecordProblem? ReadText(JsonElement item, string textField, string path, out string text)
+    {
+        text = string.Empty;
+        if (!item.TryGetProperty(textField, out var content) || content.ValueKind != JsonValueKind.Array)
+        {
+            return RequireString(item, textField, path, out text);
         }
         // OpenAI's content may be a list of parts; only text parts carry something Riverbed can score.
         var joined = new StringBuilder();

@@ -6,6 +6,8 @@ namespace Riverbed.IO.Schemas;
 /// Chooses the schema for a shard: the forced one, or one detected from the shard's first valid record. Rules, in
 /// order (the first that matches wins):
 /// <list type="number">
+/// <item><c>chosen</c> and <c>rejected</c>: preference (before the chat lists, since UltraFeedback-binarized rows also
+///   hold a <c>messages</c> list, a copy of the chosen conversation);</item>
 /// <item>a <c>conversations</c>/<c>messages</c>/<c>conversation</c> array: its first object element decides between
 ///   {from, value} (sharegpt) and {role, content} (messages);</item>
 /// <item><c>message_tree_id</c> with a <c>prompt</c> object, or <c>message_id</c> + <c>role</c> + <c>replies</c>: oasst;</item>
@@ -42,7 +44,8 @@ internal static class SchemaDetector
             "dolly" => Dolly(),
             "sharegpt" => new ChatListSchema("sharegpt", "conversations", "from", "value"),
             "messages" => new ChatListSchema("messages", "messages", "role", "content"),
-            "oasst" => new OasstSchema(),
+            "oasst" => new OasstSchema(options.OasstBranches == SchemaOptions.OasstAll),
+            "preference" => new PreferenceSchema(),
             "generic" => new FieldPairSchema("generic", options.PromptField!, null, options.ResponseField!, options.SystemField),
             _ => null,
         };
@@ -56,6 +59,10 @@ internal static class SchemaDetector
     /// <summary>Detects from one record; null when no rule matches.</summary>
     public static (RecordSchema Schema, SchemaDetection Detection)? Detect(JsonElement record, SchemaOptions options)
     {
+        if (Has(record, PreferenceSchema.Chosen) && Has(record, PreferenceSchema.Rejected))
+        {
+            return Found(new PreferenceSchema(), "fields 'chosen' and 'rejected'" + (Has(record, "prompt") ? " (+ 'prompt')" : string.Empty) + " (a preference pair)");
+        }
         foreach (var field in ChatListFields)
         {
             if (record.TryGetProperty(field, out var list) && list.ValueKind == JsonValueKind.Array)
@@ -77,11 +84,11 @@ internal static class SchemaDetector
         }
         if (record.TryGetProperty("message_tree_id", out _) && record.TryGetProperty("prompt", out var prompt) && prompt.ValueKind == JsonValueKind.Object)
         {
-            return Found(new OasstSchema(), "fields 'message_tree_id' and 'prompt' (an Open Assistant message tree)");
+            return Found(new OasstSchema(options.OasstBranches == SchemaOptions.OasstAll), "fields 'message_tree_id' and 'prompt' (an Open Assistant message tree)");
         }
         if (record.TryGetProperty("message_id", out _) && record.TryGetProperty("role", out _) && record.TryGetProperty("replies", out _))
         {
-            return Found(new OasstSchema(), "fields 'message_id', 'role' and 'replies' (an Open Assistant message node)");
+            return Found(new OasstSchema(options.OasstBranches == SchemaOptions.OasstAll), "fields 'message_id', 'role' and 'replies' (an Open Assistant message node)");
         }
         if (record.TryGetProperty("text", out var text) && text.ValueKind == JsonValueKind.String
             && text.GetString()!.Contains("<human>:", StringComparison.Ordinal))

@@ -6,7 +6,13 @@ public sealed class SchemaOptions
     public const string Auto = "auto";
 
     /// <summary>The schemas <see cref="Schema"/> accepts.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["auto", "oig", "alpaca", "sharegpt", "messages", "dolly", "oasst", "generic"];
+    public static IReadOnlyList<string> Names { get; } = ["auto", "oig", "alpaca", "sharegpt", "messages", "dolly", "oasst", "preference", "generic"];
+
+    /// <summary><see cref="OasstBranches"/>: follow the best-ranked reply at each level (one conversation per tree).</summary>
+    public const string OasstBest = "best";
+
+    /// <summary><see cref="OasstBranches"/>: every reply of the tree, each branch scored with its own path as context.</summary>
+    public const string OasstAll = "all";
 
     /// <summary>OIG bot labels recognised at the start of a line besides <c>&lt;bot&gt;:</c> (the OIG joke set uses "Rosey:").</summary>
     public static IReadOnlyList<string> DefaultBotLabels { get; } = ["Rosey"];
@@ -33,9 +39,16 @@ public sealed class SchemaOptions
     /// <summary>OIG: labels (without the colon) that start a bot turn when they begin a line.</summary>
     public IReadOnlyList<string> BotLabels { get; init; } = DefaultBotLabels;
 
+    /// <summary>oasst trees: <see cref="OasstBest"/> (default) or <see cref="OasstAll"/>.</summary>
+    public string OasstBranches { get; init; } = OasstBest;
+
     /// <summary>Throws when the options contradict each other (e.g. generic without its fields).</summary>
     public void Validate()
     {
+        if (OasstBranches is not (OasstBest or OasstAll))
+        {
+            throw new RiverbedException($"--oasst-branches must be {OasstBest} or {OasstAll}; got '{OasstBranches}'");
+        }
         if (!Names.Contains(Schema, StringComparer.Ordinal))
         {
             throw new RiverbedException($"unknown schema '{Schema}'; choose one of: {string.Join(", ", Names)}");
