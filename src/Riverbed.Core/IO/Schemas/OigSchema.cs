@@ -114,31 +114,11 @@ internal sealed class OasstSchema : RecordSchema
         while (true)
         {
             var prefix = path.Length == 0 ? string.Empty : path + ".";
-            if (RequireString(node, "role", prefix + "role", out var roleName) is { } badRole)
+            if (ReadMessage(node, prefix, isRoot: turns.Count == 0, out var message) is { } problem)
             {
-                return badRole;
+                return problem;
             }
-            TurnRole role;
-            switch (roleName)
-            {
-                case "prompter":
-                    role = TurnRole.User;
-                    break;
-                case "assistant":
-                    role = TurnRole.Assistant;
-                    break;
-                default:
-                    return new RecordProblem(RejectKind.UnknownRole, $"field '{prefix}role' is '{roleName}'; oasst roles are prompter and assistant");
-            }
-            if (turns.Count == 0 && role != TurnRole.User)
-            {
-                return new RecordProblem(RejectKind.MalformedConversation, $"the tree starts with an {roleName} message, not a prompter message");
-            }
-            if (RequireString(node, "text", prefix + "text", out var text) is { } badText)
-            {
-                return badText;
-            }
-            turns.Add(new Turn(role, text));
+            turns.Add(message);
             if (!node.TryGetProperty("replies", out var replies) || replies.ValueKind == JsonValueKind.Null)
             {
                 break;
@@ -217,32 +197,12 @@ internal sealed class OasstSchema : RecordSchema
     private static RecordProblem? Visit(JsonElement node, string path, int parent, string? branch, List<Turn> turns)
     {
         var prefix = path.Length == 0 ? string.Empty : path + ".";
-        if (RequireString(node, "role", prefix + "role", out var roleName) is { } badRole)
+        if (ReadMessage(node, prefix, isRoot: parent < 0, out var message) is { } invalid)
         {
-            return badRole;
-        }
-        TurnRole role;
-        switch (roleName)
-        {
-            case "prompter":
-                role = TurnRole.User;
-                break;
-            case "assistant":
-                role = TurnRole.Assistant;
-                break;
-            default:
-                return new RecordProblem(RejectKind.UnknownRole, $"field '{prefix}role' is '{roleName}'; oasst roles are prompter and assistant");
-        }
-        if (parent < 0 && role != TurnRole.User)
-        {
-            return new RecordProblem(RejectKind.MalformedConversation, $"the tree starts with an {roleName} message, not a prompter message");
-        }
-        if (RequireString(node, "text", prefix + "text", out var text) is { } badText)
-        {
-            return badText;
+            return invalid;
         }
         var self = turns.Count;
-        turns.Add(new Turn(role, text) { Parent = parent, Branch = branch });
+        turns.Add(message with { Parent = parent, Branch = branch });
         if (!node.TryGetProperty("replies", out var replies) || replies.ValueKind == JsonValueKind.Null)
         {
             return null;
@@ -268,6 +228,38 @@ internal sealed class OasstSchema : RecordSchema
             }
             index++;
         }
+        return null;
+    }
+
+    /// <summary>One message node's role and text, as both the best path and the whole tree read it.</summary>
+    private static RecordProblem? ReadMessage(JsonElement node, string prefix, bool isRoot, out Turn message)
+    {
+        message = default;
+        if (RequireString(node, "role", prefix + "role", out var roleName) is { } badRole)
+        {
+            return badRole;
+        }
+        TurnRole role;
+        switch (roleName)
+        {
+            case "prompter":
+                role = TurnRole.User;
+                break;
+            case "assistant":
+                role = TurnRole.Assistant;
+                break;
+            default:
+                return new RecordProblem(RejectKind.UnknownRole, $"field '{prefix}role' is '{roleName}'; oasst roles are prompter and assistant");
+        }
+        if (isRoot && role != TurnRole.User)
+        {
+            return new RecordProblem(RejectKind.MalformedConversation, $"the tree starts with an {roleName} message, not a prompter message");
+        }
+        if (RequireString(node, "text", prefix + "text", out var text) is { } badText)
+        {
+            return badText;
+        }
+        message = new Turn(role, text);
         return null;
     }
 

@@ -10,9 +10,11 @@ internal sealed record LabelledTurn(string Dataset, int Index, string Text, IRea
 /// A tagged span and its hand label: <c>Entity</c> is true when the span, as a whole, is a named entity (a person,
 /// place, organisation, product, work, event, language, …) or a factual value (a number, date or quantity), and false
 /// otherwise (a word capitalised because it starts a sentence, line or list item, a heading word, a pronoun, a code
-/// identifier, or a run that includes such a word).
+/// identifier, or a run that includes such a word). <c>Before</c> is true when the heuristic as it was before issue 17
+/// (commit fb8be9a) tagged the span: recorded from that code when the labels were made, so that its precision stays
+/// measurable without keeping a frozen copy of it.
 /// </summary>
-internal sealed record LabelledSpan(int Start, int End, string Text, bool Entity);
+internal sealed record LabelledSpan(int Start, int End, string Text, bool Entity, bool Before);
 
 /// <summary>
 /// The seeded sample of assistant turns the entity heuristic's precision is measured on: from each of the shared
@@ -61,7 +63,7 @@ internal static class EntitySample
                 tagged++;
                 if (label is null)
                 {
-                    unlabelled.Add((turn.Text, new LabelledSpan(start, start + length, turn.Text.Substring(start, length), false)));
+                    unlabelled.Add((turn.Text, new LabelledSpan(start, start + length, turn.Text.Substring(start, length), false, false)));
                 }
                 else if (label.Entity)
                 {
