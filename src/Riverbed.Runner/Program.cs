@@ -1,5 +1,9 @@
 using System.CommandLine;
+using Riverbed;
 using Riverbed.Runner;
+
+// The core names settings by identity; users of this CLI read them as the flags they type.
+SettingNames.Use(SettingFlags.Flag);
 
 var root = new RootCommand(
     "Riverbed: quality-filters instruction and chat datasets with masked-LM fills, NLI and replaced-token detection.");

@@ -35,15 +35,15 @@ public sealed class ReaderLimits
     {
         if (MaxLineBytes < 2)
         {
-            throw new RiverbedException($"--max-line-bytes must be at least 2 (got {MaxLineBytes})");
+            throw new RiverbedException($"{SettingNames.Of(Setting.MaxLineBytes)} must be at least 2 (got {MaxLineBytes})");
         }
         if (MaxDepth is < 1 or > DepthCeiling)
         {
-            throw new RiverbedException($"--max-depth must be between 1 and {DepthCeiling} (got {MaxDepth})");
+            throw new RiverbedException($"{SettingNames.Of(Setting.MaxDepth)} must be between 1 and {DepthCeiling} (got {MaxDepth})");
         }
         if (MaxDecompressedBytes < 1)
         {
-            throw new RiverbedException($"--max-decompressed-bytes must be positive (got {MaxDecompressedBytes})");
+            throw new RiverbedException($"{SettingNames.Of(Setting.MaxDecompressedBytes)} must be positive (got {MaxDecompressedBytes})");
         }
         if (MaxRawBytesInReject < 0)
         {

@@ -52,11 +52,11 @@ internal static partial class CudaProvider
     /// <summary>Adds to ONNX Runtime's message which package the missing library belongs to, and what to do.</summary>
     internal static string WithAdvice(string message)
     {
-        const string needs = " CUDA needs an NVIDIA GPU and driver, and the CUDA 13 libraries (cudart, cublas, cublasLt, cufft, curand, cuDNN 9) " +
+        var needs = " CUDA needs an NVIDIA GPU and driver, and the CUDA 13 libraries (cudart, cublas, cublasLt, cufft, curand, cuDNN 9) " +
             "on the loader's path, e.g. from a torch cu130 environment: " +
             "export LD_LIBRARY_PATH=$(find /path/to/venv -type d -path '*nvidia*' -name lib | tr '\\n' ':')$LD_LIBRARY_PATH " +
             "(then `ldd libonnxruntime_providers_cuda.so` beside riverbed should list nothing as \"not found\"). " +
-            "Without a GPU, run on the CPU (--device cpu).";
+            $"Without a GPU, run on the CPU ({SettingNames.Of(Setting.Device)} cpu).";
         var missing = MissingLibrary().Match(message);
         message = message.TrimEnd();
         if (!message.EndsWith('.'))

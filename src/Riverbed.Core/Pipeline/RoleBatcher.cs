@@ -292,7 +292,7 @@ internal sealed class RoleBatcher<TRequest, TResult> : IRoleBatcher
         throw new InferenceFaultException(string.Create(CultureInfo.InvariantCulture,
             $"the {Role} model failed {failures} runs in a row, down to single requests, {evidence}, so the fault is the runtime's or the " +
             $"device's rather than the examples' (last: {(probeError ?? error).Message}). Committed shards are complete; fix the cause " +
-            $"(a smaller --batch-tokens if it is memory) and run the same command again."), probeError ?? error);
+            $"(a smaller {SettingNames.Of(Setting.BatchTokens)} if it is memory) and run the same command again."), probeError ?? error);
     }
 
     /// <summary>Runs one batch and answers its requests; returns the error instead when it fails.</summary>

@@ -56,7 +56,7 @@ public sealed class ScoreRunOptions
         Rejects.Validate();
         if (Limit is < 1)
         {
-            throw new RiverbedException($"--limit must be at least 1 (got {Limit})");
+            throw new RiverbedException($"{SettingNames.Of(Setting.Limit)} must be at least 1 (got {Limit})");
         }
         if (MaxExamplesInFlight < 1)
         {

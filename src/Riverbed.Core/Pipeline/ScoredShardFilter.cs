@@ -79,7 +79,7 @@ public static class ScoredShardFilter
             if (manifest.Outputs.Count != 1 || manifest.Outputs[0].Route.Length != 0)
             {
                 throw new RiverbedException(
-                    $"{path}: the shard was scored with --split; filter reads unsplit scored shards (score without --split, then filter splits)");
+                    $"{path}: the shard was scored with {SettingNames.Of(Setting.Split)}; filter reads unsplit scored shards (score without {SettingNames.Of(Setting.Split)}, then filter splits)");
             }
             var data = Path.Combine(root, manifest.Outputs[0].File.Path);
             foreach (var file in manifest.Files)
@@ -123,7 +123,7 @@ public static class ScoredShardFilter
                     : state.Reason;
                 throw new RiverbedException(
                     $"{options.OutputFolder} already holds shard {input.BaseName} filtered with other thresholds ({what}); " +
-                    "choose a new --output folder");
+                    $"choose a new {SettingNames.Of(Setting.Output)} folder");
             }
             else
             {

@@ -159,7 +159,7 @@ public sealed class BadInputTests
             return reader.ReadRecords().Count();
         });
         Assert.Contains(path, error.Message, StringComparison.Ordinal);
-        Assert.Contains("--max-decompressed-bytes", error.Message, StringComparison.Ordinal);
+        Assert.Contains(SettingNames.OptionName(Setting.MaxDecompressedBytes), error.Message, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -349,7 +349,7 @@ public sealed class BadInputTests
         var error = Assert.Throws<ShardReadException>(() => reader.ReadRecords().Count());
         Assert.Contains($"{path}:2", error.Message, StringComparison.Ordinal);
         Assert.Contains("alpha, beta", error.Message, StringComparison.Ordinal);
-        Assert.Contains("--schema", error.Message, StringComparison.Ordinal);
+        Assert.Contains(SettingNames.OptionName(Setting.Schema), error.Message, StringComparison.Ordinal);
     }
 
     private static void WriteGzip(string path, string text)

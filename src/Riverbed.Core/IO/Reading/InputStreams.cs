@@ -7,7 +7,7 @@ namespace Riverbed.IO.Reading;
 internal sealed class DecompressedSizeLimitException : IOException
 {
     public DecompressedSizeLimitException(long limit)
-        : base($"it decompresses to more than {limit:N0} bytes (limit: --max-decompressed-bytes)")
+        : base($"it decompresses to more than {limit:N0} bytes (limit: {SettingNames.Of(Setting.MaxDecompressedBytes)})")
     {
     }
 }

@@ -60,7 +60,7 @@ internal sealed class JsonRecordValidator
                         if (reader.CurrentDepth >= _maxDepth)
                         {
                             return new RecordProblem(RejectKind.TooDeep,
-                                $"nesting deeper than {_maxDepth} levels at byte {reader.TokenStartIndex} (limit: --max-depth)");
+                                $"nesting deeper than {_maxDepth} levels at byte {reader.TokenStartIndex} (limit: {SettingNames.Of(Setting.MaxDepth)})");
                         }
                         if (reader.TokenType == JsonTokenType.StartObject)
                         {

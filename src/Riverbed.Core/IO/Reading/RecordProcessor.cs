@@ -91,8 +91,8 @@ internal sealed class RecordProcessor
                 var where = line is { } l ? $"{_input.DisplayPath}:{l}" : $"{_input.DisplayPath} row {row}";
                 throw new ShardReadException(
                     $"{where}: cannot tell the dataset schema from the first valid record (fields: {fields}). " +
-                    $"Name it with --schema ({string.Join(", ", SchemaOptions.Names.Skip(1))}); for other field names use " +
-                    "--schema generic --prompt-field <field> --response-field <field>");
+                    $"Name it with {SettingNames.Of(Setting.Schema)} ({string.Join(", ", SchemaOptions.Names.Skip(1))}); for other field names use " +
+                    $"{SettingNames.Of(Setting.Schema)} generic {SettingNames.Of(Setting.PromptField)} <field> {SettingNames.Of(Setting.ResponseField)} <field>");
             }
             _schema = schema;
             Detection = detection with { Reason = $"{detection.Reason}, in the first valid record ({(line is { } at ? $"line {at}" : $"row {row}")})" };
@@ -126,7 +126,7 @@ internal sealed class RecordProcessor
             else if (wrongType is not null)
             {
                 return Reject(RejectKind.WrongType,
-                    $"{prefix}{wrongType}, not a string or an integer; fix the id, or name another field with --id-field", bytes, line, offset, bytes.Length);
+                    $"{prefix}{wrongType}, not a string or an integer; fix the id, or name another field with {SettingNames.Of(Setting.IdField)}", bytes, line, offset, bytes.Length);
             }
             else
             {

@@ -55,7 +55,7 @@ internal sealed class JsonLinesSource : IRecordSource
             if (line.TooLong)
             {
                 record = processor.Reject(RejectKind.LineTooLong,
-                    $"the line is {line.Length:N0} bytes, over the limit of {_maxLineBytes:N0} bytes (--max-line-bytes)",
+                    $"the line is {line.Length:N0} bytes, over the limit of {_maxLineBytes:N0} bytes ({SettingNames.Of(Setting.MaxLineBytes)})",
                     line.Bytes, line.Number, line.ByteOffset, line.Length);
                 return true;
             }
@@ -135,7 +135,7 @@ internal sealed class JsonArraySource : IRecordSource
             { Problem: ElementProblem.TrailingData } => processor.Reject(RejectKind.InvalidJson,
                 $"{element.Length:N0} bytes of data follow the array's closing ']' (at byte {offset})", element.Bytes, line, offset, element.Length),
             { TooLong: true } => processor.Reject(RejectKind.LineTooLong,
-                $"{at} is {element.Length:N0} bytes, over the limit of {_maxElementBytes:N0} bytes (--max-line-bytes)", element.Bytes, line, offset, element.Length),
+                $"{at} is {element.Length:N0} bytes, over the limit of {_maxElementBytes:N0} bytes ({SettingNames.Of(Setting.MaxLineBytes)})", element.Bytes, line, offset, element.Length),
             _ => processor.Process(element.Bytes, line, offset, compact: true, context: $"element {index}"),
         };
         return true;

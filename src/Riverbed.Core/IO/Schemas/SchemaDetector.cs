@@ -53,7 +53,7 @@ internal static class SchemaDetector
         {
             schema = new FieldPairSchema("generic", options.PromptField, null, options.ResponseField!, options.SystemField);
         }
-        return schema is null ? null : (schema, new SchemaDetection(schema.Name, "forced with --schema", Forced: true));
+        return schema is null ? null : (schema, new SchemaDetection(schema.Name, $"forced with {SettingNames.Of(Setting.Schema)}", Forced: true));
     }
 
     /// <summary>Detects from one record; null when no rule matches.</summary>

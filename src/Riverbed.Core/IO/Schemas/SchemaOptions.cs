@@ -47,7 +47,7 @@ public sealed class SchemaOptions
     {
         if (OasstBranches is not (OasstBest or OasstAll))
         {
-            throw new RiverbedException($"--oasst-branches must be {OasstBest} or {OasstAll}; got '{OasstBranches}'");
+            throw new RiverbedException($"{SettingNames.Of(Setting.OasstBranches)} must be {OasstBest} or {OasstAll}; got '{OasstBranches}'");
         }
         if (!Names.Contains(Schema, StringComparer.Ordinal))
         {
@@ -55,15 +55,15 @@ public sealed class SchemaOptions
         }
         if (Schema == "generic" && (string.IsNullOrEmpty(PromptField) || string.IsNullOrEmpty(ResponseField)))
         {
-            throw new RiverbedException("--schema generic needs --prompt-field and --response-field naming the columns to read");
+            throw new RiverbedException($"{SettingNames.Of(Setting.Schema)} generic needs {SettingNames.Of(Setting.PromptField)} and {SettingNames.Of(Setting.ResponseField)} naming the columns to read");
         }
         if ((PromptField is null) != (ResponseField is null))
         {
-            throw new RiverbedException("--prompt-field and --response-field go together; name both");
+            throw new RiverbedException($"{SettingNames.Of(Setting.PromptField)} and {SettingNames.Of(Setting.ResponseField)} go together; name both");
         }
         if (PromptField is not null && Schema is not ("generic" or Auto))
         {
-            throw new RiverbedException($"--prompt-field/--response-field only apply to --schema generic, not {Schema}");
+            throw new RiverbedException($"{SettingNames.Of(Setting.PromptField)}/{SettingNames.Of(Setting.ResponseField)} only apply to {SettingNames.Of(Setting.Schema)} generic, not {Schema}");
         }
         foreach (var label in BotLabels)
         {

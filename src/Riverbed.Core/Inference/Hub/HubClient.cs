@@ -407,7 +407,7 @@ public sealed partial class HubClient : IDisposable
         catch (HttpRequestException error) when (request.Method == HttpMethod.Head)
         {
             throw new HubException($"{repository} {path}: cannot reach {request.RequestUri?.GetLeftPart(UriPartial.Authority)} " +
-                $"({error.Message}); check the network or HF_ENDPOINT, or pass --offline to use only the cache", error);
+                $"({error.Message}); check the network or HF_ENDPOINT, or pass {SettingNames.Of(Setting.Offline)} to use only the cache", error);
         }
     }
 

@@ -78,11 +78,11 @@ public static class HubPresets
         "large" =>
         [
             new(ModelRole.MaskedLm, null, null,
-                "no public fill-mask ONNX export of roberta-large was confirmed: pass --mlm REPO, or export roberta-large with the recipe in models/README.md"),
+                $"no public fill-mask ONNX export of roberta-large was confirmed: pass {SettingNames.Of(Setting.MlmRepository)} REPO, or export roberta-large with the recipe in models/README.md"),
             new(ModelRole.Nli, "Xenova/nli-deberta-v3-large", null,
                 "DeBERTa-v3 large NLI (no public ONNX export of roberta-large-mnli was confirmed)"),
             new(ModelRole.ReplacedTokenDetection, null, "google/electra-large-discriminator@refs/pr/2",
-                "no public ONNX export of electra-large-discriminator was confirmed: pass --rtd REPO (a feature-extraction export; " +
+                $"no public ONNX export of electra-large-discriminator was confirmed: pass {SettingNames.Of(Setting.RtdRepository)} REPO (a feature-extraction export; " +
                 "its head is read from google/electra-large-discriminator@refs/pr/2), or export it with the recipe in models/README.md"),
             new(ModelRole.TokenClassification, "Xenova/bert-base-NER", null, "BERT base NER (no large NER export was confirmed)"),
         ],

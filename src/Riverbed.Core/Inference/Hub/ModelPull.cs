@@ -47,7 +47,7 @@ public static class ModelPull
         }
         if (options.Roles.Count == 0)
         {
-            throw new HubException("nothing to pull: name a --preset or at least one of --mlm, --nli, --rtd, --ner");
+            throw new HubException($"nothing to pull: name a {SettingNames.Of(Setting.Preset)} or at least one of {SettingNames.Of(Setting.MlmRepository)}, {SettingNames.Of(Setting.NliRepository)}, {SettingNames.Of(Setting.RtdRepository)}, {SettingNames.Of(Setting.NerRepository)}");
         }
         var staging = StagingFolder(output);
         if (Directory.Exists(staging))
@@ -73,7 +73,7 @@ public static class ModelPull
             {
                 throw new HubNotCachedException($"offline, and the cache ({hub.CacheFolder}) lacks {missing.Count} file{(missing.Count == 1 ? string.Empty : "s")}:" +
                     string.Concat(missing.Select(m => $"{Environment.NewLine}  - {m}")) +
-                    $"{Environment.NewLine}run the same pull without --offline once to fetch them")
+                    $"{Environment.NewLine}run the same pull without {SettingNames.Of(Setting.Offline)} once to fetch them")
                 { Missing = string.Join("; ", missing) };
             }
             if (Directory.Exists(output))
@@ -125,7 +125,7 @@ public static class ModelPull
         if (onnx.Commit != tokenizer.Commit || onnx.Commit != config.Commit)
         {
             throw new HubException($"{model}: its files resolved to different commits ({onnx.Commit}, {tokenizer.Commit}, {config.Commit}); " +
-                "the revision moved during the pull: run it again, or pin --revision to a commit");
+                $"the revision moved during the pull: run it again, or pin {SettingNames.Of(Setting.Revision)} to a commit");
         }
 
         File.Copy(tokenizer.LocalPath, Path.Combine(folder, ModelFolder.TokenizerFileName));
@@ -137,7 +137,7 @@ public static class ModelPull
         {
             var headReference = role.Head ?? throw new HubException(
                 $"{model}: {variant.FilePath()} is a feature-extraction export (output '{ElectraDiscriminatorHead.HiddenStateOutput}', no 'logits'); " +
-                "name the original checkpoint whose model.safetensors holds its replaced-token head with --rtd-head OWNER/NAME[@REVISION]");
+                $"name the original checkpoint whose model.safetensors holds its replaced-token head with {SettingNames.Of(Setting.RtdHead)} OWNER/NAME[@REVISION]");
             var (head, source) = await ReadHeadAsync(hub, headReference, config.LocalPath, missing, cancellationToken).ConfigureAwait(false);
             if (head is null || source is null)
             {

@@ -125,7 +125,7 @@ public sealed class ModelPullTests : IClassFixture<EnvironmentFixture>, IDisposa
 
         Assert.Contains("lacks 13 files", error.Message, StringComparison.Ordinal);
         Assert.Contains("acme/electra-checkpoint@refs/pr/4 model.safetensors", error.Message, StringComparison.Ordinal);
-        Assert.Contains("run the same pull without --offline", error.Message, StringComparison.Ordinal);
+        Assert.Contains("run the same pull without " + SettingNames.OptionName(Setting.Offline), error.Message, StringComparison.Ordinal);
         Assert.Empty(_hub.Requests);
         Assert.False(Directory.Exists(output));
     }
@@ -156,7 +156,7 @@ public sealed class ModelPullTests : IClassFixture<EnvironmentFixture>, IDisposa
 
         var error = await Assert.ThrowsAsync<HubException>(() => ModelPull.RunAsync(client, Options(_scratch.File("nohead"), roles: [Role(ModelRole.ReplacedTokenDetection, "acme/electra-export")])));
 
-        Assert.Contains("--rtd-head", error.Message, StringComparison.Ordinal);
+        Assert.Contains(SettingNames.OptionName(Setting.RtdHead), error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
