@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Riverbed.Core.Tests.Scoring;
 using Riverbed.Inference;
-using Riverbed.Inference.Models;
+using Riverbed.Inference.ModelFolders;
 using Riverbed.IO;
 using Riverbed.Pipeline;
 using Riverbed.Pipeline.Models;

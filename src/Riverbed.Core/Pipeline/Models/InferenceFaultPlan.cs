@@ -1,6 +1,6 @@
 using System.Globalization;
 using Riverbed.Inference;
-using Riverbed.Inference.Models;
+using Riverbed.Inference.ModelFolders;
 using Riverbed.Tokenization;
 
 namespace Riverbed.Pipeline.Models;
