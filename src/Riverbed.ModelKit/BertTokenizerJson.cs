@@ -98,13 +98,31 @@ public static class BertTokenizerJson
     /// <summary>
     /// The tokenizer.json HF's BertTokenizerFast saves for bert-base-uncased: BertNormalizer (lowercase, accents
     /// stripped), BertPreTokenizer, WordPiece (max 100 chars per word), [CLS] $A [SEP] / [CLS] $A [SEP] $B:1 [SEP]:1,
-    /// WordPiece decoder, and the five specials as added tokens.
+    /// WordPiece decoder, and the five specials as added tokens, wherever <paramref name="vocabulary"/> has them.
     /// </summary>
     public static string Create(IReadOnlyList<string> vocabulary)
     {
-        var added = new JsonArray();
-        foreach (var (special, id) in Specials)
+        ArgumentNullException.ThrowIfNull(vocabulary);
+        // The specials' ids are where the vocabulary has them: bert-base-uncased's 0 and 100 to 103, a small vocabulary's 0 to 4.
+        var ids = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var id = 0; id < vocabulary.Count; id++)
         {
+            if (Specials.Any(s => s.Token == vocabulary[id]))
+            {
+                ids.TryAdd(vocabulary[id], id);
+            }
+        }
+        foreach (var (special, _) in Specials)
+        {
+            if (!ids.ContainsKey(special))
+            {
+                throw new ArgumentException($"the vocabulary has no {special} token", nameof(vocabulary));
+            }
+        }
+        var added = new JsonArray();
+        foreach (var (special, _) in Specials)
+        {
+            var id = ids[special];
             added.Add((JsonNode)new JsonObject
             {
                 ["id"] = id,
@@ -143,8 +161,8 @@ public static class BertTokenizerJson
                 ["pair"] = new JsonArray(Special("[CLS]", 0), Sequence("A", 0), Special("[SEP]", 0), Sequence("B", 1), Special("[SEP]", 1)),
                 ["special_tokens"] = new JsonObject
                 {
-                    ["[CLS]"] = SpecialTokenEntry("[CLS]", 101),
-                    ["[SEP]"] = SpecialTokenEntry("[SEP]", 102),
+                    ["[CLS]"] = SpecialTokenEntry("[CLS]", ids["[CLS]"]),
+                    ["[SEP]"] = SpecialTokenEntry("[SEP]", ids["[SEP]"]),
                 },
             },
             ["decoder"] = new JsonObject { ["type"] = "WordPiece", ["prefix"] = "##", ["cleanup"] = true },

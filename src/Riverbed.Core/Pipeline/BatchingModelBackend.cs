@@ -1,5 +1,5 @@
 using Riverbed.Inference;
-using Riverbed.Inference.Models;
+using Riverbed.Inference.ModelFolders;
 using Riverbed.Pipeline.Models;
 using Riverbed.Scoring;
 

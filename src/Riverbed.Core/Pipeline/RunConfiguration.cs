@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using Riverbed.Inference.Models;
+using Riverbed.Inference.ModelFolders;
 using Riverbed.IO;
 using Riverbed.Pipeline.Models;
 using Riverbed.Scoring;

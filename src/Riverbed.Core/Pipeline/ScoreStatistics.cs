@@ -280,7 +280,7 @@ public sealed class ScoreStatistics
 
     public long SentencePairs { get; private set; }
 
-    /// <summary>Real tokens sent to each model, in <see cref="Riverbed.Inference.Models.ModelRole"/> order (mlm, nli, rtd, ner).</summary>
+    /// <summary>Real tokens sent to each model, in <see cref="Riverbed.Inference.ModelFolders.ModelRole"/> order (mlm, nli, rtd, ner).</summary>
     public IReadOnlyList<long> Tokens => _tokens;
 
     public long TotalTokens => _tokens.Sum();

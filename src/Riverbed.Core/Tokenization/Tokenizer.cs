@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using Riverbed.Tokenization.Decoders;
 using Riverbed.Tokenization.Json;
-using Riverbed.Tokenization.Models;
+using Riverbed.Tokenization.Algorithms;
 using Riverbed.Tokenization.PreTokenizers;
 using Riverbed.Tokenization.Processing;
 using Riverbed.Tokenization.Text;
@@ -62,8 +62,8 @@ public sealed class Tokenizer
         _pipeline = loaded.Pipeline;
         _maxInputLength = options.MaxInputLength;
         Truncation = loaded.Truncation;
-        var model = _pipeline.Model;
-        var size = model.Tokens.Count;
+        var algorithm = _pipeline.Algorithm;
+        var size = algorithm.Tokens.Count;
         foreach (var token in loaded.AddedTokens)
         {
             _addedById[token.Id] = token;
@@ -289,12 +289,12 @@ public sealed class Tokenizer
     public int? TokenToId(string token)
     {
         ArgumentNullException.ThrowIfNull(token);
-        return _addedByContent.TryGetValue(token, out var id) ? id : _pipeline.Model.TokenToId(token);
+        return _addedByContent.TryGetValue(token, out var id) ? id : _pipeline.Algorithm.TokenToId(token);
     }
 
     /// <summary>The token string of an id, or null when no token has it.</summary>
     public string? IdToToken(int id) =>
-        _addedById.TryGetValue(id, out var added) ? added.Content : _pipeline.Model.IdToToken(id);
+        _addedById.TryGetValue(id, out var added) ? added.Content : _pipeline.Algorithm.IdToToken(id);
 
     /// <summary>Whether the id is a special token: an added token marked special, or one the post-processor inserts.</summary>
     public bool IsSpecialToken(int id) => _specialIds.Contains(id);
@@ -362,7 +362,7 @@ public sealed class Tokenizer
 
     private (WordBoundary, string) DetectWordBoundary()
     {
-        if (_pipeline.Model is WordPieceModel wordPiece)
+        if (_pipeline.Algorithm is WordPiece wordPiece)
         {
             return (WordBoundary.ContinuingPrefix, wordPiece.ContinuingSubwordPrefix);
         }
@@ -375,7 +375,7 @@ public sealed class Tokenizer
         {
             return (WordBoundary.Metaspace, char.ConvertFromUtf32(metaspace.Replacement));
         }
-        if (_pipeline.Model is BpeModel { Settings.ContinuingSubwordPrefix: { Length: > 0 } prefix })
+        if (_pipeline.Algorithm is Bpe { Settings.ContinuingSubwordPrefix: { Length: > 0 } prefix })
         {
             return (WordBoundary.ContinuingPrefix, prefix);
         }

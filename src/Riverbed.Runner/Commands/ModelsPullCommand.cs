@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Riverbed.Inference;
 using Riverbed.Inference.Hub;
-using Riverbed.Inference.Models;
+using Riverbed.Inference.ModelFolders;
 
 namespace Riverbed.Runner.Commands;
 

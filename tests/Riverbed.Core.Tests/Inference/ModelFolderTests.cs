@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using Riverbed.Inference;
-using Riverbed.Inference.Models;
+using Riverbed.Inference.ModelFolders;
 using Riverbed.Inference.Onnx;
 using Riverbed.ModelKit.Onnx;
 

@@ -77,7 +77,7 @@ public sealed class EncoderReferenceTests(ITestOutputHelper output)
         var path = scratch.File("model.onnx");
         EncoderGenerator.Generate(spec).Model.Save(path);
 
-        var actual = ModelRunner.Run(path, ids, mask, spec.HasTokenTypeIds ? types : null);
+        var actual = GeneratedModelRuns.Run(path, ids, mask, spec.HasTokenTypeIds ? types : null);
 
         Assert.Equal(expected.Length, actual.Values.Length);
         var maxDifference = expected.Zip(actual.Values, (e, a) => Math.Abs(e - a)).Max();
@@ -107,7 +107,7 @@ public sealed class EncoderReferenceTests(ITestOutputHelper output)
         var path = scratch.File("model.onnx");
         EncoderGenerator.Generate(spec).Model.Save(path);
 
-        var actual = ModelRunner.Run(path, ids, mask, inputType: Riverbed.Inference.TensorElementType.Int32);
+        var actual = GeneratedModelRuns.Run(path, ids, mask, inputType: Riverbed.Inference.TensorElementType.Int32);
 
         Assert.Equal(Riverbed.Inference.TensorElementType.Float16, actual.ElementType);
         for (var i = 0; i < expected.Length; i++)

@@ -260,7 +260,7 @@ public sealed class OracleTests
         using var scratch = new ScratchFolder("oracle");
         var path = scratch.File("model.onnx");
         model.Save(path);
-        using var session = ModelRunner.Open(path);
+        using var session = GeneratedModelRuns.Open(path);
         using var entered = new ManualResetEventSlim();
         using var cancellation = new CancellationTokenSource();
         // Cancelled from this thread once the run is under way (the fault seam is called inside Run, just before the
@@ -271,7 +271,7 @@ public sealed class OracleTests
             entered.Set();
             return InjectedFault.None;
         };
-        var run = Task.Run(() => ModelRunner.Run(session, [[101, 102]], [[1, 1]], [[0, 0]], cancellationToken: cancellation.Token));
+        var run = Task.Run(() => GeneratedModelRuns.Run(session, [[101, 102]], [[1, 1]], [[0, 0]], cancellationToken: cancellation.Token));
         Assert.True(entered.Wait(TimeSpan.FromMinutes(2)), "the run never began");
         cancellation.Cancel();
 
@@ -293,8 +293,8 @@ public sealed class OracleTests
         // Eight real tokens fit both (RoBERTa's positions start at pad + 1 = 2, so 10 rows hold 8); nine do not.
         long[] Row(int n) => [.. Enumerable.Range(0, n).Select(i => (long)(5 + i))];
         long[] Ones(int n) => [.. Enumerable.Repeat(1L, n)];
-        Assert.Equal(8, ModelRunner.Run(path, [Row(8)], [Ones(8)]).Values.Length);
-        var error = Assert.Throws<OrtException>(() => ModelRunner.Run(path, [Row(9)], [Ones(9)]));
+        Assert.Equal(8, GeneratedModelRuns.Run(path, [Row(8)], [Ones(8)]).Values.Length);
+        var error = Assert.Throws<OrtException>(() => GeneratedModelRuns.Run(path, [Row(9)], [Ones(9)]));
         Assert.Contains("out of", error.Message, StringComparison.OrdinalIgnoreCase);
     }
 
@@ -345,7 +345,7 @@ public sealed class OracleTests
         using var scratch = new ScratchFolder("oracle");
         var path = scratch.File("model.onnx");
         model.Model.Save(path);
-        return ModelRunner.Run(path, ids, mask, types, inputType);
+        return GeneratedModelRuns.Run(path, ids, mask, types, inputType);
     }
 
     private static int ArgMax(ReadOnlySpan<float> values)

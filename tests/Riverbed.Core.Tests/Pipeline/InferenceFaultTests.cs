@@ -1,7 +1,6 @@
 using System.Text.Json;
-using Riverbed.Core.Tests.Scoring;
 using Riverbed.Inference;
-using Riverbed.Inference.Models;
+using Riverbed.Inference.ModelFolders;
 using Riverbed.IO;
 using Riverbed.Pipeline;
 using Riverbed.Pipeline.Models;
@@ -14,9 +13,8 @@ namespace Riverbed.Core.Tests.Pipeline;
 /// dialogues, and the RIVERBED_FAULT_OOM plans attached to the sessions, so every fault is a real OrtStatus raised
 /// inside InferenceSession.Run (reliability C1, C10, B2).
 /// </summary>
-[Trait("Category", "Slow")]
-[Collection(ScoringOracles.Collection)]
-public sealed class InferenceFaultTests(ScoringOracles oracles)
+[Collection(SmallVocabularyOracles.Collection)]
+public sealed class InferenceFaultTests(SmallVocabularyOracles oracles)
 {
     /// <summary>A word of the synthetic dialogues' answers ("near Lisbon"), in about one dialogue in ten.</summary>
     private const string Poison = "Lisbon";

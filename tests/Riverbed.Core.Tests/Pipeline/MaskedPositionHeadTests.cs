@@ -1,7 +1,7 @@
 using Riverbed.Core.Tests.ModelKit;
 using Riverbed.Core.Tests.Scoring;
 using Riverbed.Inference;
-using Riverbed.Inference.Models;
+using Riverbed.Inference.ModelFolders;
 using Riverbed.ModelKit;
 using Riverbed.ModelKit.Oracles;
 using Riverbed.Pipeline.Models;

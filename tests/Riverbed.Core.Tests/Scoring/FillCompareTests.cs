@@ -1,4 +1,4 @@
-using Riverbed.Inference.Models;
+using Riverbed.Inference.ModelFolders;
 using Riverbed.Pipeline.Models;
 using Riverbed.Scoring;
 

@@ -1,6 +1,6 @@
 using Riverbed.Core.Tests.ModelKit;
 using Riverbed.Inference;
-using Riverbed.Inference.Models;
+using Riverbed.Inference.ModelFolders;
 using Riverbed.ModelKit;
 using Riverbed.ModelKit.Oracles;
 using Riverbed.Pipeline.Models;

@@ -1,4 +1,4 @@
-using Riverbed.Inference.Models;
+using Riverbed.Inference.ModelFolders;
 
 namespace Riverbed.Inference.Hub;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using Riverbed.Inference.Models;
+using Riverbed.Inference.ModelFolders;
 using Riverbed.Inference.Onnx;
 
 namespace Riverbed.Inference.Hub;

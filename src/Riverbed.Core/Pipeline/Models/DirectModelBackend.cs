@@ -1,4 +1,4 @@
-using Riverbed.Inference.Models;
+using Riverbed.Inference.ModelFolders;
 using Riverbed.Scoring;
 
 namespace Riverbed.Pipeline.Models;

@@ -1,6 +1,6 @@
 using System.Globalization;
 using Riverbed.Inference;
-using Riverbed.Inference.Models;
+using Riverbed.Inference.ModelFolders;
 using Riverbed.Tokenization;
 
 namespace Riverbed.Pipeline.Models;
@@ -222,7 +222,7 @@ internal sealed class InferenceFaultPlan
         var length = 0;
         foreach (var input in inputs)
         {
-            if (input.Tensor.Rank != 2 || input.Name is not ("input_ids" or "attention_mask"))
+            if (input.Tensor.Rank != 2 || input.Name is not (ModelInputBatch.InputIds or ModelInputBatch.AttentionMask))
             {
                 continue;
             }
@@ -233,7 +233,7 @@ internal sealed class InferenceFaultPlan
                 OrtTensor<int> narrow => narrow.Span.ToArray(),
                 _ => [],
             };
-            if (input.Name == "input_ids")
+            if (input.Name == ModelInputBatch.InputIds)
             {
                 ids = values;
             }

@@ -1,8 +1,7 @@
 using System.Globalization;
 using System.Numerics;
-using System.Runtime.InteropServices;
 using Riverbed.Inference;
-using Riverbed.Inference.Models;
+using Riverbed.Inference.ModelFolders;
 using Riverbed.Inference.Onnx;
 using Riverbed.Scoring;
 
@@ -350,75 +349,18 @@ public sealed class ModelRunner
     {
         cancellationToken.ThrowIfCancellationRequested();
         length = PaddedLength(inputs);
-        long[] shape = [inputs.Count, length];
-        using var ids = Tensor(_contract.InputIdsType, shape, inputs, length, Column.Ids);
-        using var mask = Tensor(_contract.AttentionMaskType, shape, inputs, length, Column.Mask);
-        using var types = _contract.TokenTypeIdsType is { } typeIdsType ? Tensor(typeIdsType, shape, inputs, length, Column.Types) : null;
-        var feeds = new List<NamedTensor>(3 + extra.Length) { new("input_ids", ids), new("attention_mask", mask) };
-        if (types is not null)
-        {
-            feeds.Add(new NamedTensor("token_type_ids", types));
-        }
-        feeds.AddRange(extra);
-        return session.Run(CollectionsMarshal.AsSpan(feeds), outputNames, cancellationToken);
+        using var batch = ModelInputBatch.Create(_contract.InputTypes, new RequestRows(inputs), _padId);
+        return session.Run(extra.Length == 0 ? batch.Feeds : batch.FeedsWith(extra), outputNames, cancellationToken);
     }
 
-    private enum Column
+    /// <summary>The requests as the rows <see cref="ModelInputBatch"/> pads (a request without type ids is all type 0).</summary>
+    private readonly struct RequestRows(IReadOnlyList<ModelInput> inputs) : ITokenRows
     {
-        Ids,
-        Mask,
-        Types,
-    }
+        public int Count => inputs.Count;
 
-    private OrtTensor Tensor(TensorElementType type, long[] shape, IReadOnlyList<ModelInput> inputs, int length, Column column)
-    {
-        if (type == TensorElementType.Int32)
-        {
-            var tensor = OrtTensor.CreateUninitialized<int>(shape);
-            Fill(tensor.Span, inputs, length, column);
-            return tensor;
-        }
-        var wide = OrtTensor.CreateUninitialized<long>(shape);
-        Fill(wide.Span, inputs, length, column);
-        return wide;
-    }
+        public ReadOnlySpan<int> Ids(int row) => inputs[row].Ids;
 
-    private void Fill<T>(Span<T> data, IReadOnlyList<ModelInput> inputs, int length, Column column)
-        where T : unmanaged, IBinaryInteger<T>
-    {
-        var pad = column == Column.Ids ? T.CreateTruncating(_padId) : T.Zero;
-        for (var r = 0; r < inputs.Count; r++)
-        {
-            var row = data.Slice(r * length, length);
-            var input = inputs[r];
-            var n = input.Ids.Length;
-            switch (column)
-            {
-                case Column.Ids:
-                    for (var i = 0; i < n; i++)
-                    {
-                        row[i] = T.CreateTruncating(input.Ids[i]);
-                    }
-                    break;
-                case Column.Mask:
-                    row[..n].Fill(T.One);
-                    break;
-                default:
-                    if (input.TypeIds is { } typeIds)
-                    {
-                        for (var i = 0; i < n; i++)
-                        {
-                            row[i] = T.CreateTruncating(typeIds[i]);
-                        }
-                    }
-                    else
-                    {
-                        row[..n].Fill(T.Zero);
-                    }
-                    break;
-            }
-            row[n..].Fill(pad);
-        }
+        public ReadOnlySpan<int> TypeIds(int row) => inputs[row].TypeIds;
     }
 
     /// <summary>The best <paramref name="k"/> candidate ids of one logits row, best first; ties to the lower id.</summary>

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Riverbed.Inference;
-using Riverbed.Inference.Models;
+using Riverbed.Inference.ModelFolders;
 using Riverbed.Inference.Onnx;
 using Riverbed.Scoring;
 using Riverbed.Tokenization;

@@ -1,7 +1,7 @@
 using System.Collections.Frozen;
 using System.Globalization;
 using Riverbed.Inference;
-using Riverbed.Inference.Models;
+using Riverbed.Inference.ModelFolders;
 
 namespace Riverbed.Pipeline.Models;
 

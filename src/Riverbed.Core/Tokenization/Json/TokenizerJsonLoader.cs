@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Riverbed.Tokenization.Decoders;
-using Riverbed.Tokenization.Models;
+using Riverbed.Tokenization.Algorithms;
 using Riverbed.Tokenization.Normalizers;
 using Riverbed.Tokenization.PreTokenizers;
 using Riverbed.Tokenization.Processing;
@@ -307,7 +307,7 @@ internal sealed class TokenizerJsonLoader
 
     // ---------------------------------------------------------------- models
 
-    private TokenizerModel ReadModel(JsonElement obj, string path)
+    private TokenizerAlgorithm ReadModel(JsonElement obj, string path)
     {
         _json.RequireObject(obj, path);
         var type = _json.OptionalString(obj, "type", path) ?? InferModelType(obj);
@@ -376,7 +376,7 @@ internal sealed class TokenizerJsonLoader
         return (map, tokens);
     }
 
-    private BpeModel ReadBpe(JsonElement obj, string path)
+    private Bpe ReadBpe(JsonElement obj, string path)
     {
         if (Optional(obj, "dropout") is { } dropout && _json.Double(dropout, Child(path, "dropout")) != 0)
         {
@@ -445,28 +445,28 @@ internal sealed class TokenizerJsonLoader
             {
                 throw _json.Error(mergePath, $"produces \"{merged}\", which is not in the vocabulary.");
             }
-            map[BpeModel.PairKey(leftId, rightId)] = ((long)rank << 32) | (uint)mergedId;
+            map[Bpe.PairKey(leftId, rightId)] = ((long)rank << 32) | (uint)mergedId;
             rank++;
         }
-        return new BpeModel(vocab, tokens, map, settings, _options.WordCacheCapacity);
+        return new Bpe(vocab, tokens, map, settings, _options.WordCacheCapacity);
     }
 
-    private WordPieceModel ReadWordPiece(JsonElement obj, string path)
+    private WordPiece ReadWordPiece(JsonElement obj, string path)
     {
         var (vocab, tokens) = ReadVocab(obj, path);
-        return new WordPieceModel(vocab, tokens,
+        return new WordPiece(vocab, tokens,
             _json.OptionalString(obj, "unk_token", path) ?? "[UNK]",
             _json.OptionalString(obj, "continuing_subword_prefix", path) ?? "##",
             _json.Int(obj, "max_input_chars_per_word", path, 100, 0, int.MaxValue));
     }
 
-    private WordLevelModel ReadWordLevel(JsonElement obj, string path)
+    private WordLevel ReadWordLevel(JsonElement obj, string path)
     {
         var (vocab, tokens) = ReadVocab(obj, path);
-        return new WordLevelModel(vocab, tokens, _json.OptionalString(obj, "unk_token", path) ?? "<unk>");
+        return new WordLevel(vocab, tokens, _json.OptionalString(obj, "unk_token", path) ?? "<unk>");
     }
 
-    private UnigramModel ReadUnigram(JsonElement obj, string path)
+    private Unigram ReadUnigram(JsonElement obj, string path)
     {
         var vocabPath = Child(path, "vocab");
         var vocab = _json.RequireArray(_json.Required(obj, "vocab", path), vocabPath);
@@ -506,7 +506,7 @@ internal sealed class TokenizerJsonLoader
         {
             throw _json.Error(vocabPath, "is empty but unk_id needs at least the unknown piece.");
         }
-        return new UnigramModel(pieces, scores, unkId, _json.Bool(obj, "byte_fallback", path, false),
+        return new Unigram(pieces, scores, unkId, _json.Bool(obj, "byte_fallback", path, false),
             _options.WordCacheCapacity);
     }
 
@@ -514,7 +514,7 @@ internal sealed class TokenizerJsonLoader
 
     // HF assigns added-token ids itself (the model's id when the content is in the vocabulary, otherwise the next id
     // after the model's); the "id" in the file must agree, or the model was trained with other ids than HF would use.
-    private List<AddedToken> ReadAddedTokens(JsonElement root, TokenizerModel model)
+    private List<AddedToken> ReadAddedTokens(JsonElement root, TokenizerAlgorithm model)
     {
         var result = new List<AddedToken>();
         if (Optional(root, "added_tokens") is not { } tokens)

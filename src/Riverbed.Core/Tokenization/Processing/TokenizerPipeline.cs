@@ -1,5 +1,5 @@
 using Riverbed.Tokenization.Decoders;
-using Riverbed.Tokenization.Models;
+using Riverbed.Tokenization.Algorithms;
 using Riverbed.Tokenization.Normalizers;
 using Riverbed.Tokenization.PreTokenizers;
 using Riverbed.Tokenization.Text;
@@ -7,14 +7,14 @@ using Riverbed.Tokenization.Text;
 namespace Riverbed.Tokenization.Processing;
 
 /// <summary>
-/// The stages of a tokenizer.json in HF's order: added tokens and normalization, pre-tokenization, the model, then
+/// The stages of a tokenizer.json in HF's order: added tokens and normalization, pre-tokenization, the model (its algorithm), then
 /// truncation and post-processing. Immutable and shared; all mutable state lives in the calling thread's
 /// <see cref="Workspace"/>.
 /// </summary>
 internal sealed class TokenizerPipeline(
     Normalizer? normalizer,
     PreTokenizer? preTokenizer,
-    TokenizerModel model,
+    TokenizerAlgorithm algorithm,
     AddedVocabulary addedVocabulary,
     PostProcessor? postProcessor,
     Decoder? decoder)
@@ -23,7 +23,7 @@ internal sealed class TokenizerPipeline(
 
     public PreTokenizer? PreTokenizer { get; } = preTokenizer;
 
-    public TokenizerModel Model { get; } = model;
+    public TokenizerAlgorithm Algorithm { get; } = algorithm;
 
     public AddedVocabulary AddedVocabulary { get; } = addedVocabulary;
 
@@ -67,7 +67,7 @@ internal sealed class TokenizerPipeline(
             }
             else
             {
-                Model.Tokenize(pieces.CharsOf(split), sink);
+                Algorithm.Tokenize(pieces.CharsOf(split), sink);
             }
         }
     }

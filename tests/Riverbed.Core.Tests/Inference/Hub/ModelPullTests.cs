@@ -1,6 +1,6 @@
 using Riverbed.Inference;
 using Riverbed.Inference.Hub;
-using Riverbed.Inference.Models;
+using Riverbed.Inference.ModelFolders;
 using Riverbed.ModelKit;
 
 namespace Riverbed.Core.Tests.Inference.Hub;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 
-namespace Riverbed.Inference.Models;
+namespace Riverbed.Inference.ModelFolders;
 
 /// <summary>
 /// The fields of a Hugging Face <c>config.json</c> that Riverbed uses. Reading collects a problem per bad field rather

@@ -1,4 +1,4 @@
-namespace Riverbed.Inference.Models;
+namespace Riverbed.Inference.ModelFolders;
 
 /// <summary>A model folder that breaks the contract; <see cref="Problems"/> lists every problem found, one message each.</summary>
 public sealed class ModelContractException : RiverbedException

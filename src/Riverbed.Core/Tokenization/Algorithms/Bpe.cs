@@ -1,6 +1,6 @@
 using Riverbed.Tokenization.Text;
 
-namespace Riverbed.Tokenization.Models;
+namespace Riverbed.Tokenization.Algorithms;
 
 /// <summary>
 /// Byte-pair encoding (HF's BPE model): a word starts as one symbol per character (with the continuing-subword
@@ -8,7 +8,7 @@ namespace Riverbed.Tokenization.Models;
 /// tokens (byte fallback) or the unknown token, then the lowest-ranked adjacent pair is merged, leftmost first, until
 /// no pair has a merge. Results are cached per word.
 /// </summary>
-internal sealed class BpeModel : TokenizerModel
+internal sealed class Bpe : TokenizerAlgorithm
 {
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _vocab;
     private readonly Dictionary<string, int> _vocabByString;
@@ -17,7 +17,7 @@ internal sealed class BpeModel : TokenizerModel
     private readonly int[] _byteIds; // id of "<0xXX>" per byte, -1 when absent
     private readonly WordCache _cache;
 
-    public BpeModel(Dictionary<string, int> vocab, string?[] tokens, Dictionary<long, long> merges, BpeSettings settings,
+    public Bpe(Dictionary<string, int> vocab, string?[] tokens, Dictionary<long, long> merges, BpeSettings settings,
         int cacheCapacity)
     {
         _vocabByString = vocab;

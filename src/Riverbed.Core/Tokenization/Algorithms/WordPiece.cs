@@ -1,13 +1,13 @@
 using Riverbed.Tokenization.Text;
 
-namespace Riverbed.Tokenization.Models;
+namespace Riverbed.Tokenization.Algorithms;
 
 /// <summary>
 /// WordPiece (HF's model): greedy longest-match-first from the start of the word, pieces after the first looked up
 /// with the continuing-subword prefix (<c>##</c>); a word with a piece that matches nothing, or longer than
 /// <c>max_input_chars_per_word</c> characters, becomes one unknown token.
 /// </summary>
-internal sealed class WordPieceModel : TokenizerModel
+internal sealed class WordPiece : TokenizerAlgorithm
 {
     private readonly Dictionary<string, int> _vocab;
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _first;
@@ -17,7 +17,7 @@ internal sealed class WordPieceModel : TokenizerModel
     private readonly int _longestContinuing;
     private readonly int _unknownId;
 
-    public WordPieceModel(Dictionary<string, int> vocab, string?[] tokens, string unknownToken,
+    public WordPiece(Dictionary<string, int> vocab, string?[] tokens, string unknownToken,
         string continuingSubwordPrefix, int maxInputCharsPerWord)
     {
         _vocab = vocab;

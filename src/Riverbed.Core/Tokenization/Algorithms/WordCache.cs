@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace Riverbed.Tokenization.Models;
+namespace Riverbed.Tokenization.Algorithms;
 
 /// <summary>The tokens of one word, as a model produced them (offsets relative to the word).</summary>
 internal sealed class CachedWord(int[] ids, int[] starts, int[] ends, string[] tokens)

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace Riverbed.Tokenization.Models;
+namespace Riverbed.Tokenization.Algorithms;
 
 /// <summary>
 /// Read-only map from a pair of token ids to a 64-bit value (BPE's merges: pair → rank and merged id). Open

@@ -1,7 +1,7 @@
 using System.Text;
 using Riverbed.Tokenization.Text;
 
-namespace Riverbed.Tokenization.Models;
+namespace Riverbed.Tokenization.Algorithms;
 
 /// <summary>
 /// SentencePiece Unigram (HF's model): the segmentation of the word with the highest total log-probability (Viterbi
@@ -9,7 +9,7 @@ namespace Riverbed.Tokenization.Models;
 /// unknown token (lowest score minus 10) and consecutive unknowns fused into one. With byte fallback an unknown run
 /// becomes its UTF-8 byte tokens <c>&lt;0xXX&gt;</c> instead. Ties keep the earlier candidate, as HF.
 /// </summary>
-internal sealed class UnigramModel : TokenizerModel
+internal sealed class Unigram : TokenizerAlgorithm
 {
     private const double UnknownPenalty = 10.0;
 
@@ -22,7 +22,7 @@ internal sealed class UnigramModel : TokenizerModel
     private readonly int[] _byteIds;
     private readonly WordCache _cache;
 
-    public UnigramModel(string[] pieces, double[] scores, int? unknownId, bool byteFallback, int cacheCapacity)
+    public Unigram(string[] pieces, double[] scores, int? unknownId, bool byteFallback, int cacheCapacity)
     {
         _pieces = pieces;
         _scores = scores;

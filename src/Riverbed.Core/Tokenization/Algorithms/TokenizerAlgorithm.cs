@@ -1,13 +1,13 @@
-namespace Riverbed.Tokenization.Models;
+namespace Riverbed.Tokenization.Algorithms;
 
-/// <summary>Receives the tokens a model cuts one word into, with offsets relative to the word (UTF-16 units).</summary>
+/// <summary>Receives the tokens an algorithm cuts one word into, with offsets relative to the word (UTF-16 units).</summary>
 internal interface ITokenSink
 {
     void Add(int id, string token, int start, int end);
 }
 
-/// <summary>A tokenizer.json model: turns one pre-tokenized word into vocabulary ids.</summary>
-internal abstract class TokenizerModel
+/// <summary>A tokenizer.json "model" (the tokenizing algorithm: BPE, WordPiece, Unigram, WordLevel): turns one pre-tokenized word into vocabulary ids.</summary>
+internal abstract class TokenizerAlgorithm
 {
     /// <summary>The token string of every id (null where the vocabulary has a hole).</summary>
     public abstract IReadOnlyList<string?> Tokens { get; }

@@ -1,14 +1,14 @@
-namespace Riverbed.Tokenization.Models;
+namespace Riverbed.Tokenization.Algorithms;
 
 /// <summary>One token per word: the word's id, or the unknown token's.</summary>
-internal sealed class WordLevelModel : TokenizerModel
+internal sealed class WordLevel : TokenizerAlgorithm
 {
     private readonly Dictionary<string, int> _vocab;
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _bySpan;
     private readonly string?[] _tokens;
     private readonly int _unknownId;
 
-    public WordLevelModel(Dictionary<string, int> vocab, string?[] tokens, string unknownToken)
+    public WordLevel(Dictionary<string, int> vocab, string?[] tokens, string unknownToken)
     {
         _vocab = vocab;
         _bySpan = vocab.GetAlternateLookup<ReadOnlySpan<char>>();

@@ -1,4 +1,4 @@
-namespace Riverbed.Inference.Models;
+namespace Riverbed.Inference.ModelFolders;
 
 /// <summary>Where each NLI class sits in the logits, resolved from id2label.</summary>
 public readonly record struct NliLabelIndices(int Entailment, int Neutral, int Contradiction);
@@ -18,6 +18,9 @@ public sealed class ModelContract
     public TensorElementType? TokenTypeIdsType { get; init; }
 
     public bool HasTokenTypeIds => TokenTypeIdsType is not null;
+
+    /// <summary>The three input types together, as <see cref="ModelInputBatch"/> takes them.</summary>
+    public ContractInputTypes InputTypes => new(InputIdsType, AttentionMaskType, TokenTypeIdsType);
 
     /// <summary>The output holding the logits (usually "logits").</summary>
     public required string LogitsName { get; init; }
@@ -44,6 +47,3 @@ public sealed class ModelContract
 
     public required IReadOnlyList<long> ProbeLogitsShape { get; init; }
 }
-
-/// <summary>A file of a model folder with its size and SHA-256, for reports and for pinning what a run used.</summary>
-public sealed record ModelFileDigest(string Name, string FullPath, long Length, string Sha256);

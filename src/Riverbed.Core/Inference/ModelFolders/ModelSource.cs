@@ -1,7 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
-namespace Riverbed.Inference.Models;
+namespace Riverbed.Inference.ModelFolders;
 
 /// <summary>Where one file of a pulled model folder came from.</summary>
 /// <param name="Name">The file's name in the model folder (model.onnx, tokenizer.json, config.json).</param>

@@ -6,7 +6,7 @@ namespace Riverbed.Core.Tests.ModelKit;
 internal sealed record ModelOutput(long[] Shape, float[] Values, TensorElementType ElementType);
 
 /// <summary>Runs generated models through the real runtime with the standard encoder inputs.</summary>
-internal static class ModelRunner
+internal static class GeneratedModelRuns
 {
     // ONNX Runtime keeps one environment per process; this one lives as long as the test process.
     private static readonly Lazy<InferenceEnvironment> Environment = new(() => InferenceEnvironment.Create(OrtLogLevel.Error));
