@@ -293,7 +293,7 @@ public sealed class ModelFolderTests : IClassFixture<EnvironmentFixture>, IDispo
     {
         var problem = Problem(Folder(new ContractModelSpec(), config: c => c.Remove("architectures")));
 
-        Assert.Equal("cannot tell the model's role: config.json names no architectures; state it explicitly (mlm, nli, rtd or ner, e.g. --role nli)", problem);
+        Assert.Equal("cannot tell the model's role: config.json names no architectures; state it explicitly (mlm, nli, rtd or ner, e.g. " + SettingNames.OptionName(Setting.Role) + " nli)", problem);
     }
 
     [Fact]

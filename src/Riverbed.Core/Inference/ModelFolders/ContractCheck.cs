@@ -49,7 +49,7 @@ internal sealed class ContractCheck(ContractFindings findings)
             var named = config.Architectures.Count == 0
                 ? $"{ModelFolder.ConfigFileName} names no architectures"
                 : $"{ModelFolder.ConfigFileName} architectures ({string.Join(", ", config.Architectures)}) name no {Heads()} head";
-            Problems.Add($"cannot tell the model's role: {named}; state it explicitly ({Either(ModelRoles.Names)}, e.g. --role nli)");
+            Problems.Add($"cannot tell the model's role: {named}; state it explicitly ({Either(ModelRoles.Names)}, e.g. {SettingNames.Of(Setting.Role)} nli)");
         }
         return (null, string.Empty);
     }
