@@ -191,4 +191,24 @@ public sealed class PersistedFormatTests
         Assert.Equal(run.Configuration.Hash, read.Hash);
         Assert.Equal(Text(run.Configuration.ToJson(forHash: false)), Text(read.ToJson(forHash: false)));
     }
+
+    [Fact]
+    public void A_jobs_run_json_sums_its_ranks_records_and_lists_them_after_the_rest()
+    {
+        var first = RunRecordDocument.Parse(Run().ToJson());
+        var second = first with { Rank = 0, StartedUtc = When.AddSeconds(-10), FinishedUtc = When.AddSeconds(5), Shards = new RunShardCounts { Committed = 2, Failed = 1 } };
+
+        var job = RunRecordDocument.ForJob([("rank-1-of-2.json", first), ("rank-0-of-2.json", second)], ["/data/a.jsonl", "/data/b.jsonl"], 2, 6, 5);
+        var text = Text(job.ToFile());
+
+        Assert.Equal(When.AddSeconds(-10), job.StartedUtc);
+        Assert.Equal(When.AddSeconds(12.5), job.FinishedUtc);
+        Assert.Equal(new RunShardCounts { Total = 6, Complete = 5, Committed = 5, Skipped = 1, Failed = 1 }, job.Shards);
+        Assert.Equal(new RunThroughput { WallSeconds = 22.5, Examples = 154, ExamplesPerSecond = Math.Round(154 / 22.5, 3) }, job.Throughput);
+        Assert.Null(job.Rank);
+        Assert.DoesNotContain("\"batching\"", text, StringComparison.Ordinal);
+        Assert.True(text.IndexOf("\"throughput\"", StringComparison.Ordinal) < text.IndexOf("\"ranks\"", StringComparison.Ordinal));
+        Assert.Equal(["runs/rank-1-of-2.json", "runs/rank-0-of-2.json"], job.Ranks!.Select(rank => rank.Record));
+        Assert.Equal(first.Config!.Value.GetRawText(), RunRecordDocument.Parse(job.ToFile()).Config!.Value.GetRawText());
+    }
 }
