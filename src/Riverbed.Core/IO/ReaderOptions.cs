@@ -1,11 +1,16 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Riverbed.IO;
 
-/// <summary>Limits that keep one bad or hostile record from exhausting memory or the stack.</summary>
-public sealed class ReaderLimits
+/// <summary>
+/// Limits that keep one bad or hostile record from exhausting memory or the stack. Serialized as it is into run.json's
+/// "limits" block and the configuration hash (they decide which records are rejected).
+/// </summary>
+public sealed record ReaderLimits
 {
     /// <summary>Longest line (JSON Lines) or element (JSON array) read, in bytes; longer ones are rejected as line_too_long.</summary>
+    [JsonRequired]
     public int MaxLineBytes { get; init; } = 16 * 1024 * 1024;
 
     /// <summary>
@@ -20,15 +25,18 @@ public sealed class ReaderLimits
     public static JsonDocumentOptions ValidatedRecord => new() { MaxDepth = DepthCeiling };
 
     /// <summary>Deepest nesting of objects and arrays in a record; deeper records are rejected as too_deep.</summary>
+    [JsonRequired]
     public int MaxDepth { get; init; } = 128;
 
     /// <summary>
     /// Most bytes a compressed file may decompress to. Past it the shard fails (the remaining records cannot be counted,
     /// so they cannot be accounted for as rejects).
     /// </summary>
+    [JsonRequired]
     public long MaxDecompressedBytes { get; init; } = 64L * 1024 * 1024 * 1024;
 
     /// <summary>How much of a rejected record's raw bytes is kept in the reject.</summary>
+    [JsonRequired]
     public int MaxRawBytesInReject { get; init; } = 4096;
 
     public void Validate()
@@ -53,7 +61,7 @@ public sealed class ReaderLimits
 }
 
 /// <summary>How shards are read: the schema and the limits.</summary>
-public sealed class ReaderOptions
+public sealed record ReaderOptions
 {
     public SchemaOptions Schema { get; init; } = new();
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
-using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Riverbed.Inference.ModelFolders;
 using Riverbed.IO;
 using Riverbed.Pipeline.Models;
@@ -15,7 +15,12 @@ namespace Riverbed.Pipeline;
 /// <param name="Threads">Intra-op threads per session (0: ONNX Runtime's default).</param>
 /// <param name="BatchTokens">Padded tokens per batch.</param>
 /// <param name="MaxExamplesInFlight">Examples being scored at once.</param>
-public sealed record ExecutionSettings(string Device, int Sessions, int Threads, int BatchTokens, int MaxExamplesInFlight)
+public sealed record ExecutionSettings(
+    [property: JsonRequired] string Device,
+    [property: JsonRequired] int Sessions,
+    [property: JsonRequired] int Threads,
+    [property: JsonRequired] int BatchTokens,
+    [property: JsonRequired] int MaxExamplesInFlight)
 {
     /// <summary>
     /// <see cref="Threads"/> when no count was given: the cores are divided among the sessions by
@@ -50,10 +55,13 @@ public sealed record ModelRoleDigests(string Role, string Folder, IReadOnlyList<
 
 /// <summary>
 /// The full effective configuration of a scoring run: reading, scoring, decisions, output, models and execution. Its
-/// JSON form is run.json's "config"; its hash (SHA-256 of the canonical JSON without "execution", without the models'
-/// folder paths, which do not change outputs, and without the decision policy, which each manifest records on its own
-/// so that a rerun with other thresholds re-decides) is what every manifest records, so a rerun with a different configuration
-/// is refused instead of mixing shards. The models enter the hash through the SHA-256 of every file they read.
+/// JSON form (<see cref="ConfigDocument"/>: the options records serialized as they are) is run.json's "config"; its hash
+/// (SHA-256 of the same form, compact, without "execution", without the models' folder paths, which do not change
+/// outputs, and without the decision policy, which each manifest records on its own so that a rerun with other
+/// thresholds re-decides) is what every manifest records, so a rerun with a different configuration is refused instead
+/// of mixing shards. The models enter the hash through the SHA-256 of every file they read. Because the options are
+/// serialized whole, an option added to them is hashed without more code; a test checks every one either changes the
+/// hash or is listed, with its reason, as not part of the result.
 /// </summary>
 public sealed class RunConfiguration
 {
@@ -62,8 +70,6 @@ public sealed class RunConfiguration
     /// parent and branch, for preference pairs and oasst trees, and speakers tool and tool_call).
     /// </summary>
     public const string ColumnsVersion = "riverbed-scored/3";
-
-    private static readonly JsonWriterOptions Compact = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public required ReaderOptions Reader { get; init; }
 
@@ -86,134 +92,38 @@ public sealed class RunConfiguration
     /// <summary>SHA-256 (hex) of the canonical configuration: what manifests record.</summary>
     public string Hash => Convert.ToHexStringLower(SHA256.HashData(ToJson(forHash: true)));
 
-    /// <summary>The "config" object of run.json.</summary>
-    public void WriteTo(Utf8JsonWriter writer)
+    /// <summary>The "config" object of run.json, as its one type.</summary>
+    public ConfigDocument ToDocument(bool forHash = false) => new()
     {
-        ArgumentNullException.ThrowIfNull(writer);
-        Write(writer, forHash: false);
-    }
-
-    /// <summary>The configuration as compact JSON; <paramref name="forHash"/> leaves out what does not change outputs.</summary>
-    public byte[] ToJson(bool forHash)
-    {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, Compact))
-        {
-            Write(writer, forHash);
-        }
-        return buffer.ToArray();
-    }
-
-    private void Write(Utf8JsonWriter writer, bool forHash)
-    {
-        writer.WriteStartObject();
-        writer.WriteString("columns", ColumnsVersion);
-        writer.WriteString("format", Format == OutputFormat.Parquet ? "parquet" : "jsonl");
-        writer.WriteBoolean("split", Split);
-        if (Limit is { } limit)
-        {
-            writer.WriteNumber("limit", limit);
-        }
-        else
-        {
-            writer.WriteNull("limit");
-        }
-
-        var schema = Reader.Schema;
-        writer.WriteStartObject("schema");
-        writer.WriteString("schema", schema.Schema);
-        writer.WriteString("prompt_field", schema.PromptField);
-        writer.WriteString("response_field", schema.ResponseField);
-        writer.WriteString("system_field", schema.SystemField);
-        writer.WriteString("id_field", schema.IdField);
-        writer.WriteStartArray("bot_labels");
-        foreach (var label in schema.BotLabels)
-        {
-            writer.WriteStringValue(label);
-        }
-        writer.WriteEndArray();
-        writer.WriteString("oasst_branches", schema.OasstBranches);
-        writer.WriteEndObject();
-
-        var limits = Reader.Limits;
-        writer.WriteStartObject("limits");
-        writer.WriteNumber("max_line_bytes", limits.MaxLineBytes);
-        writer.WriteNumber("max_depth", limits.MaxDepth);
-        writer.WriteNumber("max_decompressed_bytes", limits.MaxDecompressedBytes);
-        writer.WriteNumber("max_raw_bytes_in_reject", limits.MaxRawBytesInReject);
-        writer.WriteEndObject();
-
-        var scoring = Scoring;
-        writer.WriteStartObject("scoring");
-        writer.WriteNumber("seed", scoring.Seed);
-        writer.WriteNumber("mask_rate", scoring.MaskRate);
-        writer.WriteNumber("window_words", scoring.WindowWords);
-        writer.WriteNumber("top_k", scoring.TopK);
-        writer.WriteNumber("context_tokens", scoring.ContextTokenBudget);
-        writer.WriteNumber("fill_flag_below", scoring.FillFlagBelow);
-        writer.WriteNumber("entity_flag_above", scoring.EntityFlagAbove);
-        writer.WriteNumber("contradiction_flag_above", scoring.ContradictionFlagAbove);
-        writer.WriteNumber("max_contradiction_pairs", scoring.MaxContradictionPairs);
-        writer.WriteBoolean("score_tool_turns", scoring.ScoreToolTurns);
-        writer.WriteString("other_language", OtherLanguageNames.Name(scoring.OtherLanguage));
-        writer.WriteStartArray("stopwords");
-        foreach (var word in scoring.Stopwords.Select(w => w.Trim().ToLowerInvariant()).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
-        {
-            writer.WriteStringValue(word);
-        }
-        writer.WriteEndArray();
-        writer.WriteString("hash", scoring.Hash);
-        writer.WriteEndObject();
-
+        Format = Format == OutputFormat.Parquet ? "parquet" : "jsonl",
+        Split = Split,
+        Limit = Limit,
+        Schema = Reader.Schema,
+        Limits = Reader.Limits,
+        Scoring = Scoring,
         // Decisions are not configuration: thresholds change which rows are kept, never the scores, so a rerun with
         // other thresholds re-decides (each manifest records the decisions it holds) instead of being refused.
-        if (!forHash)
+        Policy = forHash ? null : new ConfigPolicy(Policy.Combination == ThresholdCombination.Any ? "any" : "all", [.. Policy.Thresholds.Select(t => t.Reason)]),
+        Models = new ConfigModels
         {
-            WritePolicy(writer);
-        }
+            Folder = forHash ? null : ModelsFolder,
+            Roles = Ordered(Models, role => role.Role, role => Ordered(role.Files, file => file.Name, file => file.Sha256)),
+        },
+        Execution = forHash ? null : Execution,
+    };
 
-        writer.WriteStartObject("models");
-        if (!forHash)
-        {
-            writer.WriteString("folder", ModelsFolder);
-        }
-        writer.WriteStartObject("roles");
-        foreach (var role in Models)
-        {
-            writer.WriteStartObject(role.Role);
-            foreach (var file in role.Files)
-            {
-                writer.WriteString(file.Name, file.Sha256);
-            }
-            writer.WriteEndObject();
-        }
-        writer.WriteEndObject();
-        writer.WriteEndObject();
+    /// <summary>The configuration as compact JSON; <paramref name="forHash"/> leaves out what does not change outputs.</summary>
+    public byte[] ToJson(bool forHash) => JsonSerializer.SerializeToUtf8Bytes(ToDocument(forHash), RunRecordJson.Compact.ConfigDocument);
 
-        if (!forHash)
-        {
-            writer.WriteStartObject("execution");
-            writer.WriteString("device", Execution.Device);
-            writer.WriteNumber("sessions", Execution.Sessions);
-            writer.WriteNumber("threads", Execution.Threads);
-            writer.WriteNumber("batch_tokens", Execution.BatchTokens);
-            writer.WriteNumber("max_examples_in_flight", Execution.MaxExamplesInFlight);
-            writer.WriteEndObject();
-        }
-        writer.WriteEndObject();
-    }
-
-    private void WritePolicy(Utf8JsonWriter writer)
+    /// <summary>A dictionary that keeps <paramref name="items"/>' order, which is the order its file lists them in.</summary>
+    internal static IReadOnlyDictionary<string, TValue> Ordered<TItem, TValue>(IEnumerable<TItem> items, Func<TItem, string> key, Func<TItem, TValue> value)
     {
-        writer.WriteStartObject("policy");
-        writer.WriteString("combine", Policy.Combination == ThresholdCombination.Any ? "any" : "all");
-        writer.WriteStartArray("thresholds");
-        foreach (var threshold in Policy.Thresholds)
+        var ordered = new OrderedDictionary<string, TValue>(StringComparer.Ordinal);
+        foreach (var item in items)
         {
-            writer.WriteStringValue(threshold.Reason);
+            ordered[key(item)] = value(item);
         }
-        writer.WriteEndArray();
-        writer.WriteEndObject();
+        return ordered;
     }
 
     /// <summary>
@@ -223,8 +133,8 @@ public sealed class RunConfiguration
     public IReadOnlyList<string> DifferencesFrom(RunConfiguration recorded)
     {
         ArgumentNullException.ThrowIfNull(recorded);
-        var before = Flatten(recorded.ToJson(forHash: true));
-        var after = Flatten(ToJson(forHash: true));
+        var before = Flatten(recorded.ToDocument(forHash: true));
+        var after = Flatten(ToDocument(forHash: true));
         var differences = new List<string>();
         // scoring.hash only restates the scoring settings; it is named only when nothing more telling differs.
         var names = before.Keys.Union(after.Keys).Order(StringComparer.Ordinal).ToList();
@@ -284,11 +194,10 @@ public sealed class RunConfiguration
         return differences.Count == 0 ? "no setting differs from the folder's run.json" : "settings that differ: " + string.Join("; ", differences);
     }
 
-    private static SortedDictionary<string, string> Flatten(byte[] json)
+    private static SortedDictionary<string, string> Flatten(ConfigDocument document)
     {
         var values = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        using var document = JsonDocument.Parse(json);
-        Visit(document.RootElement, string.Empty);
+        Visit(JsonSerializer.SerializeToElement(document, RunRecordJson.Compact.ConfigDocument), string.Empty);
         return values;
 
         void Visit(JsonElement element, string name)
@@ -336,102 +245,64 @@ public sealed class RunConfiguration
         }
         try
         {
-            using var document = JsonDocument.Parse(bytes);
-            var root = document.RootElement;
-            var config = root.TryGetProperty("config", out var nested) ? nested : root;
-            var schema = config.GetProperty("schema");
-            var limits = config.GetProperty("limits");
-            var scoring = config.GetProperty("scoring");
-            var policy = config.GetProperty("policy");
-            var execution = config.GetProperty("execution");
-            var models = config.GetProperty("models");
-            var combine = policy.GetProperty("combine").GetString();
-            return new RunConfiguration
-            {
-                Format = config.GetProperty("format").GetString() switch
-                {
-                    "parquet" => OutputFormat.Parquet,
-                    "jsonl" => OutputFormat.JsonLines,
-                    var other => throw new RiverbedException($"--config {path}: unknown format '{other}'"),
-                },
-                Split = config.GetProperty("split").GetBoolean(),
-                Limit = config.GetProperty("limit").ValueKind == JsonValueKind.Null ? null : config.GetProperty("limit").GetInt64(),
-                Reader = new ReaderOptions
-                {
-                    Schema = new SchemaOptions
-                    {
-                        Schema = schema.GetProperty("schema").GetString()!,
-                        PromptField = schema.GetProperty("prompt_field").GetString(),
-                        ResponseField = schema.GetProperty("response_field").GetString(),
-                        SystemField = schema.GetProperty("system_field").GetString(),
-                        IdField = schema.GetProperty("id_field").GetString(),
-                        BotLabels = [.. schema.GetProperty("bot_labels").EnumerateArray().Select(e => e.GetString()!)],
-                        // Absent from run.json files written before oasst branches could be chosen: those followed the best.
-                        OasstBranches = schema.TryGetProperty("oasst_branches", out var branches) ? branches.GetString()! : SchemaOptions.OasstBest,
-                    },
-                    Limits = new ReaderLimits
-                    {
-                        MaxLineBytes = limits.GetProperty("max_line_bytes").GetInt32(),
-                        MaxDepth = limits.GetProperty("max_depth").GetInt32(),
-                        MaxDecompressedBytes = limits.GetProperty("max_decompressed_bytes").GetInt64(),
-                        MaxRawBytesInReject = limits.GetProperty("max_raw_bytes_in_reject").GetInt32(),
-                    },
-                },
-                Scoring = new ScoringOptions
-                {
-                    Seed = scoring.GetProperty("seed").GetInt64(),
-                    MaskRate = scoring.GetProperty("mask_rate").GetDouble(),
-                    WindowWords = scoring.GetProperty("window_words").GetInt32(),
-                    TopK = scoring.GetProperty("top_k").GetInt32(),
-                    ContextTokenBudget = scoring.GetProperty("context_tokens").GetInt32(),
-                    FillFlagBelow = scoring.GetProperty("fill_flag_below").GetDouble(),
-                    EntityFlagAbove = scoring.GetProperty("entity_flag_above").GetDouble(),
-                    ContradictionFlagAbove = scoring.GetProperty("contradiction_flag_above").GetDouble(),
-                    MaxContradictionPairs = scoring.GetProperty("max_contradiction_pairs").GetInt32(),
-                    ScoreToolTurns = scoring.TryGetProperty("score_tool_turns", out var tools) && tools.GetBoolean(),
-                    OtherLanguage = scoring.TryGetProperty("other_language", out var language)
-                        ? OtherLanguageNames.Parse(language.GetString()!) : OtherLanguageAction.Skip,
-                    Stopwords = [.. scoring.GetProperty("stopwords").EnumerateArray().Select(e => e.GetString()!)],
-                },
-                Policy = DecisionPolicy.Create(policy.GetProperty("thresholds").EnumerateArray().Select(t => ScoreThreshold.Parse(t.GetString()!)),
-                    combine == "all" ? ThresholdCombination.All : ThresholdCombination.Any),
-                ModelsFolder = models.GetProperty("folder").GetString()!,
-                Models = ReadModels(models.GetProperty("roles"), root.TryGetProperty("models", out var files) ? files : default),
-                Execution = new ExecutionSettings(
-                    execution.GetProperty("device").GetString()!,
-                    execution.GetProperty("sessions").GetInt32(),
-                    execution.GetProperty("threads").GetInt32(),
-                    execution.GetProperty("batch_tokens").GetInt32(),
-                    execution.GetProperty("max_examples_in_flight").GetInt32()),
-            };
+            var root = JsonSerializer.Deserialize(bytes, RunRecordJson.Compact.JsonElement);
+            var isRunRecord = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("config", out _);
+            var run = isRunRecord ? root.Deserialize(RunRecordJson.Compact.RunRecordDocument) : null;
+            var config = (isRunRecord ? run!.ReadConfiguration() : root.Deserialize(RunRecordJson.Compact.ConfigDocument))
+                ?? throw new JsonException("the configuration is null");
+            return From(config, run?.Models);
         }
-        catch (Exception error) when (error is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        catch (JsonException error)
         {
-            var what = error is JsonException json ? JsonErrors.NotValidJson(json) : $"lacks a setting Riverbed needs ({error.Message})";
-            throw new RiverbedException($"--config {path}: {what}; pass a run.json written by riverbed score", error);
+            throw new RiverbedException($"--config {path}: {Unreadable(error)}; pass a run.json written by riverbed score", error);
+        }
+        catch (RiverbedException error)
+        {
+            throw new RiverbedException($"--config {path}: {error.Message}; pass a run.json written by riverbed score", error);
         }
     }
 
-    private static List<ModelRoleDigests> ReadModels(JsonElement roles, JsonElement files)
+    /// <summary>
+    /// A configuration from its document and, when it came from a run record, that record's model files (their
+    /// folders and sizes; the configuration itself holds only their SHA-256).
+    /// </summary>
+    public static RunConfiguration From(ConfigDocument config, IReadOnlyDictionary<string, RunModel>? recordedModels = null)
     {
-        var result = new List<ModelRoleDigests>();
-        foreach (var role in roles.EnumerateObject())
+        ArgumentNullException.ThrowIfNull(config);
+        return new RunConfiguration
         {
-            var recorded = files.ValueKind == JsonValueKind.Object && files.TryGetProperty(role.Name, out var entry) ? entry : default;
-            var folder = recorded.ValueKind == JsonValueKind.Object ? recorded.GetProperty("folder").GetString()! : string.Empty;
-            var digests = role.Value.EnumerateObject().Select(file =>
+            Format = config.Format switch
             {
-                long bytes = 0;
-                if (recorded.ValueKind == JsonValueKind.Object && recorded.GetProperty("files").TryGetProperty(file.Name, out var sized))
-                {
-                    bytes = sized.GetProperty("bytes").GetInt64();
-                }
-                return new ModelFileDigest(file.Name, Path.Combine(folder, file.Name), bytes, file.Value.GetString()!);
-            }).ToList();
-            result.Add(new ModelRoleDigests(role.Name, folder, digests));
-        }
-        return result;
+                "parquet" => OutputFormat.Parquet,
+                "jsonl" => OutputFormat.JsonLines,
+                var other => throw new RiverbedException($"unknown format '{other}'"),
+            },
+            Split = config.Split,
+            Limit = config.Limit,
+            Reader = new ReaderOptions { Schema = config.Schema, Limits = config.Limits },
+            Scoring = config.Scoring,
+            Policy = config.Policy is { } policy
+                ? DecisionPolicy.Create(policy.Thresholds.Select(ScoreThreshold.Parse), policy.Combine == "all" ? ThresholdCombination.All : ThresholdCombination.Any)
+                : throw new RiverbedException("lacks a setting Riverbed needs (policy)"),
+            ModelsFolder = config.Models.Folder ?? throw new RiverbedException("lacks a setting Riverbed needs (models.folder)"),
+            Models = [.. config.Models.Roles.Select(role => Digests(role.Key, role.Value, recordedModels?.GetValueOrDefault(role.Key)))],
+            Execution = config.Execution ?? throw new RiverbedException("lacks a setting Riverbed needs (execution)"),
+        };
     }
+
+    private static ModelRoleDigests Digests(string role, IReadOnlyDictionary<string, string> files, RunModel? recorded)
+    {
+        var folder = recorded?.Folder ?? string.Empty;
+        var digests = files.Select(file => new ModelFileDigest(file.Key, Path.Combine(folder, file.Key),
+            recorded?.Files.GetValueOrDefault(file.Key)?.Bytes ?? 0, file.Value)).ToList();
+        return new ModelRoleDigests(role, folder, digests);
+    }
+
+    /// <summary>Why a configuration cannot be read: its JSON is broken, or a setting is missing or of the wrong kind.</summary>
+    private static string Unreadable(JsonException error) =>
+        error.Message.Contains("missing required properties", StringComparison.Ordinal)
+            ? $"lacks a setting Riverbed needs ({JsonErrors.Reason(error)})"
+            : JsonErrors.NotValidJson(error);
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"config {Hash[..12]}");
 }

@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Reflection;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using Riverbed.Inference;
 using Riverbed.IO;
@@ -8,15 +6,13 @@ using Riverbed.IO;
 namespace Riverbed.Pipeline;
 
 /// <summary>
-/// run.json (format <c>riverbed-run/1</c>): what a run was (configuration and its hash, every model file's size and
+/// What goes into run.json (format <c>riverbed-run/1</c>, written through its one type <see cref="RunRecordDocument"/>): what a run was (configuration and its hash, every model file's size and
 /// SHA-256, versions, command line, inputs) and how it went (times, throughput, batching). Written at the end of a run,
 /// atomically (temporary name, then rename).
 /// </summary>
 public sealed class RunRecord
 {
     public const string Format = "riverbed-run/1";
-
-    private static readonly JsonWriterOptions Indented = new() { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public required DateTime StartedUtc { get; init; }
 
@@ -58,92 +54,61 @@ public sealed class RunRecord
         typeof(RunRecord).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
         ?? typeof(RunRecord).Assembly.GetName().Version?.ToString() ?? "unknown";
 
-    public byte[] ToJson()
+    /// <summary>run.json as its one type (<see cref="RunRecordDocument"/>), with this machine's versions.</summary>
+    public RunRecordDocument ToDocument()
     {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, Indented))
+        var realTokens = Batching.Sum(b => b.RealTokens);
+        return new RunRecordDocument
         {
-            writer.WriteStartObject();
-            writer.WriteString("format", Format);
-            writer.WriteString("riverbed_version", RiverbedVersion);
-            writer.WriteString("onnxruntime_version", OrtVersion());
-            writer.WriteString("dotnet_version", Environment.Version.ToString());
-            writer.WriteString("started_utc", StartedUtc.ToString("O", CultureInfo.InvariantCulture));
-            writer.WriteString("finished_utc", FinishedUtc.ToString("O", CultureInfo.InvariantCulture));
-            WriteStrings(writer, "command_line", CommandLine);
-            WriteStrings(writer, "inputs", Inputs);
-            writer.WriteString("output", Output);
-            writer.WritePropertyName("config");
-            Configuration.WriteTo(writer);
-            writer.WriteString("config_hash", ConfigHash ?? Configuration.Hash);
-            if (Source is not null)
+            RiverbedVersion = RiverbedVersion,
+            OnnxRuntimeVersion = OrtVersion(),
+            DotnetVersion = Environment.Version.ToString(),
+            StartedUtc = StartedUtc,
+            FinishedUtc = FinishedUtc,
+            CommandLine = CommandLine,
+            Inputs = Inputs,
+            Output = Output,
+            Config = JsonSerializer.SerializeToElement(Configuration.ToDocument(), RunRecordJson.Indented.ConfigDocument),
+            ConfigHash = ConfigHash ?? Configuration.Hash,
+            Source = Source,
+            Models = RunConfiguration.Ordered(Configuration.Models, role => role.Role, role => new RunModel
             {
-                writer.WriteString("source", Source);
-            }
-            writer.WriteStartObject("models");
-            foreach (var role in Configuration.Models)
+                Folder = role.Folder,
+                Files = RunConfiguration.Ordered(role.Files, file => file.Name, file => new RunModelFile(file.Length, file.Sha256)),
+                // The repository and exact commit a pulled folder came from (source.json, written by its own codec), so the run names them.
+                Source = role.Source is { } source ? JsonSerializer.Deserialize(source.ToJson(), RunRecordJson.Indented.JsonElement) : null,
+            }),
+            Rank = Rank,
+            WorldSize = WorldSize,
+            Shards = new RunShardCounts { Committed = ShardsCommitted, Skipped = ShardsSkipped, Failed = ShardsFailed },
+            Throughput = new RunThroughput
             {
-                writer.WriteStartObject(role.Role);
-                writer.WriteString("folder", role.Folder);
-                writer.WriteStartObject("files");
-                foreach (var file in role.Files)
-                {
-                    writer.WriteStartObject(file.Name);
-                    writer.WriteNumber("bytes", file.Length);
-                    writer.WriteString("sha256", file.Sha256);
-                    writer.WriteEndObject();
-                }
-                writer.WriteEndObject();
-                if (role.Source is { } source)
-                {
-                    // The repository and exact commit a pulled folder came from (source.json), so the run names them.
-                    writer.WriteStartObject("source");
-                    source.WriteTo(writer);
-                    writer.WriteEndObject();
-                }
-                writer.WriteEndObject();
-            }
-            writer.WriteEndObject();
-            writer.WriteNumber("rank", Rank);
-            writer.WriteNumber("world_size", WorldSize);
-            writer.WriteStartObject("shards");
-            writer.WriteNumber("committed", ShardsCommitted);
-            writer.WriteNumber("skipped", ShardsSkipped);
-            writer.WriteNumber("failed", ShardsFailed);
-            writer.WriteEndObject();
-            var realTokens = Batching.Sum(b => b.RealTokens);
-            writer.WriteStartObject("throughput");
-            writer.WriteNumber("wall_seconds", Math.Round(WallSeconds, 3));
-            writer.WriteNumber("examples", Examples);
-            writer.WriteNumber("examples_per_second", WallSeconds > 0 ? Math.Round(Examples / WallSeconds, 3) : 0);
-            writer.WriteNumber("real_tokens_per_second", WallSeconds > 0 ? Math.Round(realTokens / WallSeconds, 1) : 0);
-            writer.WriteEndObject();
-            writer.WriteStartObject("batching");
-            foreach (var role in Batching)
+                WallSeconds = Math.Round(WallSeconds, 3),
+                Examples = Examples,
+                ExamplesPerSecond = WallSeconds > 0 ? Math.Round(Examples / WallSeconds, 3) : 0,
+                RealTokensPerSecond = WallSeconds > 0 ? Math.Round(realTokens / WallSeconds, 1) : 0,
+            },
+            Batching = RunConfiguration.Ordered(Batching, role => role.Role, role => new RunBatching
             {
-                writer.WriteStartObject(role.Role);
-                writer.WriteNumber("sessions", role.Sessions);
-                writer.WriteNumber("budget_tokens", role.BudgetTokens);
-                writer.WriteNumber("batches", role.Batches);
-                writer.WriteNumber("requests", role.Requests);
-                writer.WriteNumber("real_tokens", role.RealTokens);
-                writer.WriteNumber("padded_tokens", role.PaddedTokens);
-                writer.WriteNumber("padding_fraction", Math.Round(role.PaddingFraction, 6));
-                writer.WriteNumber("batch_fill", Math.Round(role.Fill, 6));
-                writer.WriteNumber("run_seconds", Math.Round(role.RunSeconds, 3));
-                writer.WriteNumber("failed_runs", role.FailedRuns);
-                writer.WriteNumber("allocation_failures", role.AllocationFailures);
-                writer.WriteNumber("splits", role.Splits);
-                writer.WriteNumber("retries", role.Retries);
-                writer.WriteNumber("quarantined", role.Quarantined);
-                writer.WriteEndObject();
-            }
-            writer.WriteEndObject();
-            writer.WriteEndObject();
-        }
-        buffer.WriteByte((byte)'\n');
-        return buffer.ToArray();
+                Sessions = role.Sessions,
+                BudgetTokens = role.BudgetTokens,
+                Batches = role.Batches,
+                Requests = role.Requests,
+                RealTokens = role.RealTokens,
+                PaddedTokens = role.PaddedTokens,
+                PaddingFraction = Math.Round(role.PaddingFraction, 6),
+                BatchFill = Math.Round(role.Fill, 6),
+                RunSeconds = Math.Round(role.RunSeconds, 3),
+                FailedRuns = role.FailedRuns,
+                AllocationFailures = role.AllocationFailures,
+                Splits = role.Splits,
+                Retries = role.Retries,
+                Quarantined = role.Quarantined,
+            }),
+        };
     }
+
+    public byte[] ToJson() => ToDocument().ToFile();
 
     /// <summary>Writes <paramref name="content"/> to <paramref name="path"/> through a temporary name, so readers never see half a file.</summary>
     public static void WriteAtomically(string path, byte[] content)
@@ -169,15 +134,5 @@ public sealed class RunRecord
         {
             return "unavailable";
         }
-    }
-
-    private static void WriteStrings(Utf8JsonWriter writer, string name, IEnumerable<string> values)
-    {
-        writer.WriteStartArray(name);
-        foreach (var value in values)
-        {
-            writer.WriteStringValue(value);
-        }
-        writer.WriteEndArray();
     }
 }

@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Riverbed.Scoring;
 
 namespace Riverbed.Pipeline;
@@ -96,58 +96,22 @@ public sealed class ScoreSummary
         }
     }
 
-    internal void Write(Utf8JsonWriter writer)
-    {
-        writer.WriteStartObject();
-        writer.WriteNumber("count", Count);
-        writer.WriteNumber("missing", Missing);
-        writer.WriteNumber("sum", Sum);
-        writer.WriteNumber("sum_squares", SumSquares);
-        WriteNullable(writer, "min", Min);
-        WriteNullable(writer, "max", Max);
-        writer.WriteStartObject("histogram");
-        writer.WriteNumber("low", Low);
-        writer.WriteNumber("high", High);
-        writer.WriteStartArray("bins");
-        foreach (var bin in _bins)
-        {
-            writer.WriteNumberValue(bin);
-        }
-        writer.WriteEndArray();
-        writer.WriteEndObject();
-        writer.WriteEndObject();
-    }
+    internal StatsScore ToDocument() => new(Count, Missing, Sum, SumSquares, Min, Max, new StatsHistogram(Low, High, [.. _bins]));
 
-    internal static ScoreSummary Read(JsonElement element)
+    internal static ScoreSummary From(StatsScore document)
     {
-        var histogram = element.GetProperty("histogram");
-        var bins = histogram.GetProperty("bins").EnumerateArray().Select(bin => bin.GetInt64()).ToArray();
-        var summary = new ScoreSummary(histogram.GetProperty("low").GetDouble(), histogram.GetProperty("high").GetDouble(), bins.Length)
+        var summary = new ScoreSummary(document.Histogram.Low, document.Histogram.High, document.Histogram.Bins.Count)
         {
-            Count = element.GetProperty("count").GetInt64(),
-            Missing = element.GetProperty("missing").GetInt64(),
-            Min = ReadNullable(element.GetProperty("min")),
-            Max = ReadNullable(element.GetProperty("max")),
+            Count = document.Count,
+            Missing = document.Missing,
+            Min = document.Min,
+            Max = document.Max,
         };
-        bins.CopyTo(summary._bins, 0);
-        summary._sum.Add(element.GetProperty("sum").GetDouble());
-        summary._sumSquares.Add(element.GetProperty("sum_squares").GetDouble());
+        document.Histogram.Bins.ToArray().CopyTo(summary._bins, 0);
+        summary._sum.Add(document.Sum);
+        summary._sumSquares.Add(document.SumSquares);
         return summary;
     }
-
-    private static void WriteNullable(Utf8JsonWriter writer, string name, double? value)
-    {
-        if (value is { } v)
-        {
-            writer.WriteNumber(name, v);
-        }
-        else
-        {
-            writer.WriteNull(name);
-        }
-    }
-
-    private static double? ReadNullable(JsonElement element) => element.ValueKind == JsonValueKind.Null ? null : element.GetDouble();
 }
 
 /// <summary>
@@ -194,35 +158,19 @@ public sealed class SourceCounts
         }
     }
 
-    internal void Write(Utf8JsonWriter writer)
-    {
-        writer.WriteStartObject();
-        writer.WriteNumber("rows_in", RowsIn);
-        writer.WriteNumber("rows_out", RowsOut);
-        writer.WriteNumber("rows_rejected", RowsRejected);
-        writer.WriteNumber("rows_failed", RowsFailed);
-        writer.WriteNumber("kept", Kept);
-        writer.WriteNumber("removed", Removed);
-        writer.WriteStartObject("removed_by_reason");
-        foreach (var (reason, count) in _removedByReason)
-        {
-            writer.WriteNumber(reason, count);
-        }
-        writer.WriteEndObject();
-        writer.WriteEndObject();
-    }
+    internal StatsSource ToDocument() => new(RowsIn, RowsOut, RowsRejected, RowsFailed, Kept, Removed, _removedByReason);
 
-    internal static SourceCounts Read(JsonElement element)
+    internal static SourceCounts From(StatsSource document)
     {
         var counts = new SourceCounts
         {
-            RowsOut = element.GetProperty("rows_out").GetInt64(),
-            RowsRejected = element.GetProperty("rows_rejected").GetInt64(),
-            RowsFailed = element.GetProperty("rows_failed").GetInt64(),
-            Kept = element.GetProperty("kept").GetInt64(),
-            Removed = element.GetProperty("removed").GetInt64(),
+            RowsOut = document.RowsOut,
+            RowsRejected = document.RowsRejected,
+            RowsFailed = document.RowsFailed,
+            Kept = document.Kept,
+            Removed = document.Removed,
         };
-        counts.SetReasons(element.GetProperty("removed_by_reason").EnumerateObject().Select(p => KeyValuePair.Create(p.Name, p.Value.GetInt64())));
+        counts.SetReasons(document.RemovedByReason);
         return counts;
     }
 }
@@ -233,13 +181,12 @@ public sealed class SourceCounts
 /// are exact sums (<see cref="ExactSum"/>) rounded once when written, so everything merges exactly and the result does
 /// not depend on the order or grouping of the merges. Totals over shards are made from the shards' written statistics
 /// (<see cref="Snapshot"/>), so a total made in one process equals one merged later from the files. Timing is not kept
-/// here (it does not merge); it goes to run.json.
+/// here (it does not merge); it goes to run.json. Its file is written and read only here, through
+/// <see cref="StatsDocument"/> and <see cref="StatsJson"/>.
 /// </summary>
 public sealed class ScoreStatistics
 {
     public const string Format = "riverbed-stats/1";
-
-    private static readonly JsonWriterOptions WriterOptions = new() { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private readonly SortedDictionary<string, long> _removedByReason = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, long> _rejectsByKind = new(StringComparer.Ordinal);
@@ -403,114 +350,81 @@ public sealed class ScoreStatistics
         AttributeTo(_sources.Count == 1 ? _sources.Keys.First() : source);
     }
 
-    public byte[] ToJson()
+    public byte[] ToJson() => PersistedJson.ToFile(new StatsDocument
     {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
-        {
-            writer.WriteStartObject();
-            writer.WriteString("format", Format);
-            writer.WriteNumber("shards", Shards);
-            writer.WriteNumber("rows_in", RowsIn);
-            writer.WriteNumber("rows_out", RowsOut);
-            writer.WriteNumber("rows_rejected", RowsRejected);
-            writer.WriteNumber("rows_failed", RowsFailed);
-            writer.WriteNumber("kept", Kept);
-            writer.WriteNumber("removed", Removed);
-            WriteCounts(writer, "removed_by_reason", _removedByReason);
-            WriteCounts(writer, "rejects_by_kind", _rejectsByKind);
-            writer.WriteNumber("turns_scored", TurnsScored);
-            writer.WriteNumber("masked_positions", MaskedPositions);
-            writer.WriteNumber("mismatches", Mismatches);
-            writer.WriteNumber("entities", Entities);
-            writer.WriteNumber("sentence_pairs", SentencePairs);
-            writer.WriteStartObject("tokens");
-            writer.WriteNumber("mlm", _tokens[0]);
-            writer.WriteNumber("nli", _tokens[1]);
-            writer.WriteNumber("rtd", _tokens[2]);
-            writer.WriteNumber("ner", _tokens[3]);
-            writer.WriteEndObject();
-            writer.WriteStartObject("scores");
-            foreach (var name in ScoreNames.All)
-            {
-                writer.WritePropertyName(name);
-                _scores[name].Write(writer);
-            }
-            writer.WriteEndObject();
-            writer.WriteStartObject("sources");
-            foreach (var (source, counts) in _sources)
-            {
-                writer.WritePropertyName(source);
-                counts.Write(writer);
-            }
-            writer.WriteEndObject();
-            writer.WriteEndObject();
-        }
-        buffer.WriteByte((byte)'\n');
-        return buffer.ToArray();
-    }
+        Format = Format,
+        Shards = Shards,
+        RowsIn = RowsIn,
+        RowsOut = RowsOut,
+        RowsRejected = RowsRejected,
+        RowsFailed = RowsFailed,
+        Kept = Kept,
+        Removed = Removed,
+        RemovedByReason = _removedByReason,
+        RejectsByKind = _rejectsByKind,
+        TurnsScored = TurnsScored,
+        MaskedPositions = MaskedPositions,
+        Mismatches = Mismatches,
+        Entities = Entities,
+        SentencePairs = SentencePairs,
+        Tokens = new StatsTokens(_tokens[0], _tokens[1], _tokens[2], _tokens[3]),
+        Scores = RunConfiguration.Ordered(ScoreNames.All, name => name, name => _scores[name].ToDocument()),
+        Sources = RunConfiguration.Ordered(_sources, source => source.Key, source => source.Value.ToDocument()),
+    }, StatsJson.Persisted.StatsDocument);
 
     /// <summary>Reads a stats.json; <paramref name="path"/> names the file in errors.</summary>
     public static ScoreStatistics Parse(ReadOnlySpan<byte> json, string path)
     {
+        StatsDocument document;
         try
         {
-            var reader = new Utf8JsonReader(json);
-            using var document = JsonDocument.ParseValue(ref reader);
-            var root = document.RootElement;
-            var format = root.GetProperty("format").GetString();
-            if (format != Format)
+            document = JsonSerializer.Deserialize(json, StatsJson.Persisted.StatsDocument) ?? throw new JsonException("the statistics are null");
+            if (document.Format != Format)
             {
-                throw new RiverbedException($"{path}: format '{format}' is not {Format}");
+                throw new RiverbedException($"{path}: format '{document.Format}' is not {Format}");
             }
             var statistics = new ScoreStatistics
             {
-                Shards = root.GetProperty("shards").GetInt64(),
-                RowsOut = root.GetProperty("rows_out").GetInt64(),
-                RowsRejected = root.GetProperty("rows_rejected").GetInt64(),
-                RowsFailed = root.GetProperty("rows_failed").GetInt64(),
-                Kept = root.GetProperty("kept").GetInt64(),
-                Removed = root.GetProperty("removed").GetInt64(),
-                TurnsScored = root.GetProperty("turns_scored").GetInt64(),
-                MaskedPositions = root.GetProperty("masked_positions").GetInt64(),
-                Mismatches = root.GetProperty("mismatches").GetInt64(),
-                Entities = root.GetProperty("entities").GetInt64(),
-                SentencePairs = root.GetProperty("sentence_pairs").GetInt64(),
+                Shards = document.Shards,
+                RowsOut = document.RowsOut,
+                RowsRejected = document.RowsRejected,
+                RowsFailed = document.RowsFailed,
+                Kept = document.Kept,
+                Removed = document.Removed,
+                TurnsScored = document.TurnsScored,
+                MaskedPositions = document.MaskedPositions,
+                Mismatches = document.Mismatches,
+                Entities = document.Entities,
+                SentencePairs = document.SentencePairs,
             };
-            if (root.GetProperty("rows_in").GetInt64() != statistics.RowsIn)
+            if (document.RowsIn != statistics.RowsIn)
             {
                 throw new RiverbedException($"{path}: rows_in is not rows_out + rows_rejected + rows_failed");
             }
-            foreach (var p in root.GetProperty("removed_by_reason").EnumerateObject())
+            foreach (var (reason, count) in document.RemovedByReason)
             {
-                statistics._removedByReason[p.Name] = p.Value.GetInt64();
+                statistics._removedByReason[reason] = count;
             }
-            foreach (var p in root.GetProperty("rejects_by_kind").EnumerateObject())
+            foreach (var (kind, count) in document.RejectsByKind)
             {
-                statistics._rejectsByKind[p.Name] = p.Value.GetInt64();
+                statistics._rejectsByKind[kind] = count;
             }
-            var tokens = root.GetProperty("tokens");
-            string[] roles = ["mlm", "nli", "rtd", "ner"];
-            for (var i = 0; i < roles.Length; i++)
-            {
-                statistics._tokens[i] = tokens.GetProperty(roles[i]).GetInt64();
-            }
-            var scores = root.GetProperty("scores");
+            (statistics._tokens[0], statistics._tokens[1], statistics._tokens[2], statistics._tokens[3]) =
+                (document.Tokens.Mlm, document.Tokens.Nli, document.Tokens.Rtd, document.Tokens.Ner);
             foreach (var name in ScoreNames.All)
             {
-                statistics._scores[name] = ScoreSummary.Read(scores.GetProperty(name));
+                statistics._scores[name] = document.Scores.TryGetValue(name, out var score)
+                    ? ScoreSummary.From(score)
+                    : throw new JsonException($"the scores lack {name}");
             }
             // Statistics written before per-source counts have none; they still read.
-            if (root.TryGetProperty("sources", out var sources))
+            foreach (var (source, counts) in document.Sources ?? new Dictionary<string, StatsSource>())
             {
-                foreach (var source in sources.EnumerateObject())
-                {
-                    statistics._sources[source.Name] = SourceCounts.Read(source.Value);
-                }
+                statistics._sources[source] = SourceCounts.From(counts);
             }
             return statistics;
         }
-        catch (Exception error) when (error is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException)
+        catch (Exception error) when (error is JsonException or ArgumentException)
         {
             throw new RiverbedException($"{path}: not a readable {Format} file ({error.Message})", error);
         }
@@ -530,16 +444,60 @@ public sealed class ScoreStatistics
         return Parse(bytes, path);
     }
 
-    private static void WriteCounts(Utf8JsonWriter writer, string name, SortedDictionary<string, long> counts)
-    {
-        writer.WriteStartObject(name);
-        foreach (var (key, count) in counts)
-        {
-            writer.WriteNumber(key, count);
-        }
-        writer.WriteEndObject();
-    }
-
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"{RowsIn} in, {RowsOut} out ({Kept} kept, {Removed} removed), {RowsRejected} rejected, {RowsFailed} failed");
+}
+
+/// <summary>stats.json as its file holds it (properties in file order); <see cref="ScoreStatistics"/> is made from and into it.</summary>
+internal sealed record StatsDocument
+{
+    [JsonRequired] public required string Format { get; init; }
+    [JsonRequired] public long Shards { get; init; }
+    [JsonRequired] public long RowsIn { get; init; }
+    [JsonRequired] public long RowsOut { get; init; }
+    [JsonRequired] public long RowsRejected { get; init; }
+    [JsonRequired] public long RowsFailed { get; init; }
+    [JsonRequired] public long Kept { get; init; }
+    [JsonRequired] public long Removed { get; init; }
+    [JsonRequired] public required IReadOnlyDictionary<string, long> RemovedByReason { get; init; }
+    [JsonRequired] public required IReadOnlyDictionary<string, long> RejectsByKind { get; init; }
+    [JsonRequired] public long TurnsScored { get; init; }
+    [JsonRequired] public long MaskedPositions { get; init; }
+    [JsonRequired] public long Mismatches { get; init; }
+    [JsonRequired] public long Entities { get; init; }
+    [JsonRequired] public long SentencePairs { get; init; }
+    [JsonRequired] public required StatsTokens Tokens { get; init; }
+    [JsonRequired] public required IReadOnlyDictionary<string, StatsScore> Scores { get; init; }
+
+    /// <summary>Absent from statistics written before per-source counts; they still read.</summary>
+    public IReadOnlyDictionary<string, StatsSource>? Sources { get; init; }
+}
+
+internal sealed record StatsTokens([property: JsonRequired] long Mlm, [property: JsonRequired] long Nli, [property: JsonRequired] long Rtd, [property: JsonRequired] long Ner);
+
+internal sealed record StatsScore(
+    [property: JsonRequired] long Count,
+    [property: JsonRequired] long Missing,
+    [property: JsonRequired] double Sum,
+    [property: JsonRequired] double SumSquares,
+    [property: JsonRequired] double? Min,
+    [property: JsonRequired] double? Max,
+    [property: JsonRequired] StatsHistogram Histogram);
+
+internal sealed record StatsHistogram([property: JsonRequired] double Low, [property: JsonRequired] double High, [property: JsonRequired] IReadOnlyList<long> Bins);
+
+internal sealed record StatsSource(
+    [property: JsonRequired] long RowsIn,
+    [property: JsonRequired] long RowsOut,
+    [property: JsonRequired] long RowsRejected,
+    [property: JsonRequired] long RowsFailed,
+    [property: JsonRequired] long Kept,
+    [property: JsonRequired] long Removed,
+    [property: JsonRequired] IReadOnlyDictionary<string, long> RemovedByReason);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true)]
+[JsonSerializable(typeof(StatsDocument))]
+internal sealed partial class StatsJson : JsonSerializerContext
+{
+    public static StatsJson Persisted { get; } = new(PersistedJson.Options());
 }

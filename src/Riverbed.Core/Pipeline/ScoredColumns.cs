@@ -33,32 +33,45 @@ public static class ScoredColumns
     public const string KeepValue = "keep";
     public const string RemoveValue = "remove";
 
-    private static readonly ColumnType TurnType = ColumnType.StructOf(
-        new StructField("index", ColumnType.Int32),
-        new StructField("speaker", ColumnType.String),
-        new StructField("text", ColumnType.String),
-        new StructField("fill_compare_min", ColumnType.Double),
-        new StructField("fill_compare_mean", ColumnType.Double),
-        new StructField("masked", ColumnType.Int32),
-        new StructField("mismatches", ColumnType.Int32),
-        new StructField("replaced_entity_max", ColumnType.Double),
-        new StructField("replaced_token_mean", ColumnType.Double),
-        new StructField("replaced_token_max", ColumnType.Double),
-        new StructField("parent", ColumnType.Int32),
-        new StructField("branch", ColumnType.String));
+    /// <summary>
+    /// The fields of an element of <see cref="Turns"/>, in stored order: the one declaration of the turn struct, which
+    /// the writer fills (<see cref="Values"/>) and the report reads (by name, so shards of earlier layouts still read).
+    /// </summary>
+    public static IReadOnlyList<StructField> TurnFields { get; } =
+    [
+        new("index", ColumnType.Int32),
+        new("speaker", ColumnType.String),
+        new("text", ColumnType.String),
+        new("fill_compare_min", ColumnType.Double),
+        new("fill_compare_mean", ColumnType.Double),
+        new("masked", ColumnType.Int32),
+        new("mismatches", ColumnType.Int32),
+        new("replaced_entity_max", ColumnType.Double),
+        new("replaced_token_mean", ColumnType.Double),
+        new("replaced_token_max", ColumnType.Double),
+        new("parent", ColumnType.Int32),
+        new("branch", ColumnType.String),
+    ];
 
-    private static readonly ColumnType SpanType = ColumnType.StructOf(
-        new StructField("kind", ColumnType.String),
-        new StructField("turn", ColumnType.Int32),
-        new StructField("start", ColumnType.Int32),
-        new StructField("end", ColumnType.Int32),
-        new StructField("original", ColumnType.String),
-        new StructField("replacement", ColumnType.String),
-        new StructField("score", ColumnType.Double),
-        new StructField("flagged", ColumnType.Boolean),
-        new StructField("pair", ColumnType.Int32),
-        new StructField("cp_start", ColumnType.Int32),
-        new StructField("cp_end", ColumnType.Int32));
+    /// <summary>The fields of an element of <see cref="Spans"/>, in stored order: the one declaration of the span struct.</summary>
+    public static IReadOnlyList<StructField> SpanFields { get; } =
+    [
+        new("kind", ColumnType.String),
+        new("turn", ColumnType.Int32),
+        new("start", ColumnType.Int32),
+        new("end", ColumnType.Int32),
+        new("original", ColumnType.String),
+        new("replacement", ColumnType.String),
+        new("score", ColumnType.Double),
+        new("flagged", ColumnType.Boolean),
+        new("pair", ColumnType.Int32),
+        new("cp_start", ColumnType.Int32),
+        new("cp_end", ColumnType.Int32),
+    ];
+
+    private static readonly ColumnType TurnType = ColumnType.StructOf([.. TurnFields]);
+
+    private static readonly ColumnType SpanType = ColumnType.StructOf([.. SpanFields]);
 
     /// <summary>The column holding score <paramref name="score"/> (one of <see cref="ScoreNames"/>).</summary>
     public static string ScoreColumn(string score) => "riverbed_" + score;

@@ -1,6 +1,5 @@
-using System.Globalization;
-using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Riverbed.IO;
 
 namespace Riverbed.Sharding;
@@ -10,10 +9,22 @@ namespace Riverbed.Sharding;
 /// host, pid), when, and why it failed. An attempt that fails writes it; an attempt that commits removes it. A valid
 /// manifest always wins (a marker left beside one is from an earlier attempt), so a crash between commit and removal
 /// cannot make a complete shard look failed. A process killed outright leaves no marker: its shard reads as pending.
+/// The record is its file's one type (format <c>riverbed-failure/1</c>), serialized by <see cref="FailureMarkerJson"/>.
 /// </summary>
-public sealed record FailureMarker(string Shard, string Reason, int Rank, int WorldSize, string Host, int ProcessId, DateTime FailedUtc)
+public sealed record FailureMarker(
+    [property: JsonRequired] string Shard,
+    [property: JsonRequired] string Reason,
+    [property: JsonRequired] int Rank,
+    [property: JsonRequired] int WorldSize,
+    [property: JsonRequired] string Host,
+    [property: JsonRequired, JsonPropertyName("pid")] int ProcessId,
+    [property: JsonRequired] DateTime FailedUtc)
 {
-    private static readonly JsonWriterOptions WriterOptions = new() { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    public const string FormatName = "riverbed-failure/1";
+
+    /// <summary>The file's format, written first.</summary>
+    [JsonPropertyOrder(-1)]
+    public string Format => FormatName;
 
     public static string PathFor(string outputFolder, string shardBaseName) =>
         ControlFiles.PathOf(outputFolder, "failed/" + ShardLayout.CheckRelativeName(shardBaseName) + ".json");
@@ -53,40 +64,20 @@ public sealed record FailureMarker(string Shard, string Reason, int Rank, int Wo
         }
         try
         {
-            using var document = JsonDocument.Parse(bytes);
-            var root = document.RootElement;
-            return new FailureMarker(
-                root.GetProperty("shard").GetString()!,
-                root.GetProperty("reason").GetString()!,
-                root.GetProperty("rank").GetInt32(),
-                root.GetProperty("world_size").GetInt32(),
-                root.GetProperty("host").GetString()!,
-                root.GetProperty("pid").GetInt32(),
-                DateTime.Parse(root.GetProperty("failed_utc").GetString()!, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind));
+            return JsonSerializer.Deserialize(bytes, FailureMarkerJson.Persisted.FailureMarker) ?? throw new JsonException("the marker is null");
         }
-        catch (Exception error) when (error is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        catch (JsonException)
         {
             return new FailureMarker(shardBaseName, $"a failure marker that cannot be read ({path})", -1, 0, string.Empty, 0, File.GetLastWriteTimeUtc(path));
         }
     }
 
-    public byte[] ToJson()
-    {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
-        {
-            writer.WriteStartObject();
-            writer.WriteString("format", "riverbed-failure/1");
-            writer.WriteString("shard", Shard);
-            writer.WriteString("reason", Reason);
-            writer.WriteNumber("rank", Rank);
-            writer.WriteNumber("world_size", WorldSize);
-            writer.WriteString("host", Host);
-            writer.WriteNumber("pid", ProcessId);
-            writer.WriteString("failed_utc", FailedUtc.ToString("O", CultureInfo.InvariantCulture));
-            writer.WriteEndObject();
-        }
-        buffer.WriteByte((byte)'\n');
-        return buffer.ToArray();
-    }
+    public byte[] ToJson() => PersistedJson.ToFile(this, FailureMarkerJson.Persisted.FailureMarker);
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true)]
+[JsonSerializable(typeof(FailureMarker))]
+internal sealed partial class FailureMarkerJson : JsonSerializerContext
+{
+    public static FailureMarkerJson Persisted { get; } = new(PersistedJson.Options());
 }

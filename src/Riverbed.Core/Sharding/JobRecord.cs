@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Riverbed.IO;
 
 namespace Riverbed.Sharding;
@@ -53,7 +53,8 @@ public sealed record RecordedShard(string Name, string BaseName, string Path)
 /// a pinned list check their own small record per list (<c>lists/{hash}.json</c>) and leave the job's world size alone.
 /// A record of the previous layout (<c>riverbed-assignment/1</c>: whole files, file i to rank i mod W) is still read,
 /// with those ranks, so status, merge-stats, filter and report work on old folders; scoring into one is refused unless
-/// forced (<see cref="IsPreviousLayout"/>).
+/// forced (<see cref="IsPreviousLayout"/>). Its file is written and read only here, through <see cref="JobDocument"/>
+/// and <see cref="JobRecordJson"/>.
 /// </summary>
 public sealed class JobRecord
 {
@@ -62,8 +63,6 @@ public sealed class JobRecord
 
     /// <summary>The record of the layout before work units: whole files, dealt round-robin.</summary>
     public const string PreviousFormatName = "riverbed-assignment/1";
-
-    private static readonly JsonWriterOptions WriterOptions = new() { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>The number of ranks the full shard list is dealt over; null when only pinned-list runs used the folder.</summary>
     public int? WorldSize { get; init; }
@@ -101,37 +100,26 @@ public sealed class JobRecord
         }
         try
         {
-            using var document = JsonDocument.Parse(bytes);
-            var root = document.RootElement;
-            var format = root.GetProperty("format").GetString();
-            if (format != FormatName && format != PreviousFormatName)
+            var document = JsonSerializer.Deserialize(bytes, JobRecordJson.Persisted.JobDocument) ?? throw new JsonException("the record is null");
+            if (document.Format != FormatName && document.Format != PreviousFormatName)
             {
-                throw new JobRecordException($"{path} is not a {FormatName} record ({format}); it was written by another version of Riverbed");
+                throw new JobRecordException($"{path} is not a {FormatName} record ({document.Format}); it was written by another version of Riverbed");
             }
-            var previous = format == PreviousFormatName;
-            var world = root.GetProperty("world_size");
-            var config = root.GetProperty("config_hash");
-            int? worldSize = world.ValueKind == JsonValueKind.Null ? null : world.GetInt32();
-            var shards = root.GetProperty("shards").EnumerateArray()
-                .Select((shard, index) => previous
-                    ? new RecordedShard(shard.GetProperty("name").GetString()!, shard.GetProperty("base").GetString()!, shard.GetProperty("path").GetString()!)
-                    {
-                        Rank = worldSize is { } w ? index % w : null,
-                    }
-                    : ReadShard(shard))
-                .ToList();
+            var previous = document.Format == PreviousFormatName;
             return new JobRecord
             {
-                WorldSize = worldSize,
-                ShardListSha256 = root.GetProperty("shard_list_sha256").GetString()!,
-                ConfigHash = config.ValueKind == JsonValueKind.Null ? null : config.GetString(),
-                Shards = shards,
-                CreatedUtc = DateTime.Parse(root.GetProperty("created_utc").GetString()!, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
-                UnitSize = !previous && root.GetProperty("unit_size") is { ValueKind: JsonValueKind.Number } size ? size.GetInt64() : null,
+                WorldSize = document.WorldSize,
+                ShardListSha256 = document.ShardListSha256,
+                ConfigHash = document.ConfigHash,
+                Shards = [.. document.Shards.Select((shard, index) => previous
+                    ? new RecordedShard(shard.Name, shard.Base, shard.Path) { Rank = document.WorldSize is { } w ? index % w : null }
+                    : ReadShard(shard))],
+                CreatedUtc = document.CreatedUtc,
+                UnitSize = previous ? null : document.UnitSize,
                 IsPreviousLayout = previous,
             };
         }
-        catch (Exception error) when (error is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        catch (Exception error) when (error is JsonException or ArgumentException)
         {
             throw new JobRecordException($"{path} cannot be read as a job record ({error.Message}); delete it to start the job record afresh", error);
         }
@@ -240,95 +228,43 @@ public sealed class JobRecord
         return sorted.Select((input, i) => RecordedShard.Of(input, ranks?[i])).ToList();
     }
 
-    private static RecordedShard ReadShard(JsonElement shard)
+    private static RecordedShard ReadShard(JobUnit shard)
     {
-        var rank = shard.GetProperty("rank");
-        UnitRange? unit = null;
-        if (shard.TryGetProperty("unit", out var range) && range.ValueKind == JsonValueKind.Object)
+        var bytes = shard.Bytes ?? throw new JsonException($"unit {shard.Name} lacks its bytes");
+        var unit = shard.Unit is { } range
+            ? new UnitRange(Enum.Parse<UnitKind>(range.Kind, ignoreCase: true), range.Index, range.Count, range.Start, range.End, range.FirstRow, range.FirstLine, bytes)
+            : null;
+        return new RecordedShard(shard.Name, shard.Base, shard.Path)
         {
-            unit = new UnitRange(
-                Enum.Parse<UnitKind>(range.GetProperty("kind").GetString()!, ignoreCase: true),
-                range.GetProperty("index").GetInt32(),
-                range.GetProperty("count").GetInt32(),
-                range.GetProperty("start").GetInt64(),
-                range.GetProperty("end").GetInt64(),
-                range.GetProperty("first_row").GetInt64(),
-                range.GetProperty("first_line").GetInt64(),
-                shard.GetProperty("bytes").GetInt64());
-        }
-        return new RecordedShard(shard.GetProperty("name").GetString()!, shard.GetProperty("base").GetString()!, shard.GetProperty("path").GetString()!)
-        {
-            SourceName = shard.GetProperty("file").GetString()!,
+            SourceName = shard.File ?? throw new JsonException($"unit {shard.Name} lacks its file"),
             Unit = unit,
-            Bytes = shard.GetProperty("bytes").GetInt64(),
-            Rank = rank.ValueKind == JsonValueKind.Null ? null : rank.GetInt32(),
+            Bytes = bytes,
+            Rank = shard.Rank,
         };
     }
 
-    public byte[] ToJson()
+    public byte[] ToJson() => PersistedJson.ToFile(new JobDocument
     {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        Format = FormatName,
+        WorldSize = WorldSize,
+        ShardListSha256 = ShardListSha256,
+        ConfigHash = ConfigHash,
+        UnitSize = UnitSize,
+        Assignment = "work units by size, largest first, each to the rank with the fewest input bytes so far (its rank below)",
+        Shards = [.. Shards.Select(shard => new JobUnit
         {
-            writer.WriteStartObject();
-            writer.WriteString("format", FormatName);
-            if (WorldSize is { } world)
-            {
-                writer.WriteNumber("world_size", world);
-            }
-            else
-            {
-                writer.WriteNull("world_size");
-            }
-            writer.WriteString("shard_list_sha256", ShardListSha256);
-            writer.WriteString("config_hash", ConfigHash);
-            if (UnitSize is { } unitSize)
-            {
-                writer.WriteNumber("unit_size", unitSize);
-            }
-            else
-            {
-                writer.WriteNull("unit_size");
-            }
-            writer.WriteString("assignment", "work units by size, largest first, each to the rank with the fewest input bytes so far (its rank below)");
-            writer.WriteStartArray("shards");
-            foreach (var shard in Shards)
-            {
-                writer.WriteStartObject();
-                writer.WriteString("name", shard.Name);
-                writer.WriteString("base", shard.BaseName);
-                writer.WriteString("file", shard.SourceName);
-                writer.WriteString("path", shard.Path);
-                writer.WriteNumber("bytes", shard.Bytes);
-                if (shard.Rank is { } rank)
-                {
-                    writer.WriteNumber("rank", rank);
-                }
-                else
-                {
-                    writer.WriteNull("rank");
-                }
-                if (shard.Unit is { } unit)
-                {
-                    writer.WriteStartObject("unit");
-                    writer.WriteString("kind", unit.Kind.ToString().ToLowerInvariant());
-                    writer.WriteNumber("index", unit.Index);
-                    writer.WriteNumber("count", unit.Count);
-                    writer.WriteNumber("start", unit.Start);
-                    writer.WriteNumber("end", unit.End);
-                    writer.WriteNumber("first_row", unit.FirstRow);
-                    writer.WriteNumber("first_line", unit.FirstLine);
-                    writer.WriteEndObject();
-                }
-                writer.WriteEndObject();
-            }
-            writer.WriteEndArray();
-            writer.WriteString("created_utc", CreatedUtc.ToString("O", CultureInfo.InvariantCulture));
-            writer.WriteEndObject();
-        }
-        buffer.WriteByte((byte)'\n');
-        return buffer.ToArray();
-    }
+            Name = shard.Name,
+            Base = shard.BaseName,
+            File = shard.SourceName,
+            Path = shard.Path,
+            Bytes = shard.Bytes,
+            Rank = shard.Rank,
+            Unit = shard.Unit is { } unit
+                ? new JobUnitRange(unit.Kind.ToString().ToLowerInvariant(), unit.Index, unit.Count, unit.Start, unit.End, unit.FirstRow, unit.FirstLine)
+                : null,
+        })],
+        CreatedUtc = CreatedUtc,
+    }, JobRecordJson.Persisted.JobDocument);
 
     private List<string> Differences(JobRecord proposed, bool pinned, Pipeline.RunConfiguration? configuration, string outputFolder)
     {
@@ -396,10 +332,10 @@ public sealed class JobRecord
         int recordedWorld;
         try
         {
-            using var document = JsonDocument.Parse(File.ReadAllBytes(path));
-            recordedWorld = document.RootElement.GetProperty("world_size").GetInt32();
+            recordedWorld = (JsonSerializer.Deserialize(File.ReadAllBytes(path), JobRecordJson.Persisted.PinnedListDocument)
+                ?? throw new JsonException("the record is null")).WorldSize;
         }
-        catch (Exception error) when (error is JsonException or KeyNotFoundException or InvalidOperationException or IOException)
+        catch (Exception error) when (error is JsonException or IOException or UnauthorizedAccessException)
         {
             throw new JobRecordException($"{path} cannot be read as a shard-list record ({error.Message}); delete it to record the list afresh", error);
         }
@@ -414,22 +350,68 @@ public sealed class JobRecord
         }
     }
 
-    private static byte[] PinnedJson(ShardAssignment assignment, string listFile)
-    {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
-        {
-            writer.WriteStartObject();
-            writer.WriteString("format", "riverbed-shard-list/1");
-            writer.WriteString("file", listFile);
-            writer.WriteString("shard_list_sha256", assignment.ListSha256);
-            writer.WriteNumber("shards", assignment.Shards.Count);
-            writer.WriteNumber("world_size", assignment.WorldSize);
-            writer.WriteEndObject();
-        }
-        buffer.WriteByte((byte)'\n');
-        return buffer.ToArray();
-    }
+    private static byte[] PinnedJson(ShardAssignment assignment, string listFile) => PersistedJson.ToFile(
+        new PinnedListDocument("riverbed-shard-list/1", listFile, assignment.ListSha256, assignment.Shards.Count, assignment.WorldSize),
+        JobRecordJson.Persisted.PinnedListDocument);
+}
+
+/// <summary>assignment.json as its file holds it (properties in file order); <see cref="JobRecord"/> is made from and into it.</summary>
+internal sealed record JobDocument
+{
+    [JsonRequired] public required string Format { get; init; }
+    [JsonRequired] public int? WorldSize { get; init; }
+    [JsonRequired] public required string ShardListSha256 { get; init; }
+    [JsonRequired] public string? ConfigHash { get; init; }
+
+    /// <summary>Absent from <see cref="JobRecord.PreviousFormatName"/> records.</summary>
+    public long? UnitSize { get; init; }
+
+    /// <summary>How units are dealt to ranks, for a reader of the file (not read back).</summary>
+    public string? Assignment { get; init; }
+
+    [JsonRequired] public required IReadOnlyList<JobUnit> Shards { get; init; }
+    [JsonRequired] public DateTime CreatedUtc { get; init; }
+}
+
+/// <summary>One unit of a job record; a previous-layout record has only name, base and path.</summary>
+internal sealed record JobUnit
+{
+    [JsonRequired] public required string Name { get; init; }
+    [JsonRequired] public required string Base { get; init; }
+    public string? File { get; init; }
+    [JsonRequired] public required string Path { get; init; }
+    public long? Bytes { get; init; }
+    public int? Rank { get; init; }
+
+    /// <summary>The range of a file split in several units; absent for a whole file.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public JobUnitRange? Unit { get; init; }
+}
+
+/// <summary>A unit's range; <see cref="Kind"/> is the lower-case <see cref="UnitKind"/> name.</summary>
+internal sealed record JobUnitRange(
+    [property: JsonRequired] string Kind,
+    [property: JsonRequired] int Index,
+    [property: JsonRequired] int Count,
+    [property: JsonRequired] long Start,
+    [property: JsonRequired] long End,
+    [property: JsonRequired] long FirstRow,
+    [property: JsonRequired] long FirstLine);
+
+/// <summary>A pinned shard list's own record, <c>lists/{hash}.json</c> (format riverbed-shard-list/1).</summary>
+internal sealed record PinnedListDocument(
+    string Format,
+    string File,
+    string ShardListSha256,
+    int Shards,
+    [property: JsonRequired] int WorldSize);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true)]
+[JsonSerializable(typeof(JobDocument))]
+[JsonSerializable(typeof(PinnedListDocument))]
+internal sealed partial class JobRecordJson : JsonSerializerContext
+{
+    public static JobRecordJson Persisted { get; } = new(PersistedJson.Options());
 }
 
 /// <summary>An output folder whose job record refuses this run, or cannot be read.</summary>

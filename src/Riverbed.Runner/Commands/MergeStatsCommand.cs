@@ -1,8 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Encodings.Web;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Riverbed.Pipeline;
 using Riverbed.Sharding;
 
@@ -18,8 +16,6 @@ namespace Riverbed.Runner.Commands;
 /// </summary>
 internal static class MergeStatsCommand
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
     public static Command Create()
     {
         var output = new Argument<string>("output") { Description = "The output folder of a `riverbed score` job (one or many ranks)" };
@@ -188,7 +184,7 @@ internal static class MergeStatsCommand
             {
                 return 0;
             }
-            var records = new List<(string Name, JsonObject Json)>();
+            var records = new List<(string Name, RunRecordDocument Record)>();
             foreach (var path in Directory.EnumerateFiles(folder, "*.json").Order(StringComparer.Ordinal))
             {
                 var name = Path.GetFileName(path);
@@ -198,12 +194,13 @@ internal static class MergeStatsCommand
                 }
                 try
                 {
-                    if (JsonNode.Parse(File.ReadAllBytes(path)) is JsonObject json && json["config_hash"]?.GetValue<string>() == Status.Record.ConfigHash)
+                    var record = RunRecordDocument.Parse(File.ReadAllBytes(path));
+                    if (record.ConfigHash == Status.Record.ConfigHash)
                     {
-                        records.Add((name, json));
+                        records.Add((name, record));
                     }
                 }
-                catch (Exception error) when (error is JsonException or InvalidOperationException or IOException)
+                catch (Exception error) when (error is JsonException or IOException)
                 {
                     throw new RiverbedException($"{path}: not a readable rank run record ({error.Message}); delete it or let its rank run again", error);
                 }
@@ -212,51 +209,17 @@ internal static class MergeStatsCommand
             {
                 return 0;
             }
-            var started = records.Select(r => Time(r.Json, "started_utc")).Min();
-            var finished = records.Select(r => Time(r.Json, "finished_utc")).Max();
-            var latest = records.OrderBy(r => Time(r.Json, "finished_utc")).Last().Json;
-            var job = (JsonObject)latest.DeepClone();
-            job["started_utc"] = started.ToString("O", CultureInfo.InvariantCulture);
-            job["finished_utc"] = finished.ToString("O", CultureInfo.InvariantCulture);
-            job["inputs"] = new JsonArray([.. Status.Record.Shards.Select(shard => (JsonNode?)JsonValue.Create(shard.Path))]);
-            job.Remove("rank");
-            job.Remove("batching");
-            job["world_size"] = Status.Record.WorldSize;
-            job["shards"] = new JsonObject
+            try
             {
-                ["total"] = Status.Shards.Count,
-                ["complete"] = Status.Count(ShardProgress.Complete),
-                ["committed"] = records.Sum(r => Long(r.Json, "shards", "committed")),
-                ["skipped"] = records.Sum(r => Long(r.Json, "shards", "skipped")),
-                ["failed"] = records.Sum(r => Long(r.Json, "shards", "failed")),
-            };
-            var wall = Math.Max(0, (finished - started).TotalSeconds);
-            var examples = records.Sum(r => Long(r.Json, "throughput", "examples"));
-            job["throughput"] = new JsonObject
+                var job = RunRecordDocument.ForJob(records, [.. Status.Record.Shards.Select(shard => shard.Path)], Status.Record.WorldSize,
+                    Status.Shards.Count, Status.Count(ShardProgress.Complete));
+                RunRecord.WriteAtomically(Path.Combine(Status.OutputFolder, "run.json"), job.ToFile());
+            }
+            catch (JsonException error)
             {
-                ["wall_seconds"] = Math.Round(wall, 3),
-                ["examples"] = examples,
-                ["examples_per_second"] = wall > 0 ? Math.Round(examples / wall, 3) : 0,
-            };
-            job["ranks"] = new JsonArray([.. records.Select(r => (JsonNode?)new JsonObject
-            {
-                ["record"] = "runs/" + r.Name,
-                ["rank"] = r.Json["rank"]?.DeepClone(),
-                ["world_size"] = r.Json["world_size"]?.DeepClone(),
-                ["started_utc"] = r.Json["started_utc"]?.DeepClone(),
-                ["finished_utc"] = r.Json["finished_utc"]?.DeepClone(),
-                ["shards"] = r.Json["shards"]?.DeepClone(),
-                ["throughput"] = r.Json["throughput"]?.DeepClone(),
-            })]);
-            var bytes = JsonSerializer.SerializeToUtf8Bytes(job, Indented);
-            RunRecord.WriteAtomically(Path.Combine(Status.OutputFolder, "run.json"), [.. bytes, (byte)'\n']);
+                throw new RiverbedException($"{Path.Combine(Status.OutputFolder, "runs")}: the rank run records cannot be merged ({error.Message})", error);
+            }
             return records.Count;
         }
-
-        private static DateTime Time(JsonObject json, string name) =>
-            DateTime.Parse(json[name]?.GetValue<string>() ?? throw new InvalidOperationException($"no {name}"), CultureInfo.InvariantCulture,
-                DateTimeStyles.RoundtripKind);
-
-        private static long Long(JsonObject json, string block, string name) => json[block]?[name]?.GetValue<long>() ?? 0;
     }
 }

@@ -159,10 +159,8 @@ internal sealed class ScoreOptionSet
         var seed = Pick(Seed, f => f.Scoring.Seed);
         var tools = Pick(ScoreToolTurns, f => f.Scoring.ScoreToolTurns);
         var language = OtherLanguageNames.Parse(Pick(OtherLanguage, f => OtherLanguageNames.Name(f.Scoring.OtherLanguage)));
-        if (seed != scoring.Seed || tools != scoring.ScoreToolTurns || language != scoring.OtherLanguage)
-        {
-            scoring = Copy(scoring, seed, tools, language);
-        }
+        // A record: the options the command line sets replace the file's, every other option is kept as it is.
+        scoring = scoring with { Seed = seed, ScoreToolTurns = tools, OtherLanguage = language };
         var settings = new ScoreSettings
         {
             ModelsFolder = ModelsLocator.Resolve(IsExplicit(parse, Models) || file is null ? parse.GetValue(Models) : file.ModelsFolder),
@@ -241,22 +239,6 @@ internal sealed class ScoreOptionSet
             Limits = limitsGiven ? fromCommandLine.Limits : file.Reader.Limits,
         };
     }
-
-    private static ScoringOptions Copy(ScoringOptions options, long seed, bool scoreToolTurns, OtherLanguageAction otherLanguage) => new()
-    {
-        Seed = seed,
-        ScoreToolTurns = scoreToolTurns,
-        OtherLanguage = otherLanguage,
-        MaskRate = options.MaskRate,
-        WindowWords = options.WindowWords,
-        TopK = options.TopK,
-        Stopwords = options.Stopwords,
-        ContextTokenBudget = options.ContextTokenBudget,
-        FillFlagBelow = options.FillFlagBelow,
-        EntityFlagAbove = options.EntityFlagAbove,
-        ContradictionFlagAbove = options.ContradictionFlagAbove,
-        MaxContradictionPairs = options.MaxContradictionPairs,
-    };
 }
 
 /// <summary>A scoring run's settings after defaults, --config and explicit options are combined.</summary>

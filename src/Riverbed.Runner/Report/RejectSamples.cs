@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Riverbed.IO.Writing;
 
 namespace Riverbed.Runner.Report;
 
@@ -12,7 +13,8 @@ internal sealed record RejectSample(string SideFile, int SideFileLine, string? F
 }
 
 /// <summary>
-/// Reads the first few records of the committed rejects and failures files (IO's format), stopping as soon as enough
+/// Reads the first few records of the committed rejects and failures files (IO's format, through its one type
+/// <see cref="RejectLine"/>), stopping as soon as enough
 /// are read: a run with millions of rejects costs the report a few lines.
 /// </summary>
 internal static class RejectSamples
@@ -60,21 +62,20 @@ internal static class RejectSamples
             }
             try
             {
-                using var document = JsonDocument.Parse(line);
-                var root = document.RootElement;
+                var reject = RejectLine.Parse(line);
                 results.Add(new RejectSample(
                     relative,
                     lineNumber,
-                    String(root, "file"),
-                    Long(root, "line"),
-                    Long(root, "row"),
-                    String(root, "kind") ?? "?",
-                    String(root, "message") ?? string.Empty,
-                    String(root, "raw"),
-                    String(root, "raw_encoding") is { } encoding && encoding != "utf-8",
-                    root.TryGetProperty("raw_truncated", out var truncated) && truncated.ValueKind == JsonValueKind.True,
+                    reject.File,
+                    reject.Line,
+                    reject.Row,
+                    reject.Kind ?? "?",
+                    reject.Message ?? string.Empty,
+                    reject.Raw,
+                    reject.RawEncoding is { } encoding && encoding != RejectLine.Utf8,
+                    reject.RawTruncated,
                     isFailure,
-                    String(root, "id")));
+                    reject.Id));
             }
             catch (JsonException error)
             {
@@ -86,10 +87,4 @@ internal static class RejectSamples
 
     private static RejectSample Unreadable(string relative, int line, bool isFailure, string why) =>
         new(relative, line, relative, line, null, "unreadable", $"this line of {relative} cannot be read: {why}", null, false, false, isFailure, null);
-
-    private static string? String(JsonElement root, string name) =>
-        root.ValueKind == JsonValueKind.Object && root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
-
-    private static long? Long(JsonElement root, string name) =>
-        root.ValueKind == JsonValueKind.Object && root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var number) ? number : null;
 }

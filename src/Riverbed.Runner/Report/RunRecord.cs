@@ -1,5 +1,7 @@
+using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Riverbed.Pipeline;
 using Riverbed.Scoring;
 
 namespace Riverbed.Runner.Report;
@@ -17,8 +19,10 @@ internal sealed record Throughput(double? WallSeconds, long? Examples, double? E
 internal sealed record BatchingRecord(string Role, long? Batches, long? Requests, long? RealTokens, long? PaddedTokens, double? PaddingFraction, double? RunSeconds);
 
 /// <summary>
-/// A run's provenance (<c>run.json</c>, format riverbed-run/1): versions, command line, inputs, configuration, models,
-/// throughput. The report shows what is there and says what is missing; only malformed JSON is an error.
+/// A run's provenance (<c>run.json</c>, format riverbed-run/1, read through its one type <see cref="RunRecordDocument"/>):
+/// versions, command line, inputs, configuration, models, throughput, for display. The report shows what is there and
+/// says what is missing; only JSON that is malformed or not of the record's shape is an error. The configuration is
+/// shown as recorded, and its policy looked for in the forms other tools write.
 /// </summary>
 internal sealed class RunRecord
 {
@@ -63,49 +67,47 @@ internal sealed class RunRecord
 
     public static RunRecord Load(string path)
     {
+        RunRecordDocument run;
         try
         {
-            using var document = JsonDocument.Parse(File.ReadAllBytes(path));
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                throw new RiverbedException($"{path}: expected a JSON object (riverbed-run/1)");
-            }
-            var config = root.TryGetProperty("config", out var configElement) && configElement.ValueKind == JsonValueKind.Object ? configElement : (JsonElement?)null;
-            return new RunRecord
-            {
-                Path = path,
-                RiverbedVersion = String(root, "riverbed_version"),
-                OnnxRuntimeVersion = String(root, "onnxruntime_version"),
-                DotnetVersion = String(root, "dotnet_version"),
-                StartedUtc = String(root, "started_utc"),
-                FinishedUtc = String(root, "finished_utc"),
-                CommandLine = Strings(root, "command_line"),
-                Inputs = Strings(root, "inputs"),
-                Output = String(root, "output"),
-                ConfigHash = String(root, "config_hash"),
-                ConfigJson = config is { } c ? JsonSerializer.Serialize(c, IndentedOptions) : null,
-                Thresholds = config is { } policyParent ? FindThresholds(policyParent) : null,
-                Combination = config is { } withPolicy && withPolicy.TryGetProperty("policy", out var policy) && policy.ValueKind == JsonValueKind.Object
-                    ? String(policy, "combine")
-                    : null,
-                Batching = ReadBatching(root),
-                Models = ReadModels(root),
-                Rank = Int(root, "rank"),
-                WorldSize = Int(root, "world_size"),
-                Throughput = root.TryGetProperty("throughput", out var throughput) && throughput.ValueKind == JsonValueKind.Object
-                    ? new Throughput(Double(throughput, "wall_seconds"), Long(throughput, "examples"), Double(throughput, "examples_per_second"), Double(throughput, "real_tokens_per_second"))
-                    : null,
-            };
+            run = RunRecordDocument.Parse(File.ReadAllBytes(path));
         }
         catch (JsonException error)
         {
-            throw new RiverbedException($"{path} {JsonErrors.NotValidJson(error)}");
+            throw new RiverbedException($"{path} {(error.LineNumber is null ? $"is not a {RunRecordDocument.FormatName} record: {JsonErrors.Reason(error)}" : JsonErrors.NotValidJson(error))}");
         }
         catch (Exception error) when (error is IOException or UnauthorizedAccessException)
         {
             throw new RiverbedException($"{path}: cannot be read: {error.Message}");
         }
+        var config = run.Config is { ValueKind: JsonValueKind.Object } element ? element : (JsonElement?)null;
+        return new RunRecord
+        {
+            Path = path,
+            RiverbedVersion = run.RiverbedVersion,
+            OnnxRuntimeVersion = run.OnnxRuntimeVersion,
+            DotnetVersion = run.DotnetVersion,
+            StartedUtc = run.StartedUtc?.ToString("O", CultureInfo.InvariantCulture),
+            FinishedUtc = run.FinishedUtc?.ToString("O", CultureInfo.InvariantCulture),
+            CommandLine = run.CommandLine,
+            Inputs = run.Inputs,
+            Output = run.Output,
+            ConfigHash = run.ConfigHash,
+            ConfigJson = config is { } c ? JsonSerializer.Serialize(c, IndentedOptions) : null,
+            Thresholds = config is { } policyParent ? FindThresholds(policyParent) : null,
+            Combination = config is { } withPolicy && withPolicy.TryGetProperty("policy", out var policy) && policy.ValueKind == JsonValueKind.Object
+                ? String(policy, "combine")
+                : null,
+            Batching = [.. (run.Batching ?? new Dictionary<string, RunBatching>()).Select(role => new BatchingRecord(role.Key, role.Value.Batches, role.Value.Requests,
+                role.Value.RealTokens, role.Value.PaddedTokens, role.Value.PaddingFraction, role.Value.RunSeconds))],
+            Models = [.. (run.Models ?? new Dictionary<string, RunModel>()).Select(model => new ModelRecord(model.Key, model.Value.Folder,
+                [.. model.Value.Files.Select(file => new ModelFile(file.Key, file.Value.Bytes, file.Value.Sha256))]))],
+            Rank = run.Rank,
+            WorldSize = run.WorldSize,
+            Throughput = run.Throughput is { } throughput
+                ? new Throughput(throughput.WallSeconds, throughput.Examples, throughput.ExamplesPerSecond, throughput.RealTokensPerSecond)
+                : null,
+        };
     }
 
     /// <summary>
@@ -185,63 +187,9 @@ internal sealed class RunRecord
         }
     }
 
-    private static List<BatchingRecord> ReadBatching(JsonElement root)
-    {
-        var batching = new List<BatchingRecord>();
-        if (root.TryGetProperty("batching", out var element) && element.ValueKind == JsonValueKind.Object)
-        {
-            foreach (var role in element.EnumerateObject().Where(role => role.Value.ValueKind == JsonValueKind.Object))
-            {
-                batching.Add(new BatchingRecord(role.Name, Long(role.Value, "batches"), Long(role.Value, "requests"), Long(role.Value, "real_tokens"),
-                    Long(role.Value, "padded_tokens"), Double(role.Value, "padding_fraction"), Double(role.Value, "run_seconds")));
-            }
-        }
-        return batching;
-    }
-
-    private static List<ModelRecord> ReadModels(JsonElement root)
-    {
-        var models = new List<ModelRecord>();
-        if (!root.TryGetProperty("models", out var element) || element.ValueKind != JsonValueKind.Object)
-        {
-            return models;
-        }
-        foreach (var model in element.EnumerateObject())
-        {
-            if (model.Value.ValueKind != JsonValueKind.Object)
-            {
-                models.Add(new ModelRecord(model.Name, model.Value.ValueKind == JsonValueKind.String ? model.Value.GetString() : null, []));
-                continue;
-            }
-            var files = new List<ModelFile>();
-            if (model.Value.TryGetProperty("files", out var filesElement) && filesElement.ValueKind == JsonValueKind.Object)
-            {
-                foreach (var file in filesElement.EnumerateObject())
-                {
-                    files.Add(file.Value.ValueKind == JsonValueKind.Object
-                        ? new ModelFile(file.Name, Long(file.Value, "bytes"), String(file.Value, "sha256"))
-                        : new ModelFile(file.Name, null, null));
-                }
-            }
-            models.Add(new ModelRecord(model.Name, String(model.Value, "folder"), files));
-        }
-        return models;
-    }
-
     private static string? String(JsonElement parent, string name) =>
         parent.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
-    private static string[] Strings(JsonElement parent, string name) =>
-        parent.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Array
-            ? value.EnumerateArray().Select(item => item.ValueKind == JsonValueKind.String ? item.GetString()! : item.GetRawText()).ToArray()
-            : [];
-
     private static double? Double(JsonElement parent, string name) =>
         parent.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetDouble() : null;
-
-    private static long? Long(JsonElement parent, string name) =>
-        parent.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var number) ? number : null;
-
-    private static int? Int(JsonElement parent, string name) =>
-        parent.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var number) ? number : null;
 }

@@ -111,39 +111,18 @@ internal sealed record ScoredExample(
 
 /// <summary>
 /// The columns of a scored shard the report reads: Riverbed's standard ones and the pipeline's declared score columns
-/// (so a JSON Lines scan types them exactly as they were written). The struct fields are the names read from turns and
-/// spans, matched by name against whatever order a shard stores them in.
+/// (so a JSON Lines scan types them exactly as they were written). The struct fields are the pipeline's one declaration
+/// of turns and spans, matched by name against whatever order a shard stores them in.
 /// </summary>
 internal static class ReportColumns
 {
     public static IReadOnlyList<string> Scores { get; } = Riverbed.Scoring.ScoreNames.All;
 
-    public static IReadOnlyList<StructField> TurnFields { get; } =
-    [
-        new("index", ColumnType.Int32),
-        new("speaker", ColumnType.String),
-        new("text", ColumnType.String),
-        new("fill_compare_min", ColumnType.Double),
-        new("fill_compare_mean", ColumnType.Double),
-        new("masked", ColumnType.Int32),
-        new("mismatches", ColumnType.Int32),
-        new("replaced_entity_max", ColumnType.Double),
-        new("replaced_token_mean", ColumnType.Double),
-        new("replaced_token_max", ColumnType.Double),
-    ];
+    /// <summary>The turn struct's fields as the pipeline declares them; the report reads the first ten (up to replaced_token_max).</summary>
+    public static IReadOnlyList<StructField> TurnFields => Riverbed.Pipeline.ScoredColumns.TurnFields;
 
-    public static IReadOnlyList<StructField> SpanFields { get; } =
-    [
-        new("kind", ColumnType.String),
-        new("turn", ColumnType.Int32),
-        new("start", ColumnType.Int32),
-        new("end", ColumnType.Int32),
-        new("original", ColumnType.String),
-        new("replacement", ColumnType.String),
-        new("score", ColumnType.Double),
-        new("flagged", ColumnType.Boolean),
-        new("pair", ColumnType.Int32),
-    ];
+    /// <summary>The span struct's fields as the pipeline declares them; the report reads the first nine (up to pair).</summary>
+    public static IReadOnlyList<StructField> SpanFields => Riverbed.Pipeline.ScoredColumns.SpanFields;
 
     /// <summary>Everything a sampled example shows.</summary>
     public static IReadOnlyList<ColumnDefinition> Fetched { get; } = [.. ShardWriterOptions.StandardColumns, .. Riverbed.Pipeline.ScoredColumns.All];

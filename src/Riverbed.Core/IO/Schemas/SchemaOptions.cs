@@ -1,7 +1,12 @@
+using System.Text.Json.Serialization;
+
 namespace Riverbed.IO;
 
-/// <summary>Which schema maps records to turns, and the fields some schemas need.</summary>
-public sealed class SchemaOptions
+/// <summary>
+/// Which schema maps records to turns, and the fields some schemas need. Serialized as it is (properties in declaration
+/// order) into run.json's "schema" block and the configuration hash.
+/// </summary>
+public sealed record SchemaOptions
 {
     public const string Auto = "auto";
 
@@ -18,15 +23,19 @@ public sealed class SchemaOptions
     public static IReadOnlyList<string> DefaultBotLabels { get; } = ["Rosey"];
 
     /// <summary>One of <see cref="Names"/>; "auto" detects it from the first valid record of each file.</summary>
+    [JsonRequired]
     public string Schema { get; init; } = Auto;
 
     /// <summary>generic: the field holding the user's turn.</summary>
+    [JsonRequired]
     public string? PromptField { get; init; }
 
     /// <summary>generic: the field holding the assistant's turn.</summary>
+    [JsonRequired]
     public string? ResponseField { get; init; }
 
     /// <summary>generic: an optional field holding a system prompt.</summary>
+    [JsonRequired]
     public string? SystemField { get; init; }
 
     /// <summary>
@@ -34,12 +43,15 @@ public sealed class SchemaOptions
     /// message_tree_id, …) and the id is derived from the shard name and row otherwise. When set, a record without it
     /// is rejected.
     /// </summary>
+    [JsonRequired]
     public string? IdField { get; init; }
 
     /// <summary>OIG: labels (without the colon) that start a bot turn when they begin a line.</summary>
+    [JsonRequired]
     public IReadOnlyList<string> BotLabels { get; init; } = DefaultBotLabels;
 
-    /// <summary>oasst trees: <see cref="OasstBest"/> (default) or <see cref="OasstAll"/>.</summary>
+    /// <summary>oasst trees: <see cref="OasstBest"/> (default) or <see cref="OasstAll"/>. (Absent from run.json files written before
+    /// branches could be chosen: those followed the best.)</summary>
     public string OasstBranches { get; init; } = OasstBest;
 
     /// <summary>Throws when the options contradict each other (e.g. generic without its fields).</summary>

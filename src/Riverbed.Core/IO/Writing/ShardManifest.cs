@@ -1,23 +1,25 @@
-using System.Globalization;
-using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Riverbed.IO.Writing;
 
 namespace Riverbed.IO;
 
 /// <summary>One file a shard committed: its path relative to the output folder, rows, size and SHA-256.</summary>
-public sealed record ManifestFile(string Path, long Rows, long Bytes, string Sha256);
+public sealed record ManifestFile(
+    [property: JsonRequired] string Path,
+    [property: JsonRequired] long Rows,
+    [property: JsonRequired] long Bytes,
+    [property: JsonRequired] string Sha256);
 
 /// <summary>
 /// The record of a committed shard, written last and atomically. A shard is complete only when its manifest exists
 /// and every file it lists has the listed size and SHA-256; the input's size and modification time and the run's
 /// configuration hash say what the outputs were made from. Counts reconcile: rows_in = rows_out + rows_rejected + rows_failed.
+/// Its file is written and read only here, through <see cref="ManifestDocument"/> and <see cref="ManifestJson"/>.
 /// </summary>
 public sealed class ShardManifest
 {
     public const int CurrentVersion = 1;
-
-    private static readonly JsonWriterOptions WriterOptions = new() { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public int Version { get; init; } = CurrentVersion;
 
@@ -81,154 +83,127 @@ public sealed class ShardManifest
         return InputResolvedPath is null || string.Equals(InputResolvedPath, input.ResolvedPath, StringComparison.Ordinal);
     }
 
-    public byte[] ToJson()
+    public byte[] ToJson() => PersistedJson.ToFile(new ManifestDocument
     {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
-        {
-            writer.WriteStartObject();
-            writer.WriteNumber("riverbed_manifest", Version);
-            writer.WriteString("shard", Shard);
-            writer.WriteStartObject("input");
-            writer.WriteString("path", InputPath);
-            if (InputResolvedPath is not null)
-            {
-                writer.WriteString("resolved_path", InputResolvedPath);
-            }
-            writer.WriteNumber("bytes", InputBytes);
-            writer.WriteString("last_write_utc", InputLastWriteUtc.ToString("O", CultureInfo.InvariantCulture));
-            writer.WriteEndObject();
-            writer.WriteString("config_hash", ConfigHash);
-            if (Decisions is not null)
-            {
-                writer.WriteString("decisions", Decisions);
-            }
-            writer.WriteString("format", Format);
-            if (Schema is null)
-            {
-                writer.WriteNull("schema");
-            }
-            else
-            {
-                writer.WriteStartObject("schema");
-                writer.WriteString("name", Schema.Schema);
-                writer.WriteString("reason", Schema.Reason);
-                writer.WriteBoolean("forced", Schema.Forced);
-                writer.WriteEndObject();
-            }
-            writer.WriteNumber("rows_in", RowsIn);
-            writer.WriteNumber("rows_out", RowsOut);
-            writer.WriteNumber("rows_rejected", RowsRejected);
-            writer.WriteNumber("rows_failed", RowsFailed);
-            writer.WriteNumber("blank_lines", BlankLines);
-            writer.WriteStartObject("rejects_by_kind");
-            foreach (var (kind, count) in RejectsByKind.OrderBy(pair => pair.Key, StringComparer.Ordinal))
-            {
-                writer.WriteNumber(kind, count);
-            }
-            writer.WriteEndObject();
-            writer.WriteStartArray("outputs");
-            foreach (var (route, file) in Outputs)
-            {
-                writer.WriteStartObject();
-                writer.WriteString("route", route);
-                WriteFileFields(writer, file);
-                writer.WriteEndObject();
-            }
-            writer.WriteEndArray();
-            WriteFile(writer, "rejects", Rejects);
-            WriteFile(writer, "failures", Failures);
-            writer.WriteStartArray("attachments");
-            foreach (var file in Attachments)
-            {
-                writer.WriteStartObject();
-                WriteFileFields(writer, file);
-                writer.WriteEndObject();
-            }
-            writer.WriteEndArray();
-            writer.WriteString("committed_utc", CommittedUtc.ToString("O", CultureInfo.InvariantCulture));
-            writer.WriteEndObject();
-        }
-        buffer.WriteByte((byte)'\n');
-        return buffer.ToArray();
-    }
+        RiverbedManifest = Version,
+        Shard = Shard,
+        Input = new ManifestInput { Path = InputPath, ResolvedPath = InputResolvedPath, Bytes = InputBytes, LastWriteUtc = InputLastWriteUtc },
+        ConfigHash = ConfigHash,
+        Decisions = Decisions,
+        Format = Format,
+        Schema = Schema is null ? null : new ManifestSchema(Schema.Schema, Schema.Reason, Schema.Forced),
+        RowsIn = RowsIn,
+        RowsOut = RowsOut,
+        RowsRejected = RowsRejected,
+        RowsFailed = RowsFailed,
+        BlankLines = BlankLines,
+        RejectsByKind = new SortedDictionary<string, long>(RejectsByKind.ToDictionary(), StringComparer.Ordinal),
+        Outputs = [.. Outputs.Select(output => new ManifestOutput(output.Route, output.File.Path, output.File.Rows, output.File.Bytes, output.File.Sha256))],
+        Rejects = Rejects,
+        Failures = Failures,
+        Attachments = Attachments,
+        CommittedUtc = CommittedUtc,
+    }, ManifestJson.Persisted.ManifestDocument);
 
     /// <summary>Reads a manifest; null when the file is missing, unreadable or not a manifest Riverbed understands.</summary>
     public static ShardManifest? TryLoad(string path)
     {
+        ManifestDocument? document;
         try
         {
-            using var document = JsonDocument.Parse(File.ReadAllBytes(path));
-            var root = document.RootElement;
-            if (root.GetProperty("riverbed_manifest").GetInt32() != CurrentVersion)
-            {
-                return null;
-            }
-            var input = root.GetProperty("input");
-            var schema = root.GetProperty("schema");
-            return new ShardManifest
-            {
-                Shard = root.GetProperty("shard").GetString()!,
-                InputPath = input.GetProperty("path").GetString()!,
-                InputResolvedPath = input.TryGetProperty("resolved_path", out var resolved) ? resolved.GetString() : null,
-                InputBytes = input.GetProperty("bytes").GetInt64(),
-                InputLastWriteUtc = DateTime.Parse(input.GetProperty("last_write_utc").GetString()!, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
-                ConfigHash = root.GetProperty("config_hash").GetString()!,
-                Decisions = root.TryGetProperty("decisions", out var decisions) && decisions.ValueKind == JsonValueKind.String ? decisions.GetString() : null,
-                Format = root.GetProperty("format").GetString()!,
-                Schema = schema.ValueKind == JsonValueKind.Null
-                    ? null
-                    : new SchemaDetection(schema.GetProperty("name").GetString()!, schema.GetProperty("reason").GetString()!, schema.GetProperty("forced").GetBoolean()),
-                RowsIn = root.GetProperty("rows_in").GetInt64(),
-                RowsOut = root.GetProperty("rows_out").GetInt64(),
-                RowsRejected = root.GetProperty("rows_rejected").GetInt64(),
-                RowsFailed = root.GetProperty("rows_failed").GetInt64(),
-                BlankLines = root.GetProperty("blank_lines").GetInt64(),
-                RejectsByKind = root.GetProperty("rejects_by_kind").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt64(), StringComparer.Ordinal),
-                Outputs = root.GetProperty("outputs").EnumerateArray()
-                    .Select(output => (output.GetProperty("route").GetString()!, ReadFile(output)!))
-                    .ToList(),
-                Rejects = ReadFile(root.GetProperty("rejects")),
-                Failures = ReadFile(root.GetProperty("failures")),
-                // Manifests written before attachments existed have none.
-                Attachments = root.TryGetProperty("attachments", out var attachments)
-                    ? attachments.EnumerateArray().Select(file => ReadFile(file)!).ToList()
-                    : [],
-                CommittedUtc = DateTime.Parse(root.GetProperty("committed_utc").GetString()!, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
-            };
+            document = JsonSerializer.Deserialize(File.ReadAllBytes(path), ManifestJson.Persisted.ManifestDocument);
         }
-        catch (Exception error) when (error is IOException or UnauthorizedAccessException or JsonException or KeyNotFoundException
-            or InvalidOperationException or FormatException)
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException or JsonException)
         {
             return null;
         }
-    }
-
-    private static void WriteFile(Utf8JsonWriter writer, string name, ManifestFile? file)
-    {
-        if (file is null)
+        if (document is null || document.RiverbedManifest != CurrentVersion)
         {
-            writer.WriteNull(name);
-            return;
+            return null;
         }
-        writer.WriteStartObject(name);
-        WriteFileFields(writer, file);
-        writer.WriteEndObject();
+        return new ShardManifest
+        {
+            Shard = document.Shard,
+            InputPath = document.Input.Path,
+            InputResolvedPath = document.Input.ResolvedPath,
+            InputBytes = document.Input.Bytes,
+            InputLastWriteUtc = document.Input.LastWriteUtc,
+            ConfigHash = document.ConfigHash,
+            Decisions = document.Decisions,
+            Format = document.Format,
+            Schema = document.Schema is { } schema ? new SchemaDetection(schema.Name, schema.Reason, schema.Forced) : null,
+            RowsIn = document.RowsIn,
+            RowsOut = document.RowsOut,
+            RowsRejected = document.RowsRejected,
+            RowsFailed = document.RowsFailed,
+            BlankLines = document.BlankLines,
+            RejectsByKind = document.RejectsByKind.ToDictionary(StringComparer.Ordinal),
+            Outputs = [.. document.Outputs.Select(output => (output.Route, new ManifestFile(output.Path, output.Rows, output.Bytes, output.Sha256)))],
+            Rejects = document.Rejects,
+            Failures = document.Failures,
+            // Manifests written before attachments existed have none.
+            Attachments = document.Attachments ?? [],
+            CommittedUtc = document.CommittedUtc,
+        };
     }
+}
 
-    private static void WriteFileFields(Utf8JsonWriter writer, ManifestFile file)
-    {
-        writer.WriteString("path", file.Path);
-        writer.WriteNumber("rows", file.Rows);
-        writer.WriteNumber("bytes", file.Bytes);
-        writer.WriteString("sha256", file.Sha256);
-    }
+/// <summary>A shard's manifest as its file holds it (properties in file order); <see cref="ShardManifest"/> is made from and into it.</summary>
+internal sealed record ManifestDocument
+{
+    [JsonRequired] public int RiverbedManifest { get; init; }
+    [JsonRequired] public required string Shard { get; init; }
+    [JsonRequired] public required ManifestInput Input { get; init; }
+    [JsonRequired] public required string ConfigHash { get; init; }
 
-    private static ManifestFile? ReadFile(JsonElement element) =>
-        element.ValueKind == JsonValueKind.Null
-            ? null
-            : new ManifestFile(element.GetProperty("path").GetString()!, element.GetProperty("rows").GetInt64(),
-                element.GetProperty("bytes").GetInt64(), element.GetProperty("sha256").GetString()!);
+    /// <summary>Absent when the writer decided nothing.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Decisions { get; init; }
+
+    [JsonRequired] public required string Format { get; init; }
+    [JsonRequired] public ManifestSchema? Schema { get; init; }
+    [JsonRequired] public long RowsIn { get; init; }
+    [JsonRequired] public long RowsOut { get; init; }
+    [JsonRequired] public long RowsRejected { get; init; }
+    [JsonRequired] public long RowsFailed { get; init; }
+    [JsonRequired] public long BlankLines { get; init; }
+    [JsonRequired] public required IReadOnlyDictionary<string, long> RejectsByKind { get; init; }
+    [JsonRequired] public required IReadOnlyList<ManifestOutput> Outputs { get; init; }
+    [JsonRequired] public ManifestFile? Rejects { get; init; }
+    [JsonRequired] public ManifestFile? Failures { get; init; }
+
+    /// <summary>Absent from manifests written before attachments existed.</summary>
+    public IReadOnlyList<ManifestFile>? Attachments { get; init; }
+
+    [JsonRequired] public DateTime CommittedUtc { get; init; }
+}
+
+internal sealed record ManifestInput
+{
+    [JsonRequired] public required string Path { get; init; }
+
+    /// <summary>Absent from manifests written before it was kept.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? ResolvedPath { get; init; }
+
+    [JsonRequired] public long Bytes { get; init; }
+    [JsonRequired] public DateTime LastWriteUtc { get; init; }
+}
+
+internal sealed record ManifestSchema([property: JsonRequired] string Name, [property: JsonRequired] string Reason, [property: JsonRequired] bool Forced);
+
+internal sealed record ManifestOutput(
+    [property: JsonRequired] string Route,
+    [property: JsonRequired] string Path,
+    [property: JsonRequired] long Rows,
+    [property: JsonRequired] long Bytes,
+    [property: JsonRequired] string Sha256);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true)]
+[JsonSerializable(typeof(ManifestDocument))]
+internal sealed partial class ManifestJson : JsonSerializerContext
+{
+    public static ManifestJson Persisted { get; } = new(PersistedJson.Options());
 }
 
 /// <summary>Whether a shard's committed outputs can be trusted as they are.</summary>

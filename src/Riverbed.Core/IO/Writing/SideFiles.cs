@@ -12,7 +12,8 @@ namespace Riverbed.IO.Writing;
 /// row, line, byte offset, kind and message, and carries the raw bytes capped at a few KB. Raw bytes that are valid
 /// UTF-8 are kept as text ("raw_encoding": "utf-8"); otherwise every byte that is not part of a valid UTF-8 sequence is
 /// written as the four characters \xNN and every backslash as \\ ("raw_encoding": "utf-8+hex-escapes"), so invalid
-/// bytes stay visible and the original can be recovered exactly — never replaced by U+FFFD.
+/// bytes stay visible and the original can be recovered exactly — never replaced by U+FFFD. Each line is a
+/// <see cref="RejectLine"/>, the one type of the format.
 /// </summary>
 internal sealed class SideFile : IDisposable
 {
@@ -34,36 +35,26 @@ internal sealed class SideFile : IDisposable
 
     public long Rows { get; private set; }
 
-    public void WriteReject(Reject reject)
+    public void WriteReject(Reject reject) => Write(new RejectLine
     {
-        _writer.Reset();
-        _writer.WriteStartObject();
-        _writer.WriteString("file", reject.File);
-        _writer.WriteNumber("row", reject.Row);
-        WriteLine(reject.Line);
-        _writer.WriteNumber("byte_offset", reject.ByteOffset);
-        _writer.WriteString("kind", RejectKinds.Name(reject.Kind));
-        _writer.WriteString("message", reject.Message);
-        WriteRaw(reject.Raw.Span, reject.RawLength);
-        _writer.WriteEndObject();
-        EndLine();
-    }
+        File = reject.File,
+        Row = reject.Row,
+        Line = reject.Line,
+        ByteOffset = reject.ByteOffset,
+        Kind = RejectKinds.Name(reject.Kind),
+        Message = reject.Message,
+    }, reject.Raw.Span, reject.RawLength);
 
-    public void WriteFailure(string file, Example example, string kind, string message)
+    public void WriteFailure(string file, Example example, string kind, string message) => Write(new RejectLine
     {
-        _writer.Reset();
-        _writer.WriteStartObject();
-        _writer.WriteString("file", file);
-        _writer.WriteString("id", example.Id);
-        _writer.WriteNumber("row", example.Row);
-        WriteLine(example.Line);
-        _writer.WriteNumber("byte_offset", example.ByteOffset);
-        _writer.WriteString("kind", kind);
-        _writer.WriteString("message", message);
-        WriteRaw(example.Record.Span, example.Record.Length);
-        _writer.WriteEndObject();
-        EndLine();
-    }
+        File = file,
+        Id = example.Id,
+        Row = example.Row,
+        Line = example.Line,
+        ByteOffset = example.ByteOffset,
+        Kind = kind,
+        Message = message,
+    }, example.Record.Span, example.Record.Length);
 
     /// <summary>Flushes and fsyncs; the file is then ready to be renamed to its final name.</summary>
     public void Complete()
@@ -83,19 +74,8 @@ internal sealed class SideFile : IDisposable
         _stream.Dispose();
     }
 
-    private void WriteLine(long? line)
-    {
-        if (line is { } value)
-        {
-            _writer.WriteNumber("line", value);
-        }
-        else
-        {
-            _writer.WriteNull("line");
-        }
-    }
-
-    private void WriteRaw(ReadOnlySpan<byte> raw, long fullLength)
+    /// <summary>Writes one line: <paramref name="line"/> with the raw bytes, capped, as text (see <see cref="RejectLine"/>).</summary>
+    private void Write(RejectLine line, ReadOnlySpan<byte> raw, long fullLength)
     {
         var truncated = raw.Length > _rawCap || fullLength > raw.Length;
         if (raw.Length > _rawCap)
@@ -106,18 +86,16 @@ internal sealed class SideFile : IDisposable
         {
             raw = TrimCutCharacter(raw);
         }
-        if (Utf8.IsValid(raw))
+        var valid = Utf8.IsValid(raw);
+        _writer.Reset();
+        JsonSerializer.Serialize(_writer, line with
         {
-            _writer.WriteString("raw", raw);
-            _writer.WriteString("raw_encoding", "utf-8");
-        }
-        else
-        {
-            _writer.WriteString("raw", EscapeInvalid(raw));
-            _writer.WriteString("raw_encoding", "utf-8+hex-escapes");
-        }
-        _writer.WriteNumber("raw_bytes", fullLength);
-        _writer.WriteBoolean("raw_truncated", truncated);
+            Raw = valid ? Encoding.UTF8.GetString(raw) : EscapeInvalid(raw),
+            RawEncoding = valid ? RejectLine.Utf8 : RejectLine.Utf8WithHexEscapes,
+            RawBytes = fullLength,
+            RawTruncated = truncated,
+        }, RejectLineJson.Lines.RejectLine);
+        EndLine();
     }
 
     private void EndLine()
