@@ -1,25 +1,16 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Encodings.Web;
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using Riverbed.Pipeline;
 using Riverbed.Sharding;
 
 namespace Riverbed.Runner.Commands;
 
 /// <summary>
-/// <c>riverbed merge-stats OUT</c>: stats.json (and run.json) for a job spread over ranks. The truth is the per-shard
-/// statistics of every complete shard ({base}.stats.json, committed with the shard and checked against its manifest):
-/// an attempt that was killed or failed left no committed statistics, and a redone shard's replace the old ones, so a
-/// merge never counts a previous attempt twice, and running it again gives the same bytes. The ranks' own files
-/// (stats/rank-R-of-W.json) are cross-checked against the shards they own and summarised. Exit 0 when every shard of
-/// the job is complete, <see cref="ExitCodes.Incomplete"/> (naming the shards) when some are not.
+/// <c>riverbed merge-stats OUT</c>: stats.json (and run.json) for a job spread over ranks, made by
+/// <see cref="StatsMerger"/> from the statistics of every complete shard; this command prints what it found. Exit 0 when
+/// every shard of the job is complete, <see cref="ExitCodes.Incomplete"/> (naming the shards) when some are not.
 /// </summary>
 internal static class MergeStatsCommand
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
     public static Command Create()
     {
         var output = new Argument<string>("output") { Description = "The output folder of a `riverbed score` job (one or many ranks)" };
@@ -29,31 +20,28 @@ internal static class MergeStatsCommand
         command.Arguments.Add(output);
         CommandAction.Set(command, parse =>
         {
-            var merge = JobStatistics.Merge(parse.GetValue(output)!);
-            var folder = merge.Status.OutputFolder;
-            RunRecord.WriteAtomically(Path.Combine(folder, "stats.json"), merge.Total.ToJson());
-            var runs = merge.WriteRunRecord();
-            Print(merge, runs);
-            return merge.Status.AllComplete ? ExitCodes.Success : ExitCodes.Incomplete;
+            var merged = StatsMerger.Merge(parse.GetValue(output)!);
+            Print(merged);
+            return merged.Status.AllComplete ? ExitCodes.Success : ExitCodes.Incomplete;
         });
         return command;
     }
 
-    private static void Print(JobStatistics merge, int runs)
+    private static void Print(MergedStatistics merged)
     {
-        var status = merge.Status;
-        var total = merge.Total;
+        var status = merged.Status;
+        var total = merged.Total;
         var complete = status.Count(ShardProgress.Complete);
         Console.Out.WriteLine($"riverbed merge-stats: {status.OutputFolder}");
         Console.Out.WriteLine(Invariant(
             $"merged {complete} complete shard(s) of {status.Shards.Count}: {total.RowsIn:N0} in, {total.RowsOut:N0} out ({total.Kept:N0} kept, {total.Removed:N0} removed), {total.RowsRejected:N0} rejected, {total.RowsFailed:N0} failed -> stats.json"));
-        foreach (var line in merge.RankChecks)
+        foreach (var line in merged.RankChecks)
         {
             Console.Out.WriteLine("  " + line);
         }
-        if (runs > 0)
+        if (merged.RunRecords > 0)
         {
-            Console.Out.WriteLine(Invariant($"run.json: the job as {runs} rank run record(s) in runs/ describe it"));
+            Console.Out.WriteLine(Invariant($"run.json: the job as {merged.RunRecords} rank run record(s) in runs/ describe it"));
         }
         var incomplete = status.Incomplete;
         if (incomplete.Count > 0)
@@ -72,191 +60,4 @@ internal static class MergeStatsCommand
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
-
-    /// <summary>The merged statistics of a job's output folder, and what the ranks' own files say about them.</summary>
-    internal sealed class JobStatistics
-    {
-        private JobStatistics(JobStatus status, ScoreStatistics total, IReadOnlyList<string> rankChecks)
-        {
-            Status = status;
-            Total = total;
-            RankChecks = rankChecks;
-        }
-
-        public JobStatus Status { get; }
-
-        public ScoreStatistics Total { get; }
-
-        /// <summary>One line per rank statistics file: agrees, differs (and why that is harmless), or not checked.</summary>
-        public IReadOnlyList<string> RankChecks { get; }
-
-        public static JobStatistics Merge(string outputFolder)
-        {
-            var status = JobStatus.Scan(outputFolder);
-            var perShard = new ScoreStatistics?[status.Shards.Count];
-            for (var i = 0; i < status.Shards.Count; i++)
-            {
-                var report = status.Shards[i];
-                if (report.Progress != ShardProgress.Complete || report.Manifest is not { } manifest)
-                {
-                    continue;
-                }
-                perShard[i] = ScoringPipeline.LoadStatistics(manifest, status.OutputFolder)
-                    ?? throw new RiverbedException(
-                        $"{Path.Combine(status.OutputFolder, report.Shard.BaseName)}.manifest.json lists no {ScoreRunOptions.StatsAttachment}: the shard was not written by `riverbed score`");
-            }
-            var total = Sum(perShard.OfType<ScoreStatistics>());
-            return new JobStatistics(status, total, CheckRanks(status, perShard));
-        }
-
-        private static ScoreStatistics Sum(IEnumerable<ScoreStatistics> shards)
-        {
-            var total = new ScoreStatistics();
-            foreach (var shard in shards)
-            {
-                total.Merge(shard);
-            }
-            return total;
-        }
-
-        private static List<string> CheckRanks(JobStatus status, ScoreStatistics?[] perShard)
-        {
-            var lines = new List<string>();
-            var folder = Path.Combine(status.OutputFolder, "stats");
-            if (!Directory.Exists(folder))
-            {
-                return lines;
-            }
-            foreach (var path in Directory.EnumerateFiles(folder, "*.json").Order(StringComparer.Ordinal))
-            {
-                var name = Path.GetFileName(path);
-                if (name.StartsWith('.'))
-                {
-                    continue;
-                }
-                ScoreStatistics written;
-                try
-                {
-                    written = ScoreStatistics.Load(path);
-                }
-                catch (RiverbedException error)
-                {
-                    lines.Add($"stats/{name}: unreadable ({error.Message}); not used");
-                    continue;
-                }
-                var summary = Invariant($"{written.Shards} shard(s), {written.RowsIn:N0} in");
-                if (ParseRankName(name) is not var (rank, world))
-                {
-                    lines.Add($"stats/{name}: {summary} (a pinned shard list's rank; not cross-checked: stats.json comes from the shards)");
-                    continue;
-                }
-                if (status.Record.WorldSize != world)
-                {
-                    lines.Add(Invariant($"stats/{name}: {summary}, from a job over {world} rank(s) (now {status.Record.WorldSize?.ToString(CultureInfo.InvariantCulture) ?? "?"}); not used"));
-                    continue;
-                }
-                var expected = Sum(perShard.Where((_, index) => status.Record.RankOf(index) == rank).OfType<ScoreStatistics>());
-                lines.Add(expected.ToJson().AsSpan().SequenceEqual(written.ToJson())
-                    ? $"stats/{name}: {summary}, agrees with its shards"
-                    : Invariant($"stats/{name}: {summary}, but its complete shards now hold {expected.Shards} shard(s), {expected.RowsIn:N0} in") +
-                        " (it was written before a later attempt, or while some of its shards were incomplete); stats.json uses the shards");
-            }
-            return lines;
-        }
-
-        private static (int Rank, int World)? ParseRankName(string name)
-        {
-            // rank-{R}-of-{W}.json
-            var parts = Path.GetFileNameWithoutExtension(name).Split('-');
-            return parts.Length == 4 && parts[0] == "rank" && parts[2] == "of"
-                && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var rank)
-                && int.TryParse(parts[3], NumberStyles.None, CultureInfo.InvariantCulture, out var world) && world > 0
-                ? (rank, world)
-                : null;
-        }
-
-        /// <summary>
-        /// When ranks left run records (runs/*.json), writes run.json describing the job: the configuration every rank
-        /// ran (the job record guarantees they agree), the inputs of the whole job, shard counts summed, wall time from the
-        /// first start to the last finish, and one entry per rank. Returns how many rank records it used (0: run.json is
-        /// left as a single-process run wrote it).
-        /// </summary>
-        public int WriteRunRecord()
-        {
-            var folder = Path.Combine(Status.OutputFolder, "runs");
-            if (!Directory.Exists(folder))
-            {
-                return 0;
-            }
-            var records = new List<(string Name, JsonObject Json)>();
-            foreach (var path in Directory.EnumerateFiles(folder, "*.json").Order(StringComparer.Ordinal))
-            {
-                var name = Path.GetFileName(path);
-                if (name.StartsWith('.'))
-                {
-                    continue;
-                }
-                try
-                {
-                    if (JsonNode.Parse(File.ReadAllBytes(path)) is JsonObject json && json["config_hash"]?.GetValue<string>() == Status.Record.ConfigHash)
-                    {
-                        records.Add((name, json));
-                    }
-                }
-                catch (Exception error) when (error is JsonException or InvalidOperationException or IOException)
-                {
-                    throw new RiverbedException($"{path}: not a readable rank run record ({error.Message}); delete it or let its rank run again", error);
-                }
-            }
-            if (records.Count == 0)
-            {
-                return 0;
-            }
-            var started = records.Select(r => Time(r.Json, "started_utc")).Min();
-            var finished = records.Select(r => Time(r.Json, "finished_utc")).Max();
-            var latest = records.OrderBy(r => Time(r.Json, "finished_utc")).Last().Json;
-            var job = (JsonObject)latest.DeepClone();
-            job["started_utc"] = started.ToString("O", CultureInfo.InvariantCulture);
-            job["finished_utc"] = finished.ToString("O", CultureInfo.InvariantCulture);
-            job["inputs"] = new JsonArray([.. Status.Record.Shards.Select(shard => (JsonNode?)JsonValue.Create(shard.Path))]);
-            job.Remove("rank");
-            job.Remove("batching");
-            job["world_size"] = Status.Record.WorldSize;
-            job["shards"] = new JsonObject
-            {
-                ["total"] = Status.Shards.Count,
-                ["complete"] = Status.Count(ShardProgress.Complete),
-                ["committed"] = records.Sum(r => Long(r.Json, "shards", "committed")),
-                ["skipped"] = records.Sum(r => Long(r.Json, "shards", "skipped")),
-                ["failed"] = records.Sum(r => Long(r.Json, "shards", "failed")),
-            };
-            var wall = Math.Max(0, (finished - started).TotalSeconds);
-            var examples = records.Sum(r => Long(r.Json, "throughput", "examples"));
-            job["throughput"] = new JsonObject
-            {
-                ["wall_seconds"] = Math.Round(wall, 3),
-                ["examples"] = examples,
-                ["examples_per_second"] = wall > 0 ? Math.Round(examples / wall, 3) : 0,
-            };
-            job["ranks"] = new JsonArray([.. records.Select(r => (JsonNode?)new JsonObject
-            {
-                ["record"] = "runs/" + r.Name,
-                ["rank"] = r.Json["rank"]?.DeepClone(),
-                ["world_size"] = r.Json["world_size"]?.DeepClone(),
-                ["started_utc"] = r.Json["started_utc"]?.DeepClone(),
-                ["finished_utc"] = r.Json["finished_utc"]?.DeepClone(),
-                ["shards"] = r.Json["shards"]?.DeepClone(),
-                ["throughput"] = r.Json["throughput"]?.DeepClone(),
-            })]);
-            var bytes = JsonSerializer.SerializeToUtf8Bytes(job, Indented);
-            RunRecord.WriteAtomically(Path.Combine(Status.OutputFolder, "run.json"), [.. bytes, (byte)'\n']);
-            return records.Count;
-        }
-
-        private static DateTime Time(JsonObject json, string name) =>
-            DateTime.Parse(json[name]?.GetValue<string>() ?? throw new InvalidOperationException($"no {name}"), CultureInfo.InvariantCulture,
-                DateTimeStyles.RoundtripKind);
-
-        private static long Long(JsonObject json, string block, string name) => json[block]?[name]?.GetValue<long>() ?? 0;
-    }
 }
