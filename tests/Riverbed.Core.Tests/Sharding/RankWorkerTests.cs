@@ -140,7 +140,7 @@ public sealed class RankWorkerTests
     private static WorkerRank Rank(int rank, int world) => new(rank, world, RankSource.CommandLine, "test");
 
     /// <summary>The job's input files as they are now (the data files beside the output folder).</summary>
-    private static IReadOnlyList<ShardInput> Files(ScratchFolder scratch) =>
+    private static List<ShardInput> Files(ScratchFolder scratch) =>
         Directory.EnumerateFiles(scratch.Path, "*.jsonl").Order(StringComparer.Ordinal).Select(path => ShardInput.FromFile(path)).ToList();
 
     private static RankWorker Worker(ScratchFolder scratch, WorkerRank rank, IRankWorkerObserver? observer = null, long? maxRejects = null, bool force = false)
