@@ -44,7 +44,7 @@ public sealed record RankWorkerOptions
 /// <param name="PlannedUnits">Units those files make (more than <paramref name="Files"/> when some were split).</param>
 /// <param name="UnitSize">The unit size files were split by; null when each file is one unit.</param>
 /// <param name="PinnedFile">The pinned list file (full path), or null.</param>
-/// <param name="Record">The output folder's job record, as this rank checked (or created) it.</param>
+/// <param name="Record">The output folder's job record, as this rank checked (or created) it: where <paramref name="Units"/> come from.</param>
 /// <param name="StatisticsPath">Where the rank's statistics go: stats.json for the whole job, else stats/rank-R-of-W.json.</param>
 /// <param name="RunRecordPath">Where its run record goes: run.json for the whole job, else runs/rank-R-of-W.json.</param>
 public sealed record RankPlan(WorkerRank Rank, IReadOnlyList<ShardInput> Units, int JobUnits, long JobBytes, int Files, int PlannedUnits,
@@ -56,7 +56,8 @@ public sealed record RankPlan(WorkerRank Rank, IReadOnlyList<ShardInput> Units, 
 
 /// <summary>What a rank did: every unit's outcome, the statistics it wrote and its run record.</summary>
 /// <param name="Total">The merge of every complete unit of this rank (committed now or skipped as complete), as written to <see cref="RankPlan.StatisticsPath"/>.</param>
-public sealed record RankWorkerResult(RankPlan Plan, ScoreRunResult Run, ScoreStatistics Total, RunRecord Record)
+/// <param name="RunRecord">The rank's run record, as written to <see cref="RankPlan.RunRecordPath"/>.</param>
+public sealed record RankWorkerResult(RankPlan Plan, ScoreRunResult Run, ScoreStatistics Total, RunRecord RunRecord)
 {
     /// <summary>Units whose attempt failed (each has its failure marker), in assignment order.</summary>
     public IReadOnlyList<ShardRunResult> FailedUnits => Run.Shards.Where(s => s.Status == ShardRunStatus.Failed).ToList();
