@@ -40,34 +40,18 @@ internal sealed record ScoreJobResult(ScoreRunResult Run, ScoreStatistics Total,
 }
 
 /// <summary>
-/// One <c>riverbed score</c> worker, shared by <c>score</c> and <c>demo</c>: opens the models, fixes the configuration
-/// and its hash, checks the output folder's job record (world size, inputs, configuration), runs the pipeline over this
-/// rank's shards with progress, keeps each shard's failure marker in step with its outcome, then writes the statistics
-/// (the merge of every complete shard the rank owns) and the run record, and prints the summary. A single process doing
-/// the whole job writes them as stats.json and run.json; a rank of a larger job writes stats/rank-R-of-W.json and
-/// runs/rank-R-of-W.json, and <c>riverbed merge-stats</c> makes stats.json and run.json from every rank's work.
+/// One <c>riverbed score</c> worker, shared by <c>score</c> and <c>demo</c>: maps the settings to the library's options,
+/// opens the models, fixes the configuration and its hash, and runs a <see cref="RankWorker"/> (which checks the job
+/// record, scores this rank's units, keeps their failure markers and writes the rank's statistics and run record) while
+/// showing its progress; then prints the summary.
 /// </summary>
 internal static class ScoreJob
 {
     public static async Task<ScoreJobResult> RunAsync(ScoreSettings settings, IReadOnlyList<ShardInput> inputs, string output,
         RunDisplay display, GracefulStop stop, WorkerSettings? worker = null)
     {
-        var started = DateTime.UtcNow;
         output = Path.GetFullPath(output);
         worker ??= WorkerSettings.Single;
-        // --limit takes the first records of each file, so files are not split then.
-        long? unitSize = settings.Limit is null ? worker.UnitSize : null;
-        var files = inputs;
-        var units = unitSize is { } size ? UnitPlanner.Plan(files, size, settings.Reader) : files;
-        var assignment = worker.ShardList is { } listFile
-            ? ShardAssignment.Pinned(units, listFile, worker.Rank.WorldSize, unitSize)
-            : ShardAssignment.BySize(units, worker.Rank.WorldSize, unitSize);
-        var allInputs = units;
-        inputs = assignment.ForRank(worker.Rank.Rank);
-        display.Line(string.Create(CultureInfo.InvariantCulture,
-            $"{worker.Rank}: {inputs.Count} of {assignment.Shards.Count} work unit(s), {inputs.Sum(input => input.WorkBytes):N0} of {assignment.Shards.Sum(input => input.WorkBytes):N0} input bytes" +
-            $"{(units.Count > files.Count ? $" ({files.Count} file(s) split by --unit-size {UnitPlanner.FormatSize(unitSize!.Value)})" : string.Empty)}" +
-            $"{(assignment.PinnedFile is { } pinned ? $" of the list {pinned}" : string.Empty)}"));
         using var models = Open(settings);
         foreach (var note in models.Notes)
         {
@@ -85,80 +69,50 @@ internal static class ScoreJob
             Models = ModelRoleDigests.Of(models),
             Execution = new ExecutionSettings(settings.Device, settings.Sessions, settings.Threads, settings.BatchTokens, settings.MaxExamplesInFlight),
         };
-        var options = new ScoreRunOptions
+        var options = new RankWorkerOptions
         {
-            OutputFolder = output,
-            ConfigHash = configuration.Hash,
-            Configuration = configuration,
-            Format = settings.Format,
-            Split = settings.Split,
-            Reader = settings.Reader,
-            Scoring = settings.Scoring,
-            Policy = settings.Policy,
-            Batching = settings.Batching,
-            Limit = settings.Limit,
-            MaxExamplesInFlight = settings.MaxExamplesInFlight,
-            MaxFailures = settings.MaxFailures,
-            Rejects = worker.Rejects,
-        };
-        JobRecord.Establish(output, assignment, allInputs, configuration.Hash, worker.ForceReassign, configuration);
-        var pipeline = new ScoringPipeline(models, options)
-        {
-            ShardFinished = result =>
+            Scoring = new ScoreRunOptions
             {
-                KeepFailureMarker(output, result, worker.Rank);
-                display.Shard(result);
+                OutputFolder = output,
+                ConfigHash = configuration.Hash,
+                Configuration = configuration,
+                Format = settings.Format,
+                Split = settings.Split,
+                Reader = settings.Reader,
+                Scoring = settings.Scoring,
+                Policy = settings.Policy,
+                Batching = settings.Batching,
+                Limit = settings.Limit,
+                MaxExamplesInFlight = settings.MaxExamplesInFlight,
+                MaxFailures = settings.MaxFailures,
+                Rejects = worker.Rejects,
             },
-            ShardRedone = (input, why) => display.Line($"{input.DisplayPath}: redone ({why})"),
+            Rank = worker.Rank,
+            ShardList = worker.ShardList,
+            ForceReassign = worker.ForceReassign,
+            UnitSize = worker.UnitSize,
+            CommandLine = Environment.GetCommandLineArgs().Skip(1).ToList(),
         };
-        display.Line(string.Create(CultureInfo.InvariantCulture,
-            $"riverbed score: {inputs.Count} shard(s) -> {output} ({(settings.Format == OutputFormat.Parquet ? "parquet" : "jsonl")}, config {configuration.Hash[..12]}); " +
-            $"models {settings.ModelsFolder} on {settings.Device}, {settings.Sessions} session(s)/role ({models.Threads}), batch {settings.BatchTokens:N0} tokens; policy {settings.Policy}"));
-        ScoreRunResult run;
+        var rank = new RankWorker(models, options, new Observer(display, settings, output, models.Threads, configuration.Hash));
+        RankWorkerResult result;
         try
         {
-            run = await display.TrackAsync(() => pipeline.RunAsync(inputs, stop.Intake, stop.InFlight), () => pipeline.Progress, settings.LogEvery, "scoring", stop)
-                .ConfigureAwait(false);
+            result = await display.TrackAsync(() => rank.RunAsync(inputs, stop), () => rank.Progress, settings.LogEvery, "scoring", stop).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stop.InFlight.IsCancellationRequested)
         {
             display.Line($"stopped by {stop.Reason}: committed shards are complete; the shard in progress was abandoned (not committed, its temporaries deleted). Run the same command again to finish.");
             throw;
         }
+        Print(display, result, options.WholeJob, output);
+        return new ScoreJobResult(result.Run, result.Total, configuration, stop.Requested ? stop.Reason : null);
+    }
 
-        // Every complete shard as its {base}.stats.json holds it, so merge-stats later finds exactly these totals.
-        var total = new ScoreStatistics();
-        foreach (var shard in run.Shards.Where(s => s.Statistics is not null))
-        {
-            total.Merge(shard.Statistics!.Snapshot());
-        }
-        var recordName = worker.RecordName(assignment);
-        var statsPath = worker.WholeJob ? Path.Combine(output, "stats.json") : Path.Combine(output, "stats", recordName);
-        var runPath = worker.WholeJob ? Path.Combine(output, "run.json") : Path.Combine(output, "runs", recordName);
-        DeleteLeftovers(statsPath);
-        DeleteLeftovers(runPath);
-        RunRecord.WriteAtomically(statsPath, total.ToJson());
-        var record = new RunRecord
-        {
-            StartedUtc = started,
-            FinishedUtc = DateTime.UtcNow,
-            CommandLine = Environment.GetCommandLineArgs().Skip(1).ToList(),
-            Inputs = inputs.Select(input => input.Path).Distinct().ToList(),
-            Output = output,
-            Configuration = configuration,
-            Examples = run.Committed.RowsOut + run.Committed.RowsFailed,
-            WallSeconds = run.Elapsed.TotalSeconds,
-            Batching = run.Batching,
-            ShardsCommitted = run.Shards.Count(s => s.Status == ShardRunStatus.Committed),
-            ShardsSkipped = run.Shards.Count(s => s.Status == ShardRunStatus.Skipped),
-            ShardsFailed = run.Failed,
-            Rank = worker.Rank.Rank,
-            WorldSize = worker.Rank.WorldSize,
-        };
-        RunRecord.WriteAtomically(runPath, record.ToJson());
-
-        display.Summary(run.Shards, total);
-        display.Reasons(total);
+    private static void Print(RunDisplay display, RankWorkerResult result, bool wholeJob, string output)
+    {
+        var run = result.Run;
+        display.Summary(run.Shards, result.Total);
+        display.Reasons(result.Total);
         var committed = run.Committed;
         var seconds = Math.Max(run.Elapsed.TotalSeconds, 1e-9);
         var examples = committed.RowsOut + committed.RowsFailed;
@@ -178,68 +132,31 @@ internal static class ScoreJob
                         $"; identical requests answered from the cache {role.CacheHitRate:P1} ({role.CacheHits:N0} of {role.CacheLookups:N0})")
                     : string.Empty));
         }
-        display.Line(worker.WholeJob
+        display.Line(wholeJob
             ? $"outputs: {output} (stats.json, run.json, one manifest per shard)"
-            : $"outputs: {output} ({Path.GetRelativePath(output, statsPath)}, {Path.GetRelativePath(output, runPath)}, one manifest per shard); " +
+            : $"outputs: {output} ({Path.GetRelativePath(output, result.Plan.StatisticsPath)}, {Path.GetRelativePath(output, result.Plan.RunRecordPath)}, one manifest per shard); " +
               $"`riverbed merge-stats {output}` writes stats.json and run.json once every rank has finished");
-        return new ScoreJobResult(run, total, configuration, stop.Requested ? stop.Reason : null);
     }
 
-    /// <summary>
-    /// Removes what earlier runs killed while writing <paramref name="path"/> left (<c>.{name}.{pid}-{random}.tmp</c>).
-    /// Two workers given the same rank by mistake both write this file, so a temporary whose writer is still alive is
-    /// left alone: deleting it would fail that worker's rename.
-    /// </summary>
-    private static void DeleteLeftovers(string path)
+    /// <summary>What the worker reports, as the run's display shows it.</summary>
+    private sealed class Observer(RunDisplay display, ScoreSettings settings, string output, string threads, string configHash) : IRankWorkerObserver
     {
-        var folder = Path.GetDirectoryName(path)!;
-        if (!Directory.Exists(folder))
+        public void Planned(RankPlan plan)
         {
-            return;
+            display.Line(string.Create(CultureInfo.InvariantCulture,
+                $"{plan.Rank}: {plan.Units.Count} of {plan.JobUnits} work unit(s), {plan.Bytes:N0} of {plan.JobBytes:N0} input bytes" +
+                $"{(plan.PlannedUnits > plan.Files ? $" ({plan.Files} file(s) split by --unit-size {UnitPlanner.FormatSize(plan.UnitSize!.Value)})" : string.Empty)}" +
+                $"{(plan.PinnedFile is { } pinned ? $" of the list {pinned}" : string.Empty)}"));
+            display.Line(string.Create(CultureInfo.InvariantCulture,
+                $"riverbed score: {plan.Units.Count} shard(s) -> {output} ({(settings.Format == OutputFormat.Parquet ? "parquet" : "jsonl")}, config {configHash[..12]}); " +
+                $"models {settings.ModelsFolder} on {settings.Device}, {settings.Sessions} session(s)/role ({threads}), batch {settings.BatchTokens:N0} tokens; policy {settings.Policy}"));
         }
-        var prefix = "." + Path.GetFileName(path) + ".";
-        foreach (var leftover in Directory.EnumerateFiles(folder, prefix + "*.tmp"))
-        {
-            var name = Path.GetFileName(leftover);
-            var pid = name[prefix.Length..].Split('-')[0];
-            if (int.TryParse(pid, NumberStyles.None, CultureInfo.InvariantCulture, out var writer) && WriterIsAlive(writer))
-            {
-                continue;
-            }
-            File.Delete(leftover);
-        }
-    }
 
-    /// <summary>Whether a process with that id runs on this machine (Linux: /proc has a folder for it).</summary>
-    private static bool WriterIsAlive(int pid) => pid == Environment.ProcessId || Directory.Exists($"/proc/{pid}");
+        public void UnitFinished(ShardRunResult result) => display.Shard(result);
 
-    /// <summary>
-    /// A failed attempt leaves a marker saying why; a complete shard has none (a commit clears what an earlier attempt
-    /// left). Written as each shard finishes, so a worker killed later still leaves the truth behind.
-    /// </summary>
-    private static void KeepFailureMarker(string output, ShardRunResult result, WorkerRank rank)
-    {
-        var baseName = result.Input.BaseName;
-        if (result.HeldByAnother || result.Status == ShardRunStatus.Stopped)
-        {
-            return; // Another worker is writing it, or it was never started: nothing to record.
-        }
-        try
-        {
-            if (result.Status == ShardRunStatus.Failed)
-            {
-                FailureMarker.Write(output, baseName, result.Message, rank);
-            }
-            else
-            {
-                FailureMarker.Clear(output, baseName);
-            }
-        }
-        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
-        {
-            // The marker only explains; a full disk must not turn one failed shard into a failed run.
-            Console.Error.WriteLine($"riverbed: {WriteErrors.Describe(error, $"the failure marker of {result.Input.DisplayPath} could not be written")}");
-        }
+        public void UnitRedone(ShardInput unit, string reason) => display.Line($"{unit.DisplayPath}: redone ({reason})");
+
+        public void Problem(string message) => Console.Error.WriteLine($"riverbed: {message}");
     }
 
     public static ModelSet Open(ScoreSettings settings)

@@ -191,25 +191,32 @@ public sealed class JobRecord
             };
             ControlFiles.Replace(path, result.ToJson());
         }
-        else if ((existing.WorldSize is null && !pinned) || existing.ConfigHash is null || !existing.Shards.SequenceEqual(proposed.Shards))
-        {
-            // Fill in what an earlier run could not know (a pinned run's world size, and so the ranks) or follow inputs
-            // that moved under the same names; every rank computes the same record, so racing writers agree.
-            var world = existing.WorldSize ?? proposed.WorldSize;
-            result = new JobRecord
-            {
-                WorldSize = world,
-                ShardListSha256 = existing.ShardListSha256,
-                ConfigHash = proposed.ConfigHash,
-                Shards = Ranked(sorted, world),
-                CreatedUtc = existing.CreatedUtc,
-                UnitSize = existing.UnitSize,
-            };
-            ControlFiles.Replace(path, result.ToJson());
-        }
         else
         {
-            result = existing;
+            // The recorded assignment is the plan: once the record has ranks they are never dealt again, so a rank that
+            // starts later (or a rerun) does the units the first rank recorded for it even where the inputs would now
+            // deal differently. Only what an earlier run could not know is filled in (a pinned run's world size, and so
+            // the ranks; the configuration), and inputs that moved or changed under the same names are followed; every
+            // rank computes the same record from the same one, so racing writers agree.
+            var world = existing.WorldSize ?? proposed.WorldSize;
+            var shards = existing.WorldSize is null ? Ranked(sorted, world) : KeepRanks(existing.Shards, proposed.Shards);
+            if (existing.WorldSize != world || existing.ConfigHash is null || !existing.Shards.SequenceEqual(shards))
+            {
+                result = new JobRecord
+                {
+                    WorldSize = world,
+                    ShardListSha256 = existing.ShardListSha256,
+                    ConfigHash = proposed.ConfigHash,
+                    Shards = shards,
+                    CreatedUtc = existing.CreatedUtc,
+                    UnitSize = existing.UnitSize,
+                };
+                ControlFiles.Replace(path, result.ToJson());
+            }
+            else
+            {
+                result = existing;
+            }
         }
         if (assignment.PinnedFile is { } listFile)
         {
@@ -220,6 +227,13 @@ public sealed class JobRecord
 
     /// <summary>The rank that owns unit <paramref name="index"/> under the recorded world size (null when unknown).</summary>
     public int? RankOf(int index) => Shards[index].Rank;
+
+    /// <summary>The units as planned now (path, range, bytes), each with the rank the record gave the unit of that name.</summary>
+    private static List<RecordedShard> KeepRanks(IReadOnlyList<RecordedShard> recorded, IReadOnlyList<RecordedShard> now)
+    {
+        var ranks = recorded.ToDictionary(shard => shard.Name, shard => shard.Rank, StringComparer.Ordinal);
+        return now.Select(shard => shard with { Rank = ranks[shard.Name] }).ToList();
+    }
 
     /// <summary>The units recorded with their ranks: dealt by size over <paramref name="world"/> ranks, as <see cref="ShardAssignment"/> deals them.</summary>
     private static List<RecordedShard> Ranked(IReadOnlyList<ShardInput> sorted, int? world)

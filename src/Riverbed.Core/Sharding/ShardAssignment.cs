@@ -10,7 +10,8 @@ namespace Riverbed.Sharding;
 /// ordinal, so the order does not depend on how the inputs were typed; a file's units in file order), or a pinned list
 /// file in the file's order. Units are dealt by size, longest-processing-time first: from the largest unit down (ties in
 /// list order), each goes to the rank with the fewest input bytes so far (ties to the lowest rank). Every rank computes
-/// the same answer on its own, so no coordinator is needed, and the job record keeps each unit's rank.
+/// the same answer on its own, so no coordinator is needed; the first rank records it in the job record, and later ranks
+/// and reruns take their units from the recorded ranks instead of dealing again (<see cref="RankWorker"/>).
 /// </summary>
 public sealed class ShardAssignment
 {

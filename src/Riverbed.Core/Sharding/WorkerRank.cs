@@ -23,7 +23,7 @@ public enum RankSource
 
 /// <summary>
 /// Which of <see cref="WorldSize"/> workers this process is. Work units are dealt out by rank (by size: ShardAssignment),
-/// so every worker computes its own share from the same sorted unit list, with no coordinator.
+/// and the job record keeps the dealing, so every worker finds its own share with no coordinator.
 /// </summary>
 public sealed record WorkerRank(int Rank, int WorldSize, RankSource Source, string Description)
 {

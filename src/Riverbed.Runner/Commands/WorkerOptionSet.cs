@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using Riverbed.Pipeline;
 using Riverbed.Sharding;
 
@@ -112,15 +111,4 @@ internal sealed record WorkerSettings
 
     /// <summary>Rejects a shard may have before it fails (not part of the configuration: it decides commit or not, not the output).</summary>
     public RejectBudget Rejects { get; init; } = RejectBudget.None;
-
-    /// <summary>One process doing every shard of the job: it writes stats.json and run.json itself, as it always did.</summary>
-    public bool WholeJob => Rank.WorldSize == 1 && ShardList is null;
-
-    /// <summary>The file name of this worker's stats/ and runs/ records, e.g. "rank-2-of-4.json" (a pinned list adds its hash).</summary>
-    public string RecordName(ShardAssignment assignment)
-    {
-        ArgumentNullException.ThrowIfNull(assignment);
-        var rank = string.Create(CultureInfo.InvariantCulture, $"rank-{Rank.Rank}-of-{Rank.WorldSize}.json");
-        return assignment.PinnedFile is null ? rank : "list-" + assignment.ListSha256[..12] + "-" + rank;
-    }
 }
