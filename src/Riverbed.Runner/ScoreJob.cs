@@ -42,7 +42,7 @@ internal sealed record ScoreJobResult(ScoreRunResult Run, ScoreStatistics Total,
 /// <summary>
 /// One <c>riverbed score</c> worker, shared by <c>score</c> and <c>demo</c>: opens the models, fixes the configuration
 /// and its hash, checks the output folder's job record (world size, inputs, configuration), runs the pipeline over this
-/// rank's shards with progress, keeps each shard's failure marker in step with its outcome, then writes the statistics
+/// rank's shards with progress (each shard's committer keeps its failure marker in step with its outcome), then writes the statistics
 /// (the merge of every complete shard the rank owns) and the run record, and prints the summary. A single process doing
 /// the whole job writes them as stats.json and run.json; a rank of a larger job writes stats/rank-R-of-W.json and
 /// runs/rank-R-of-W.json, and <c>riverbed merge-stats</c> makes stats.json and run.json from every rank's work.
@@ -100,15 +100,12 @@ internal static class ScoreJob
             MaxExamplesInFlight = settings.MaxExamplesInFlight,
             MaxFailures = settings.MaxFailures,
             Rejects = worker.Rejects,
+            Writer = worker.Rank,
         };
         JobRecord.Establish(output, assignment, allInputs, configuration.Hash, worker.ForceReassign, configuration);
         var pipeline = new ScoringPipeline(models, options)
         {
-            ShardFinished = result =>
-            {
-                KeepFailureMarker(output, result, worker.Rank);
-                display.Shard(result);
-            },
+            ShardFinished = display.Shard,
             ShardRedone = (input, why) => display.Line($"{input.DisplayPath}: redone ({why})"),
         };
         display.Line(string.Create(CultureInfo.InvariantCulture,
@@ -212,35 +209,6 @@ internal static class ScoreJob
 
     /// <summary>Whether a process with that id runs on this machine (Linux: /proc has a folder for it).</summary>
     private static bool WriterIsAlive(int pid) => pid == Environment.ProcessId || Directory.Exists($"/proc/{pid}");
-
-    /// <summary>
-    /// A failed attempt leaves a marker saying why; a complete shard has none (a commit clears what an earlier attempt
-    /// left). Written as each shard finishes, so a worker killed later still leaves the truth behind.
-    /// </summary>
-    private static void KeepFailureMarker(string output, ShardRunResult result, WorkerRank rank)
-    {
-        var baseName = result.Input.BaseName;
-        if (result.HeldByAnother || result.Status == ShardRunStatus.Stopped)
-        {
-            return; // Another worker is writing it, or it was never started: nothing to record.
-        }
-        try
-        {
-            if (result.Status == ShardRunStatus.Failed)
-            {
-                FailureMarker.Write(output, baseName, result.Message, rank);
-            }
-            else
-            {
-                FailureMarker.Clear(output, baseName);
-            }
-        }
-        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
-        {
-            // The marker only explains; a full disk must not turn one failed shard into a failed run.
-            Console.Error.WriteLine($"riverbed: {WriteErrors.Describe(error, $"the failure marker of {result.Input.DisplayPath} could not be written")}");
-        }
-    }
 
     public static ModelSet Open(ScoreSettings settings)
     {

@@ -127,7 +127,7 @@ public sealed class InferenceFaultTests(ScoringOracles oracles)
         await Score(oracles.Shared(QuickRoles), scratch.File("clean"), [input]);
         using var faulty = oracles.Open(QuickRoles);
         InferenceFaultPlan.Parse($"word={Poison},kind={kind}").Attach(faulty);
-        var result = await Score(faulty, scratch.File("faulted"), [input], FailureBudget.OfCount(1000));
+        var result = await Score(faulty, scratch.File("faulted"), [input], RejectBudget.OfCount(1000));
 
         var poisoned = File.ReadLines(input.Path).Select((line, row) => (line, row)).Where(l => l.line.Contains(Poison, StringComparison.Ordinal))
             .Select(l => $"synthetic-{l.row:D6}").ToHashSet();
@@ -161,7 +161,7 @@ public sealed class InferenceFaultTests(ScoringOracles oracles)
         using var faulty = oracles.Open(QuickRoles);
         InferenceFaultPlan.Parse($"word={Poison}").Attach(faulty);
         var output = scratch.File("out");
-        var result = await Score(faulty, output, [ShardInput.FromFile(poisoned.Path), ShardInput.FromFile(clean)], FailureBudget.OfCount(2));
+        var result = await Score(faulty, output, [ShardInput.FromFile(poisoned.Path), ShardInput.FromFile(clean)], RejectBudget.OfCount(2));
 
         Assert.Equal([ShardRunStatus.Failed, ShardRunStatus.Committed], result.Shards.Select(s => s.Status));
         var message = result.Shards[0].Message;
@@ -177,7 +177,7 @@ public sealed class InferenceFaultTests(ScoringOracles oracles)
         Assert.Equal((committed.RowsIn, committed.RowsFailed), (stats.RowsIn, stats.RowsFailed));
 
         // The same faults under a larger budget: the shard commits, its failures kept with their reasons.
-        var rerun = await Score(faulty, output, [ShardInput.FromFile(poisoned.Path), ShardInput.FromFile(clean)], FailureBudget.OfCount(100));
+        var rerun = await Score(faulty, output, [ShardInput.FromFile(poisoned.Path), ShardInput.FromFile(clean)], RejectBudget.OfCount(100));
         Assert.Equal([ShardRunStatus.Committed, ShardRunStatus.Skipped], rerun.Shards.Select(s => s.Status));
         var manifest = rerun.Shards[0].Manifest!;
         Assert.True(manifest.RowsFailed > 2);
@@ -271,13 +271,13 @@ public sealed class InferenceFaultTests(ScoringOracles oracles)
         return ShardInput.FromFile(path);
     }
 
-    private static Task<ScoreRunResult> Score(ModelSet models, string output, IReadOnlyList<ShardInput> inputs, FailureBudget? budget = null) =>
+    private static Task<ScoreRunResult> Score(ModelSet models, string output, IReadOnlyList<ShardInput> inputs, RejectBudget? budget = null) =>
         new ScoringPipeline(models, new ScoreRunOptions
         {
             OutputFolder = output,
             ConfigHash = "inference-faults",
             Format = OutputFormat.JsonLines,
-            MaxFailures = budget ?? FailureBudget.Default,
+            MaxFailures = budget ?? RejectBudget.DefaultFailures,
         }).RunAsync(inputs);
 
     private static List<JsonElement> Rows(string path) =>
