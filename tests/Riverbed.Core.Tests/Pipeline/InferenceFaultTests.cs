@@ -168,7 +168,8 @@ public sealed class InferenceFaultTests(ScoringOracles oracles)
         Assert.Contains("poisoned.jsonl: 3 failed rows in its first", message, StringComparison.Ordinal);
         Assert.Contains("exceed the failure budget (--max-failures 2: 2 allowed)", message, StringComparison.Ordinal);
         Assert.Contains("Last failure (inference_oom): the ", message, StringComparison.Ordinal);
-        Assert.Empty(Directory.EnumerateFiles(output, "poisoned*", SearchOption.AllDirectories).Select(Path.GetFileName));
+        // Nothing of the shard: only its failure marker (.riverbed/failed/poisoned.json), which says why.
+        Assert.Equal([FailureMarker.PathFor(output, "poisoned")], Directory.EnumerateFiles(output, "poisoned*", SearchOption.AllDirectories));
 
         var committed = result.Shards[1].Manifest!;
         var stats = ScoreStatistics.Load(Path.Combine(output, "clean.stats.json"));
