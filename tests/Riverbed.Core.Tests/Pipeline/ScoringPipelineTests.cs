@@ -293,7 +293,7 @@ public sealed class ScoringPipelineTests
         Assert.Equal([ShardRunStatus.Failed, ShardRunStatus.Committed], strict.Shards.Select(s => s.Status));
         var marker = FailureMarker.TryRead(output, "broken");
         Assert.NotNull(marker);
-        Assert.StartsWith("2 rejects exceed the budget of 1 (--max-rejects: 1 allowed) in 20 records, by kind: invalid_json 2", marker.Reason, StringComparison.Ordinal);
+        Assert.StartsWith("2 rejects exceed the budget of 1 (--max-rejects) in 20 records (1 allowed), by kind: invalid_json 2", marker.Reason, StringComparison.Ordinal);
         Assert.Equal((2, 3), (marker.Rank, marker.WorldSize));
         Assert.Null(FailureMarker.TryRead(output, "good"));
         Assert.False(File.Exists(scratch.File("out", "broken.manifest.json")));

@@ -124,7 +124,7 @@ public sealed record RejectBudget
     /// <summary>Why <paramref name="rejects"/> of <paramref name="records"/> records are over this reject budget, or null when they are not.</summary>
     public string? Exceeded(long rejects, long records) => IsExceeded(rejects, records)
         ? string.Create(CultureInfo.InvariantCulture,
-            $"{rejects:N0} rejects exceed the budget of {this} ({RejectsOption}: {Allowed(records):N0} allowed) in {records:N0} records")
+            $"{rejects:N0} rejects exceed the budget of {this} ({RejectsOption}) in {records:N0} records ({Allowed(records):N0} allowed)")
         : null;
 
     /// <summary>The budget as a user writes it: "100", "0.5%", "100 and 0.5%", or "unlimited".</summary>

@@ -72,7 +72,8 @@ public sealed record ShardCommitOutcome(ShardCommitState State, string Message, 
 ///      ╰──the read fails (any open state)──→ Failed
 ///   any state before its end ──Dispose──→ Abandoned   (temporaries deleted, no marker: a rerun redoes it)
 /// </code>
-/// It owns the writer (the commit protocol: lock and owner note, discarding an earlier attempt, manifest last), both
+/// It owns the shard's claim (<see cref="ShardClaim"/>: lock and owner note, discarding an earlier attempt), its writer
+/// (the commit protocol, manifest last), both
 /// budgets, and the failure marker (<see cref="FailureMarker"/>), so a library user who runs the pipeline gets a folder
 /// whose <c>status</c> is right without any callback. Called from one thread (the writer stage); <see cref="TakesInput"/>
 /// may be read from any.
@@ -140,7 +141,9 @@ public sealed class ShardCommitter : IDisposable
         }
         try
         {
-            _writer = ShardWriter.Create(_input, _options.Writer);
+            // The claim (lock, owner note, no commit meanwhile, an earlier attempt discarded) goes to the writer, which
+            // releases it after the commit or the abort.
+            _writer = ShardWriter.Create(_input, _options.Writer, ShardClaim.Acquire(_input, _options.Writer));
             State = ShardCommitState.Writing;
         }
         catch (ShardCommittedElsewhereException error)
