@@ -42,8 +42,8 @@ internal sealed record ScoreJobResult(ScoreRunResult Run, ScoreStatistics Total,
 /// <summary>
 /// One <c>riverbed score</c> worker, shared by <c>score</c> and <c>demo</c>: opens the models, fixes the configuration
 /// and its hash, checks the output folder's job record (world size, inputs, configuration), runs the pipeline over this
-/// rank's shards with progress (each shard's committer keeps its failure marker in step with its outcome), then writes the statistics
-/// (the merge of every complete shard the rank owns) and the run record, and prints the summary. A single process doing
+/// rank's shards with progress (each shard's committer keeps its failure marker in step with its outcome), then writes
+/// the statistics (the merge of every complete shard the rank owns) and the run record, and prints the summary. A single process doing
 /// the whole job writes them as stats.json and run.json; a rank of a larger job writes stats/rank-R-of-W.json and
 /// runs/rank-R-of-W.json, and <c>riverbed merge-stats</c> makes stats.json and run.json from every rank's work.
 /// </summary>
