@@ -27,10 +27,13 @@ internal sealed class ExamplesInFlight : IDisposable
         return task;
     }
 
+    /// <summary>Cancels every example still being scored (and any the reader starts before it has stopped).</summary>
+    public void Cancel() => _stop.Cancel();
+
     /// <summary>Cancels every example still being scored and waits for them; their errors are consequences of the stop.</summary>
     public async Task StopAsync()
     {
-        await _stop.CancelAsync().ConfigureAwait(false);
+        Cancel();
         Task[] running;
         lock (_running)
         {

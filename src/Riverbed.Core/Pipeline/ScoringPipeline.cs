@@ -178,6 +178,7 @@ public sealed class ScoringPipeline
             }
             catch (Exception fault)
             {
+                examples.Cancel();
                 await Ended(reading).ConfigureAwait(false);
                 processor.Abort(fault);
                 await examples.StopAsync().ConfigureAwait(false);

@@ -231,25 +231,34 @@ public sealed class ShardCommitter : IDisposable
                 var other => other,
             }, _problem ?? "not written", Elsewhere);
         }
+        // The writer is closed before the marker is written: an aborted shard's temporaries are deleted first, so a full
+        // disk has room again for the marker that says why.
+        ShardCommitState state;
+        string message;
+        ShardManifest? manifest = null;
         try
         {
             if (_options.Rejects.Exceeded(Rejected, read.Records) is { } overBudget)
             {
                 var kinds = string.Join(", ", _rejectsByKind.Select(pair => $"{pair.Key} {pair.Value}"));
-                return End(ShardCommitState.Failed,
-                    $"{overBudget}, by kind: {kinds}; the shard is not committed (raise the budget to keep the rejects in its rejects file, or fix the input)", null);
+                (state, message) = (ShardCommitState.Failed,
+                    $"{overBudget}, by kind: {kinds}; the shard is not committed (raise the budget to keep the rejects in its rejects file, or fix the input)");
             }
-            var manifest = await writer.CommitAsync(read, schema, cancellationToken).ConfigureAwait(false);
-            return End(ShardCommitState.Committed, "written", manifest);
+            else
+            {
+                manifest = await writer.CommitAsync(read, schema, cancellationToken).ConfigureAwait(false);
+                (state, message) = (ShardCommitState.Committed, "written");
+            }
         }
         catch (Exception error) when (IsShardProblem(error))
         {
-            return End(ShardCommitState.Failed, error.Message, null);
+            (state, message) = (ShardCommitState.Failed, error.Message);
         }
         finally
         {
             CloseWriter();
         }
+        return End(state, message, manifest);
     }
 
     /// <summary>The shard could not be read (a corrupt file): it fails, unless it was never this worker's to write.</summary>
