@@ -69,13 +69,13 @@ public sealed record ShardCommitOutcome(ShardCommitState State, string Message, 
 ///      ├──Open finds the lock held──→ Busy               (left to the holder; no marker)
 ///      ├──Open finds it committed──→ CommittedElsewhere  (kept; marker cleared)
 ///      ├──Open cannot create the writer──→ Broken
-///      ╰──the read fails (any open state)──→ Failed
+///      ╰──the read fails (from Pending, Writing, Broken, OverFailureBudget or NotBegun)──→ Failed
+///                          (Busy and CommittedElsewhere stay as they are: the shard was never this worker's)
 ///   any state before its end ──Dispose──→ Abandoned   (temporaries deleted, no marker: a rerun redoes it)
 /// </code>
 /// It owns the shard's claim (<see cref="ShardClaim"/>: lock and owner note, discarding an earlier attempt), its writer
-/// (the commit protocol, manifest last), both
-/// budgets, and the failure marker (<see cref="FailureMarker"/>), so a library user who runs the pipeline gets a folder
-/// whose <c>status</c> is right without any callback. Called from one thread (the writer stage); <see cref="TakesInput"/>
+/// (the commit protocol, manifest last), both budgets, and the failure marker (<see cref="FailureMarker"/>), so a
+/// library user who runs the pipeline gets a folder whose <c>status</c> is right without any callback. Called from one thread (the writer stage); <see cref="TakesInput"/>
 /// may be read from any.
 /// </summary>
 public sealed class ShardCommitter : IDisposable
