@@ -181,6 +181,10 @@ internal sealed class RunDisplay
                 System.Console.Error.WriteLine($"  {name}: FAILED: {result.Message}");
                 break;
         }
+        if (result.Note is { } note)
+        {
+            System.Console.Error.WriteLine($"riverbed: {note}");
+        }
     }
 
     /// <summary>The final table: one row per shard, then the total.</summary>

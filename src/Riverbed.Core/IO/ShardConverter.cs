@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -12,48 +11,6 @@ public enum BadRecordPolicy
 
     /// <summary>Stop the whole run at the first one, naming file:line.</summary>
     Fail,
-}
-
-/// <summary>How many rejects a shard may have before it fails: a count, a share of its records, or unlimited.</summary>
-public sealed record RejectBudget(long? MaxCount, double? MaxRatio)
-{
-    public static RejectBudget Unlimited { get; } = new(null, null);
-
-    /// <summary>"100" (at most 100 rejects) or "0.5%" (at most 0.5% of the shard's records).</summary>
-    public static RejectBudget Parse(string text)
-    {
-        var trimmed = text.Trim();
-        if (trimmed.EndsWith('%')
-            && double.TryParse(trimmed[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var percent)
-            && percent is >= 0 and <= 100)
-        {
-            return new RejectBudget(null, percent / 100);
-        }
-        if (long.TryParse(trimmed, NumberStyles.None, CultureInfo.InvariantCulture, out var count))
-        {
-            return new RejectBudget(count, null);
-        }
-        throw new RiverbedException($"--max-rejects '{text}' is neither a count (e.g. 100) nor a percentage (e.g. 0.5%)");
-    }
-
-    /// <summary>Null when within budget, else why not.</summary>
-    public string? Exceeded(long rejected, long records)
-    {
-        if (MaxCount is { } max && rejected > max)
-        {
-            return $"{rejected:N0} rejects, over the budget of {max:N0} (--max-rejects)";
-        }
-        if (MaxRatio is { } ratio && records > 0 && rejected > ratio * records)
-        {
-            return $"{rejected:N0} rejects of {records:N0} records ({100.0 * rejected / records:0.###}%), over the budget of {ratio * 100:0.###}% (--max-rejects)";
-        }
-        return null;
-    }
-
-    public override string ToString() =>
-        MaxCount is { } max ? max.ToString(CultureInfo.InvariantCulture)
-        : MaxRatio is { } ratio ? (ratio * 100).ToString("0.###", CultureInfo.InvariantCulture) + "%"
-        : "unlimited";
 }
 
 /// <summary>Options for normalizing shards without models (<c>riverbed convert</c>).</summary>
@@ -140,6 +97,9 @@ public static class ShardConverter
 {
     private const int RejectsToReport = 5;
 
+    /// <summary>Ends the message of a shard over its reject budget.</summary>
+    private const string OverBudget = "; the shard is over the budget and was not written";
+
     public static async Task<IReadOnlyList<ShardOutcome>> RunAsync(IReadOnlyList<ShardInput> inputs, ConvertOptions options,
         Action<ShardOutcome>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -201,12 +161,12 @@ public static class ShardConverter
                 }
                 if (options.MaxRejects.MaxCount is not null && options.MaxRejects.Exceeded(writer.RowsRejected, reader.Statistics.Records) is { } early)
                 {
-                    return new ShardOutcome(input, ShardOutcomeKind.Failed, early + "; the shard was not written", null, layout, firstRejects);
+                    return new ShardOutcome(input, ShardOutcomeKind.Failed, early + OverBudget, null, layout, firstRejects);
                 }
             }
             if (options.MaxRejects.Exceeded(writer.RowsRejected, reader.Statistics.Records) is { } over)
             {
-                return new ShardOutcome(input, ShardOutcomeKind.Failed, over + "; the shard was not written", null, layout, firstRejects);
+                return new ShardOutcome(input, ShardOutcomeKind.Failed, over + OverBudget, null, layout, firstRejects);
             }
             var manifest = await writer.CommitAsync(reader.Statistics, reader.Schema, cancellationToken).ConfigureAwait(false);
             var message = state.Status == ShardStatus.Incomplete ? $"redone ({state.Reason})" : "written";

@@ -4,7 +4,7 @@ using Riverbed.Scoring;
 namespace Riverbed.Pipeline;
 
 /// <summary>Everything a scoring run needs besides its inputs and models.</summary>
-public sealed class ScoreRunOptions
+public sealed record ScoreRunOptions
 {
     /// <summary>The attachment suffix of each shard's statistics: {base}.stats.json, committed with the shard.</summary>
     public const string StatsAttachment = "stats.json";
@@ -43,17 +43,19 @@ public sealed class ScoreRunOptions
     /// Failed rows a shard may have before it stops and fails uncommitted (<c>--max-failures</c>). Not part of the
     /// configuration hash: it changes which shards commit, never what a committed shard holds.
     /// </summary>
-    public FailureBudget MaxFailures { get; init; } = FailureBudget.Default;
+    public RejectBudget MaxFailures { get; init; } = RejectBudget.DefaultFailures;
 
-    /// <summary>Rejects a shard may have before it fails instead of committing (no limit by default).</summary>
-    public RejectBudget Rejects { get; init; } = RejectBudget.None;
+    /// <summary>Rejects a shard may have before it fails instead of committing (<c>--max-rejects</c>; no limit by default).</summary>
+    public RejectBudget Rejects { get; init; } = RejectBudget.Unlimited;
+
+    /// <summary>Who writes: recorded in the failure marker of each shard this run fails (rank 0 of 1 for a single process).</summary>
+    public WriterIdentity Writer { get; init; } = WriterIdentity.Single;
 
     public void Validate()
     {
         Reader.Validate();
         Scoring.Validate();
         Batching.Validate();
-        Rejects.Validate();
         if (Limit is < 1)
         {
             throw new RiverbedException($"{SettingNames.Of(Setting.Limit)} must be at least 1 (got {Limit})");
@@ -64,6 +66,15 @@ public sealed class ScoreRunOptions
         }
         WriterOptions().Validate();
     }
+
+    /// <summary>What each shard's committer needs: the writer options, both budgets, and who writes.</summary>
+    public ShardCommitOptions CommitOptions() => new()
+    {
+        Writer = WriterOptions(),
+        Rejects = Rejects,
+        Failures = MaxFailures,
+        Identity = Writer,
+    };
 
     public ShardWriterOptions WriterOptions() => new()
     {

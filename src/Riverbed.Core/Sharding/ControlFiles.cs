@@ -5,26 +5,21 @@ using Riverbed.IO.Writing;
 namespace Riverbed.Sharding;
 
 /// <summary>
-/// The output folder's control area, <c>{output}/.riverbed/</c>: the job record (<c>assignment.json</c>), pinned shard
-/// lists (<c>lists/</c>), failure markers (<c>failed/</c>) and scheduler logs. It is hidden, so input resolution never
+/// The output folder's control area (<see cref="ControlArea"/>, <c>{output}/.riverbed/</c>) as the worker uses it: the job
+/// record (<c>assignment.json</c>), pinned shard lists (<c>lists/</c>) and scheduler logs; the committer keeps the failure
+/// markers (<c>failed/</c>) there. It is hidden, so input resolution never
 /// mistakes it for data when an output folder is read again. Every file in it is replaced atomically (temporary name,
 /// fsync, rename, folder fsync): the filesystem is the only thing ranks share, so a reader must never see half a file.
 /// </summary>
 public static class ControlFiles
 {
-    public const string FolderName = ".riverbed";
+    public const string FolderName = ControlArea.FolderName;
 
-    /// <summary>
-    /// The control folder. A <c>.riverbed</c> that is a symbolic link leading out of the output folder is refused: every
-    /// control file would otherwise be written (and replaced) wherever the link points.
-    /// </summary>
-    public static string Folder(string outputFolder) =>
-        ResolvedPaths.CheckStaysInside(outputFolder, Path.Combine(Path.GetFullPath(outputFolder), FolderName));
+    /// <inheritdoc cref="ControlArea.Folder"/>
+    public static string Folder(string outputFolder) => ControlArea.Folder(outputFolder);
 
-    /// <summary>A path under the control folder; <paramref name="relative"/> is checked like an output name, and no link on the way may leave the output folder.</summary>
-    public static string PathOf(string outputFolder, string relative) =>
-        ResolvedPaths.CheckStaysInside(outputFolder,
-            Path.Combine(Folder(outputFolder), ShardLayout.CheckRelativeName(relative).Replace('/', Path.DirectorySeparatorChar)));
+    /// <inheritdoc cref="ControlArea.PathOf"/>
+    public static string PathOf(string outputFolder, string relative) => ControlArea.PathOf(outputFolder, relative);
 
     /// <summary>Writes <paramref name="path"/> atomically, replacing what was there.</summary>
     internal static void Replace(string path, string text) => Replace(path, Encoding.UTF8.GetBytes(text));

@@ -154,13 +154,9 @@ public sealed class RankWorker
         var started = DateTime.UtcNow;
         var plan = Plan(files);
         _observer?.Planned(plan);
-        var scoring = _options.Scoring;
-        var output = Path.GetFullPath(scoring.OutputFolder);
-        void Finished(ShardRunResult result)
-        {
-            KeepFailureMarker(output, result);
-            _observer?.UnitFinished(result);
-        }
+        // Each unit's committer records this rank in the failure marker it writes when the unit fails.
+        var scoring = _options.Scoring with { Writer = _options.Rank };
+        void Finished(ShardRunResult result) => _observer?.UnitFinished(result);
         void Redone(ShardInput unit, string reason) => _observer?.UnitRedone(unit, reason);
         var pipeline = _processor is { } processor
             ? new ScoringPipeline(scoring, processor) { ShardFinished = Finished, ShardRedone = Redone }
@@ -239,34 +235,6 @@ public sealed class RankWorker
     {
         var rank = string.Create(CultureInfo.InvariantCulture, $"rank-{_options.Rank.Rank}-of-{_options.Rank.WorldSize}.json");
         return assignment.PinnedFile is null ? rank : "list-" + assignment.ListSha256[..12] + "-" + rank;
-    }
-
-    /// <summary>
-    /// A failed attempt leaves a marker saying why; a complete unit has none (a commit clears what an earlier attempt
-    /// left). Written as each unit finishes, so a worker killed later still leaves the truth behind.
-    /// </summary>
-    private void KeepFailureMarker(string output, ShardRunResult result)
-    {
-        if (result.HeldByAnother || result.Status == ShardRunStatus.Stopped)
-        {
-            return; // Another worker is writing it, or it was never started: nothing to record.
-        }
-        try
-        {
-            if (result.Status == ShardRunStatus.Failed)
-            {
-                FailureMarker.Write(output, result.Input.BaseName, result.Message, _options.Rank);
-            }
-            else
-            {
-                FailureMarker.Clear(output, result.Input.BaseName);
-            }
-        }
-        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
-        {
-            // The marker only explains; a full disk must not turn one failed unit into a failed run.
-            _observer?.Problem(WriteErrors.Describe(error, $"the failure marker of {result.Input.DisplayPath} could not be written"));
-        }
     }
 
     /// <summary>

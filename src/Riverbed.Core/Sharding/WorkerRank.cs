@@ -1,4 +1,5 @@
 using System.Globalization;
+using Riverbed.IO;
 
 namespace Riverbed.Sharding;
 
@@ -28,6 +29,16 @@ public enum RankSource
 public sealed record WorkerRank(int Rank, int WorldSize, RankSource Source, string Description)
 {
     public static WorkerRank Single { get; } = new(0, 1, RankSource.SingleProcess, "single process");
+
+    /// <summary>The rank as the output folder records its writer (e.g. in a failure marker).</summary>
+    public WriterIdentity ToWriterIdentity() => new(Rank, WorldSize);
+
+    /// <summary>A rank is its writer's identity wherever the output folder records one (a failure marker, the pipeline's options).</summary>
+    public static implicit operator WriterIdentity(WorkerRank rank)
+    {
+        ArgumentNullException.ThrowIfNull(rank);
+        return rank.ToWriterIdentity();
+    }
 
     /// <summary>e.g. "rank 2 of 3 (SLURM_ARRAY_TASK_ID=2, SLURM_ARRAY_TASK_COUNT=3)".</summary>
     public override string ToString() =>

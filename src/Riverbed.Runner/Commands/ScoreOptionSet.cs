@@ -100,8 +100,8 @@ internal sealed class ScoreOptionSet
     {
         Description = "Failed rows a shard may have (examples kept aside with a reason in {base}.failures.jsonl: untokenizable, or a model " +
             "request that failed even alone after its batch was halved and retried) before the shard stops and fails, nothing of it " +
-            $"committed: a count (0: none), or a percentage of the rows read so far, at least {FailureBudget.Floor}. Not part of the configuration",
-        DefaultValueFactory = _ => FailureBudget.Default.ToString(),
+            $"committed: a count (0: none), or a percentage of the rows read so far, at least {RejectBudget.FailureFloor}. Not part of the configuration",
+        DefaultValueFactory = _ => RejectBudget.DefaultFailures.ToString(),
     };
 
     /// <summary>
@@ -127,7 +127,7 @@ internal sealed class ScoreOptionSet
         {
             try
             {
-                FailureBudget.Parse(result.GetValueOrDefault<string>());
+                RejectBudget.ParseFailures(result.GetValueOrDefault<string>());
             }
             catch (RiverbedException error)
             {
@@ -177,7 +177,7 @@ internal sealed class ScoreOptionSet
             Scoring = scoring,
             Policy = policy,
             LogEvery = TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(LogEvery))),
-            MaxFailures = FailureBudget.Parse(parse.GetValue(MaxFailures)!),
+            MaxFailures = RejectBudget.ParseFailures(parse.GetValue(MaxFailures)!),
         };
         settings.Validate();
         return settings;
@@ -277,7 +277,7 @@ internal sealed class ScoreSettings
 
     public int MaxExamplesInFlight { get; init; } = 512;
 
-    public FailureBudget MaxFailures { get; init; } = FailureBudget.Default;
+    public RejectBudget MaxFailures { get; init; } = RejectBudget.DefaultFailures;
 
     public BatchingOptions Batching => new() { BatchTokens = BatchTokens };
 

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Riverbed.Pipeline;
+using Riverbed.IO;
 using Riverbed.Sharding;
 
 namespace Riverbed.Runner.Commands;
@@ -46,15 +46,15 @@ internal sealed class WorkerOptionSet
         DefaultValueFactory = _ => WorkerDefaults.GraceSeconds,
     };
 
-    public Option<long?> MaxRejects { get; } = new("--max-rejects")
+    public Option<string?> MaxRejects { get; } = new("--max-rejects")
     {
-        Description = "Most records of one shard the reader may reject before the shard fails instead of committing (default: no limit; " +
-            "every reject is kept with its line and reason in {shard}.rejects.jsonl and counted)",
+        Description = "Records of one shard the reader may reject before the shard fails instead of committing: a count (e.g. 100; 0 for none) " +
+            "or a percentage of its records (e.g. 0.5%). Default: no limit; every reject is kept with its line and reason in {shard}.rejects.jsonl and counted",
     };
 
     public Option<double?> MaxRejectRatio { get; } = new("--max-reject-ratio")
     {
-        Description = "Largest fraction (0 … 1) of one shard's records that may be rejected before the shard fails (default: no limit)",
+        Description = "The same budget as a fraction (0 … 1) of one shard's records: --max-reject-ratio 0.005 is --max-rejects 0.5%",
     };
 
     public void AddTo(Command command)
@@ -74,6 +74,24 @@ internal sealed class WorkerOptionSet
                 result.AddError($"--unit-size '{text}' is not a size of at least {IO.UnitPlanner.FormatSize(IO.UnitPlanner.MinimumUnitSize)} (e.g. 64MB, 256MB, 1GB)");
             }
         });
+        MaxRejects.ParsesWith(text =>
+        {
+            if (text is not null)
+            {
+                RejectBudget.Parse(text);
+            }
+        });
+        MaxRejectRatio.Validators.Add(result =>
+        {
+            try
+            {
+                RejectsOf(result.GetValueOrDefault<double?>(), null);
+            }
+            catch (RiverbedException error)
+            {
+                result.AddError(error.Message);
+            }
+        });
         foreach (var option in new Option[] { Rank, WorldSize, ShardList, ForceReassign, UnitSize, Grace, MaxRejects, MaxRejectRatio })
         {
             command.Options.Add(option);
@@ -88,8 +106,15 @@ internal sealed class WorkerOptionSet
         ForceReassign = parse.GetValue(ForceReassign),
         UnitSize = parse.GetValue(UnitSize) is { } text && IO.UnitPlanner.TryParseSize(text, out var bytes) ? bytes : IO.UnitPlanner.DefaultUnitSize,
         Grace = TimeSpan.FromSeconds(parse.GetValue(Grace)),
-        Rejects = new RejectBudget { MaxRejects = parse.GetValue(MaxRejects), MaxRatio = parse.GetValue(MaxRejectRatio) },
+        Rejects = RejectsOf(parse.GetValue(MaxRejectRatio), parse.GetValue(MaxRejects)),
     };
+
+    /// <summary>One reject budget from both flags: --max-reject-ratio R is --max-rejects R×100%, and a count may go with it.</summary>
+    private static RejectBudget RejectsOf(double? ratio, string? budget)
+    {
+        var rejects = budget is null ? RejectBudget.Unlimited : RejectBudget.Parse(budget);
+        return ratio is { } share ? rejects.And(RejectBudget.OfShare(share, "--max-reject-ratio")) : rejects;
+    }
 }
 
 /// <summary>One worker's place in a job: its rank, the shard list dealt out, and its preemption grace.</summary>
@@ -110,5 +135,5 @@ internal sealed record WorkerSettings
     public TimeSpan Grace { get; init; } = TimeSpan.FromSeconds(WorkerDefaults.GraceSeconds);
 
     /// <summary>Rejects a shard may have before it fails (not part of the configuration: it decides commit or not, not the output).</summary>
-    public RejectBudget Rejects { get; init; } = RejectBudget.None;
+    public RejectBudget Rejects { get; init; } = RejectBudget.Unlimited;
 }

@@ -125,7 +125,7 @@ public sealed class InferenceFaultTests(SmallVocabularyOracles oracles)
         await Score(oracles.Shared(QuickRoles), scratch.File("clean"), [input]);
         using var faulty = oracles.Open(QuickRoles);
         InferenceFaultPlan.Parse($"word={Poison},kind={kind}").Attach(faulty);
-        var result = await Score(faulty, scratch.File("faulted"), [input], FailureBudget.OfCount(1000));
+        var result = await Score(faulty, scratch.File("faulted"), [input], RejectBudget.OfCount(1000));
 
         var poisoned = File.ReadLines(input.Path).Select((line, row) => (line, row)).Where(l => l.line.Contains(Poison, StringComparison.Ordinal))
             .Select(l => $"synthetic-{l.row:D6}").ToHashSet();
@@ -159,14 +159,15 @@ public sealed class InferenceFaultTests(SmallVocabularyOracles oracles)
         using var faulty = oracles.Open(QuickRoles);
         InferenceFaultPlan.Parse($"word={Poison}").Attach(faulty);
         var output = scratch.File("out");
-        var result = await Score(faulty, output, [ShardInput.FromFile(poisoned.Path), ShardInput.FromFile(clean)], FailureBudget.OfCount(2));
+        var result = await Score(faulty, output, [ShardInput.FromFile(poisoned.Path), ShardInput.FromFile(clean)], RejectBudget.OfCount(2));
 
         Assert.Equal([ShardRunStatus.Failed, ShardRunStatus.Committed], result.Shards.Select(s => s.Status));
         var message = result.Shards[0].Message;
         Assert.Contains("poisoned.jsonl: 3 failed rows in its first", message, StringComparison.Ordinal);
         Assert.Contains("exceed the failure budget (--max-failures 2: 2 allowed)", message, StringComparison.Ordinal);
         Assert.Contains("Last failure (inference_oom): the ", message, StringComparison.Ordinal);
-        Assert.Empty(Directory.EnumerateFiles(output, "poisoned*", SearchOption.AllDirectories).Select(Path.GetFileName));
+        // Nothing of the shard: only its failure marker (.riverbed/failed/poisoned.json), which says why.
+        Assert.Equal([FailureMarker.PathFor(output, "poisoned")], Directory.EnumerateFiles(output, "poisoned*", SearchOption.AllDirectories));
 
         var committed = result.Shards[1].Manifest!;
         var stats = ScoreStatistics.Load(Path.Combine(output, "clean.stats.json"));
@@ -175,7 +176,7 @@ public sealed class InferenceFaultTests(SmallVocabularyOracles oracles)
         Assert.Equal((committed.RowsIn, committed.RowsFailed), (stats.RowsIn, stats.RowsFailed));
 
         // The same faults under a larger budget: the shard commits, its failures kept with their reasons.
-        var rerun = await Score(faulty, output, [ShardInput.FromFile(poisoned.Path), ShardInput.FromFile(clean)], FailureBudget.OfCount(100));
+        var rerun = await Score(faulty, output, [ShardInput.FromFile(poisoned.Path), ShardInput.FromFile(clean)], RejectBudget.OfCount(100));
         Assert.Equal([ShardRunStatus.Committed, ShardRunStatus.Skipped], rerun.Shards.Select(s => s.Status));
         var manifest = rerun.Shards[0].Manifest!;
         Assert.True(manifest.RowsFailed > 2);
@@ -269,13 +270,13 @@ public sealed class InferenceFaultTests(SmallVocabularyOracles oracles)
         return ShardInput.FromFile(path);
     }
 
-    private static Task<ScoreRunResult> Score(ModelSet models, string output, IReadOnlyList<ShardInput> inputs, FailureBudget? budget = null) =>
+    private static Task<ScoreRunResult> Score(ModelSet models, string output, IReadOnlyList<ShardInput> inputs, RejectBudget? budget = null) =>
         new ScoringPipeline(models, new ScoreRunOptions
         {
             OutputFolder = output,
             ConfigHash = "inference-faults",
             Format = OutputFormat.JsonLines,
-            MaxFailures = budget ?? FailureBudget.Default,
+            MaxFailures = budget ?? RejectBudget.DefaultFailures,
         }).RunAsync(inputs);
 
     private static List<JsonElement> Rows(string path) =>

@@ -273,6 +273,80 @@ public sealed class ScoringPipelineTests
         Assert.Contains("--config", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_library_run_without_callbacks_leaves_a_failure_marker_naming_its_writer_and_a_commit_clears_it()
+    {
+        using var scratch = new ScratchFolder("pipeline");
+        var broken = WriteShard(scratch, "broken.jsonl", 20, badLines: [3, 7]);
+        var good = WriteShard(scratch, "good.jsonl", 10);
+        var output = scratch.File("out");
+        ScoringPipeline Strict(RejectBudget rejects) => new(new ScoreRunOptions
+        {
+            OutputFolder = output,
+            ConfigHash = "test",
+            Format = OutputFormat.JsonLines,
+            Rejects = rejects,
+            Writer = new WriterIdentity(2, 3),
+        }, () => new FakeProcessor());
+
+        var strict = await Strict(RejectBudget.OfCount(1)).RunAsync([broken, good]);
+        Assert.Equal([ShardRunStatus.Failed, ShardRunStatus.Committed], strict.Shards.Select(s => s.Status));
+        var marker = FailureMarker.TryRead(output, "broken");
+        Assert.NotNull(marker);
+        Assert.StartsWith("2 rejects exceed the budget of 1 (--max-rejects) in 20 records (1 allowed), by kind: invalid_json 2", marker.Reason, StringComparison.Ordinal);
+        Assert.Equal((2, 3), (marker.Rank, marker.WorldSize));
+        Assert.Null(FailureMarker.TryRead(output, "good"));
+        Assert.False(File.Exists(scratch.File("out", "broken.manifest.json")));
+
+        var lenient = await Strict(RejectBudget.Parse("10%")).RunAsync([broken, good]);
+        Assert.Equal([ShardRunStatus.Committed, ShardRunStatus.Skipped], lenient.Shards.Select(s => s.Status));
+        Assert.Null(FailureMarker.TryRead(output, "broken"));
+        Assert.Equal(2, lenient.Shards[0].Manifest!.RowsRejected);
+    }
+
+    [Fact]
+    public async Task A_skipped_complete_shard_clears_the_marker_an_earlier_attempt_left_and_a_busy_one_records_none()
+    {
+        using var scratch = new ScratchFolder("pipeline");
+        var input = WriteShard(scratch, "chat.jsonl", 5);
+        await Pipeline(scratch, new FakeProcessor(), OutputFormat.JsonLines).RunAsync([input]);
+        FailureMarker.Write(scratch.File("out"), "chat", "an attempt that failed before another committed", WriterIdentity.Single);
+
+        var rerun = await Pipeline(scratch, new FakeProcessor(), OutputFormat.JsonLines).RunAsync([input]);
+        Assert.Equal(ShardRunStatus.Skipped, rerun.Shards[0].Status);
+        Assert.Null(FailureMarker.TryRead(scratch.File("out"), "chat"));
+
+        var other = WriteShard(scratch, "other.jsonl", 5);
+        using (new FileStream(scratch.File("out", ".other.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+        {
+            var busy = await Pipeline(scratch, new FakeProcessor(), OutputFormat.JsonLines).RunAsync([other]);
+            Assert.True(busy.Shards[0].HeldByAnother);
+        }
+        Assert.Null(FailureMarker.TryRead(scratch.File("out"), "other"));
+    }
+
+    [Fact]
+    public async Task A_shard_over_its_failure_budget_stops_early_and_leaves_its_marker()
+    {
+        using var scratch = new ScratchFolder("pipeline");
+        var input = WriteShard(scratch, "chat.jsonl", 400);
+        var processor = new FakeProcessor { FailsTokenization = e => e.Row % 2 == 0 };
+        var result = await new ScoringPipeline(new ScoreRunOptions
+        {
+            OutputFolder = scratch.File("out"),
+            ConfigHash = "test",
+            Format = OutputFormat.JsonLines,
+            MaxExamplesInFlight = 4,
+            MaxFailures = RejectBudget.ParseFailures("3"),
+        }, () => processor).RunAsync([input]);
+        Assert.Equal(ShardRunStatus.Failed, result.Shards[0].Status);
+        Assert.Contains("4 failed rows in its first 7 exceed the failure budget (--max-failures 3: 3 allowed)", result.Shards[0].Message, StringComparison.Ordinal);
+        Assert.True(processor.Started < 400, $"{processor.Started} examples were scored: the reader should stop feeding a shard past its budget");
+        Assert.Equal(result.Shards[0].Message, FailureMarker.TryRead(scratch.File("out"), "chat")!.Reason);
+        Assert.Equal(["chat.json"], VisibleFiles(scratch)); // the marker, under .riverbed/failed/: nothing of the shard
+        Assert.Empty(Directory.EnumerateFiles(scratch.File("out"), "*.tmp"));
+    }
+
     internal static ScoringPipeline Pipeline(ScratchFolder scratch, FakeProcessor processor, OutputFormat format, int inFlight = 64, long? limit = null) =>
         new(new ScoreRunOptions
         {

@@ -1,3 +1,4 @@
+using Riverbed.IO;
 using Riverbed.Sharding;
 
 namespace Riverbed.Core.Tests.Sharding;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Riverbed.IO;
 using Riverbed.Sharding;
 
 namespace Riverbed.Runner.Tests.Sharding;

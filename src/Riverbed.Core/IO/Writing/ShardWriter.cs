@@ -13,14 +13,14 @@ namespace Riverbed.IO;
 /// </list>
 /// A shard counts as complete only when its manifest exists and matches its files (<see cref="ShardCompletion"/>), so a
 /// crash at any point leaves a shard that the next run redoes. Disposing without committing aborts: temporary files
-/// are deleted and nothing final-named remains. A lock file keeps two writers off one shard. Creating a writer for a
-/// shard discards what an earlier attempt left (its manifest first, then its files).
+/// are deleted and nothing final-named remains. The writer works under a <see cref="ShardClaim"/> (the lock that keeps two
+/// writers off one shard, which also discards what an earlier attempt left) and releases it after its commit or abort.
 /// </summary>
 public sealed class ShardWriter : IDisposable
 {
     private readonly ShardInput _input;
     private readonly ShardWriterOptions _options;
-    private readonly FileStream _lock;
+    private readonly ShardClaim _claim;
     private readonly IRowSink _sink;
     private readonly SortedSet<string> _routes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _rejectsByKind = new(StringComparer.Ordinal);
@@ -35,115 +35,38 @@ public sealed class ShardWriter : IDisposable
     private long _rowsFailed;
     private bool _committed;
     private bool _disposed;
-    private bool _released;
 
-    private ShardWriter(ShardInput input, ShardWriterOptions options, ShardLayout layout, FileStream shardLock)
+    private ShardWriter(ShardInput input, ShardWriterOptions options, ShardClaim claim)
     {
         _input = input;
         _options = options;
-        Layout = layout;
-        _lock = shardLock;
+        Layout = claim.Layout;
+        _claim = claim;
         _routes.Add(options.SplitByDecision ? "kept" : string.Empty);
         _sink = options.Format == OutputFormat.Parquet
-            ? new ParquetSink(layout, input, options)
-            : new JsonLinesSink(layout, options.AllColumns);
+            ? new ParquetSink(Layout, input, options)
+            : new JsonLinesSink(Layout, options.AllColumns);
     }
 
     public ShardLayout Layout { get; }
 
-    public static ShardWriter Create(ShardInput input, ShardWriterOptions options)
+    /// <summary>Claims the shard (<see cref="ShardClaim.Acquire"/>) and opens its writer.</summary>
+    /// <exception cref="ShardBusyException">Another process holds the shard's lock.</exception>
+    /// <exception cref="ShardCommittedElsewhereException">Another worker committed the shard meanwhile.</exception>
+    public static ShardWriter Create(ShardInput input, ShardWriterOptions options) => Create(input, options, ShardClaim.Acquire(input, options));
+
+    /// <summary>Opens the writer of a shard this process has claimed; the writer releases the claim after its commit or abort.</summary>
+    public static ShardWriter Create(ShardInput input, ShardWriterOptions options, ShardClaim claim)
     {
-        options.Validate();
-        var layout = options.LayoutFor(input);
-        var single = layout.Full(layout.RelativeDataPath(options.SplitByDecision ? "kept" : string.Empty));
-        if (string.Equals(single, input.Path, StringComparison.Ordinal))
-        {
-            throw new ShardWriteException($"{input.DisplayPath}: the output shard would overwrite the input; choose another output folder");
-        }
+        ArgumentNullException.ThrowIfNull(claim);
         try
         {
-            layout.CreateFolderFor(layout.ManifestPath);
-        }
-        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
-        {
-            throw WriteErrors.ForShard(error, input.DisplayPath);
-        }
-        // A lock or owner file that is a link would be opened (and the owner note written) wherever it points.
-        RemoveLink(layout.LockPath);
-        RemoveLink(OwnerPath(layout));
-        FileStream shardLock;
-        try
-        {
-            shardLock = new FileStream(layout.LockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-        }
-        catch (Exception error) when (WriteErrors.IsDiskFull(error) || WriteErrors.IsReadOnly(error))
-        {
-            // Not another process: the lock file itself cannot be created.
-            throw WriteErrors.ForShard(error, input.DisplayPath);
-        }
-        catch (IOException error)
-        {
-            throw new ShardBusyException(
-                $"shard {layout.BaseName} is being written by another process ({Holder(layout)} holds the lock {layout.LockPath}); this worker left it alone", error);
-        }
-        try
-        {
-            WriteHolder(layout);
-            FaultInjection.HoldAt(layout.BaseName, null);
-            // Planned as incomplete, but another worker may have committed it while this one waited to start it: a
-            // complete shard made with the same configuration is kept, never discarded and redone.
-            var state = ShardCompletion.Check(layout, input, options.ConfigHash, options.Decisions);
-            if (state.Status == ShardStatus.Complete)
-            {
-                throw new ShardCommittedElsewhereException($"shard {layout.BaseName} was committed by another worker meanwhile; its outputs are kept", state.Manifest!);
-            }
-            DiscardPreviousAttempt(layout, options.Attachments);
-            return new ShardWriter(input, options, layout, shardLock);
+            return new ShardWriter(input, options, claim);
         }
         catch
         {
-            DurableFiles.DeleteIfExists(OwnerPath(layout));
-            shardLock.Dispose();
+            claim.Dispose();
             throw;
-        }
-    }
-
-    /// <summary>Who holds the lock, as its owner file says (pid and host), for the message of a worker that found it held.</summary>
-    private static string Holder(ShardLayout layout)
-    {
-        try
-        {
-            var text = File.ReadAllText(OwnerPath(layout)).Trim();
-            return text.Length > 0 ? text : "its owner";
-        }
-        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
-        {
-            return "its owner";
-        }
-    }
-
-    /// <summary>The lock holder's name beside the lock: a held flock cannot be read by the process that finds it held.</summary>
-    private static void WriteHolder(ShardLayout layout)
-    {
-        try
-        {
-            File.WriteAllText(OwnerPath(layout), FormattableString.Invariant(
-                $"pid {Environment.ProcessId} on {Environment.MachineName} since {DateTime.UtcNow:u}\n"));
-        }
-        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
-        {
-            // Only a message uses it.
-        }
-    }
-
-    private static string OwnerPath(ShardLayout layout) => layout.LockPath + ".owner";
-
-    /// <summary>Deletes <paramref name="path"/> when it is a symbolic link (the link only, never what it points to).</summary>
-    private static void RemoveLink(string path)
-    {
-        if (new FileInfo(path).LinkTarget is not null)
-        {
-            File.Delete(path);
         }
     }
 
@@ -427,16 +350,7 @@ public sealed class ShardWriter : IDisposable
         }
     }
 
-    private void Release()
-    {
-        // The owner note goes first, while the lock is still held, so it never names a holder that is gone.
-        if (!_released)
-        {
-            _released = true;
-            DurableFiles.DeleteIfExists(OwnerPath(Layout));
-        }
-        _lock.Dispose();
-    }
+    private void Release() => _claim.Dispose();
 
     private string Temporary(string relative)
     {
@@ -460,52 +374,6 @@ public sealed class ShardWriter : IDisposable
         if (_committed)
         {
             throw new InvalidOperationException("the shard is already committed");
-        }
-    }
-
-    /// <summary>Removes an earlier attempt's manifest (first, so the shard reads as incomplete), files and temporaries.</summary>
-    private static void DiscardPreviousAttempt(ShardLayout layout, IReadOnlyList<string> attachments)
-    {
-        var old = ShardManifest.TryLoad(layout.ManifestPath);
-        DurableFiles.DeleteIfExists(layout.ManifestPath);
-        var finals = new List<string>
-        {
-            layout.Full(layout.RelativeDataPath(string.Empty)),
-            layout.Full(layout.RelativeDataPath("kept")),
-            layout.Full(layout.RelativeRejectsPath),
-            layout.Full(layout.RelativeFailuresPath),
-            layout.ManifestPath,
-        };
-        finals.AddRange(attachments.Select(suffix => layout.Full(layout.RelativeAttachmentPath(suffix))));
-        var removed = Path.Combine(layout.Root, "removed");
-        if (Directory.Exists(removed))
-        {
-            foreach (var reason in Directory.EnumerateDirectories(removed))
-            {
-                finals.Add(layout.Full(layout.RelativeDataPath("removed/" + Path.GetFileName(reason))));
-            }
-        }
-        if (old is not null)
-        {
-            foreach (var file in old.Files)
-            {
-                try
-                {
-                    finals.Add(layout.Full(file.Path));
-                }
-                catch (OutputPathException)
-                {
-                    // A tampered manifest naming a path outside the folder: never delete there.
-                }
-            }
-        }
-        foreach (var final in finals.Distinct(StringComparer.Ordinal))
-        {
-            DurableFiles.DeleteIfExists(final);
-            foreach (var leftover in ShardLayout.LeftoverTemporaries(final))
-            {
-                DurableFiles.DeleteIfExists(leftover);
-            }
         }
     }
 }

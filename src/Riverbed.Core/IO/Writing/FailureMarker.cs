@@ -1,8 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Riverbed.IO;
 
-namespace Riverbed.Sharding;
+namespace Riverbed.IO;
 
 /// <summary>
 /// The record a failed attempt leaves for its shard, <c>{output}/.riverbed/failed/{shard}.json</c>: who tried (rank,
@@ -27,15 +26,15 @@ public sealed record FailureMarker(
     public string Format => FormatName;
 
     public static string PathFor(string outputFolder, string shardBaseName) =>
-        ControlFiles.PathOf(outputFolder, "failed/" + ShardLayout.CheckRelativeName(shardBaseName) + ".json");
+        ControlArea.PathOf(outputFolder, "failed/" + ShardLayout.CheckRelativeName(shardBaseName) + ".json");
 
     /// <summary>Records that this process's attempt at <paramref name="shardBaseName"/> failed.</summary>
-    public static FailureMarker Write(string outputFolder, string shardBaseName, string reason, WorkerRank rank)
+    public static FailureMarker Write(string outputFolder, string shardBaseName, string reason, WriterIdentity writer)
     {
-        ArgumentNullException.ThrowIfNull(rank);
-        var marker = new FailureMarker(shardBaseName, reason, rank.Rank, rank.WorldSize, System.Environment.MachineName,
+        ArgumentNullException.ThrowIfNull(writer);
+        var marker = new FailureMarker(shardBaseName, reason, writer.Rank, writer.WorldSize, System.Environment.MachineName,
             System.Environment.ProcessId, DateTime.UtcNow);
-        ControlFiles.Replace(PathFor(outputFolder, shardBaseName), marker.ToJson());
+        AtomicFile.Replace(PathFor(outputFolder, shardBaseName), marker.ToJson());
         return marker;
     }
 
