@@ -50,6 +50,9 @@ public enum Setting
     /// <summary>The rejected records a shard may have before it fails (the reject budget).</summary>
     MaxRejects,
 
+    /// <summary>The reject budget given as a share of the records (0 to 1).</summary>
+    MaxRejectRatio,
+
     /// <summary>What conversion does with a bad record: keep it aside, or stop.</summary>
     OnBadRecord,
 
@@ -103,6 +106,54 @@ public enum Setting
 
     /// <summary>A pinned list of the shards to deal out.</summary>
     ShardList,
+
+    /// <summary>The grace period between a stop signal and abandoning the unit in flight.</summary>
+    Grace,
+
+    /// <summary>Emitted specs: GPUs per Slurm task or Kubernetes pod.</summary>
+    Gpus,
+
+    /// <summary>Emitted Slurm script: the time limit per task.</summary>
+    TimeLimit,
+
+    /// <summary>Emitted Slurm script: the job name.</summary>
+    SlurmJobName,
+
+    /// <summary>Emitted Slurm script: the partition.</summary>
+    Partition,
+
+    /// <summary>Emitted Slurm script: the account.</summary>
+    Account,
+
+    /// <summary>Emitted Slurm script: the quality of service.</summary>
+    Qos,
+
+    /// <summary>Emitted Slurm script: memory per task.</summary>
+    Memory,
+
+    /// <summary>Emitted Slurm script: the GPU type of the generic resource request.</summary>
+    GpuType,
+
+    /// <summary>Emitted Slurm script: an extra #SBATCH line.</summary>
+    Sbatch,
+
+    /// <summary>Emitted Kubernetes Job: pods running at once.</summary>
+    Parallelism,
+
+    /// <summary>Emitted Kubernetes Job: the container image.</summary>
+    Image,
+
+    /// <summary>Emitted Kubernetes Job: the Job's name.</summary>
+    KubernetesJobName,
+
+    /// <summary>Emitted Kubernetes Job: its namespace.</summary>
+    Namespace,
+
+    /// <summary>Emitted Kubernetes Job: a volume claim and its mount path.</summary>
+    Volume,
+
+    /// <summary>Emitted Kubernetes Job: failed pods allowed per rank.</summary>
+    Retries,
 }
 
 /// <summary>How settings are spelled in messages: the host's names when it gave them, else the option's own name.</summary>

@@ -152,7 +152,7 @@ public static class ShardConverter
                 var reject = record.Reject!;
                 if (options.OnBadRecord == BadRecordPolicy.Fail)
                 {
-                    throw new BadRecordException($"{reject.Location}: {RejectKinds.Name(reject.Kind)}: {reject.Message} (--on-bad-record fail)");
+                    throw new BadRecordException($"{reject.Location}: {RejectKinds.Name(reject.Kind)}: {reject.Message} ({SettingNames.Of(Setting.OnBadRecord)} fail)");
                 }
                 writer.WriteReject(reject);
                 if (firstRejects.Count < RejectsToReport)

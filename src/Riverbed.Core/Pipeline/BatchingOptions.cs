@@ -74,7 +74,7 @@ public sealed record BatchingOptions
 
     public void Validate()
     {
-        Require(BatchTokens >= 1, $"--batch-tokens must be at least 1 (got {BatchTokens})");
+        Require(BatchTokens >= 1, $"{SettingNames.Of(Setting.BatchTokens)} must be at least 1 (got {BatchTokens})");
         Require(MaxBatchSize >= 1, $"the largest batch must hold at least 1 request (got {MaxBatchSize})");
         Require(SortWindowBatches >= 1, $"the sort window must span at least 1 batch (got {SortWindowBatches})");
         Require(FlushDelay >= TimeSpan.Zero && MaxLinger >= FlushDelay, "the flush delay must be >= 0 and at most the longest linger");

@@ -241,7 +241,7 @@ public sealed class RunConfiguration
         }
         catch (Exception error) when (error is IOException or UnauthorizedAccessException)
         {
-            throw new RiverbedException($"--config {path}: cannot read it ({error.Message})", error);
+            throw new RiverbedException($"{SettingNames.Of(Setting.Config)} {path}: cannot read it ({error.Message})", error);
         }
         try
         {
@@ -254,11 +254,11 @@ public sealed class RunConfiguration
         }
         catch (JsonException error)
         {
-            throw new RiverbedException($"--config {path}: {Unreadable(error)}; pass a run.json written by riverbed score", error);
+            throw new RiverbedException($"{SettingNames.Of(Setting.Config)} {path}: {Unreadable(error)}; pass a run.json written by riverbed score", error);
         }
         catch (RiverbedException error)
         {
-            throw new RiverbedException($"--config {path}: {error.Message}; pass a run.json written by riverbed score", error);
+            throw new RiverbedException($"{SettingNames.Of(Setting.Config)} {path}: {error.Message}; pass a run.json written by riverbed score", error);
         }
     }
 

@@ -82,7 +82,7 @@ public sealed class ScoringPipeline
             throw new RiverbedException(
                 $"{_options.OutputFolder} already holds {drifted.Count} complete shard(s) made with another configuration " +
                 $"(e.g. {first.input.DisplayPath}: {first.Item2.Reason}{Explain(first.Item2.Manifest)}). Mixing configurations in one output folder is refused: " +
-                "rerun with the same options (see its run.json, or pass it with --config), or choose a new --output folder.");
+                $"rerun with the same options (see its run.json, or pass it with {SettingNames.Of(Setting.Config)}), or choose a new {SettingNames.Of(Setting.Output)} folder.");
         }
         return plan;
     }

@@ -176,7 +176,7 @@ public sealed class JobRecord
             {
                 throw new JobRecordException(
                     $"{Path.GetFullPath(outputFolder)} holds a job that does not match this run: {string.Join("; ", problems)}. " +
-                    "Use another output folder, or pass --force-reassign to replace the record (only when no worker of the old job is still running; " +
+                    $"Use another output folder, or pass {SettingNames.Of(Setting.ForceReassign)} to replace the record (only when no worker of the old job is still running; " +
                     "units committed under another configuration are then reported stale and redone)");
             }
             var world = pinned ? existing.WorldSize : proposed.WorldSize;
@@ -288,14 +288,14 @@ public sealed class JobRecord
             problems.Add(string.Create(CultureInfo.InvariantCulture,
                 $"it was written by an earlier Riverbed that gave each rank whole files round-robin ({PreviousFormatName}, {Shards.Count} file(s))") +
                 "; status, merge-stats, filter and report still read it as it is, but this version splits big files into work units and deals them by size, " +
-                "so it does not continue that job (with --force-reassign the record is replaced, and files that are one unit keep their complete outputs)");
+                $"so it does not continue that job (with {SettingNames.Of(Setting.ForceReassign)} the record is replaced, and files that are one unit keep their complete outputs)");
             return problems;
         }
         if (UnitSize != proposed.UnitSize)
         {
             problems.Add(
                 $"its files are split into work units of {(UnitSize is { } size ? UnitPlanner.FormatSize(size) : "whole files")}, this run's are " +
-                $"{(proposed.UnitSize is { } now ? UnitPlanner.FormatSize(now) : "whole files (--limit)")}; rerun with --unit-size {(UnitSize is { } same ? UnitPlanner.FormatSize(same) : "of the first run, without --limit")}");
+                $"{(proposed.UnitSize is { } now ? UnitPlanner.FormatSize(now) : $"whole files ({SettingNames.Of(Setting.Limit)})")}; rerun with {SettingNames.Of(Setting.UnitSize)} {(UnitSize is { } same ? UnitPlanner.FormatSize(same) : $"of the first run, without {SettingNames.Of(Setting.Limit)}")}");
         }
         var recordedFiles = Shards.Select(shard => shard.SourceName).ToHashSet(StringComparer.Ordinal);
         var nowFiles = proposed.Shards.Select(shard => shard.SourceName).ToHashSet(StringComparer.Ordinal);
@@ -320,7 +320,7 @@ public sealed class JobRecord
             var what = configuration?.DescribeDifferencesFrom(outputFolder, recordedConfig)
                 ?? $"{recordedConfig}; this run's is {proposed.ConfigHash}";
             problems.Add($"its shards are made with another configuration ({what}); " +
-                "to finish that job rerun with the same options (see its run.json, or pass it with --config)");
+                $"to finish that job rerun with the same options (see its run.json, or pass it with {SettingNames.Of(Setting.Config)})");
         }
         if (!pinned && WorldSize is { } world && world != proposed.WorldSize)
         {
@@ -358,7 +358,7 @@ public sealed class JobRecord
             if (!forceReassign)
             {
                 throw new JobRecordException(string.Create(CultureInfo.InvariantCulture,
-                    $"the shard list {listFile} was run over {recordedWorld} rank(s) before, this run has world size {assignment.WorldSize}; use --world-size {recordedWorld}, or pass --force-reassign (only when no worker of the earlier run is still running)"));
+                    $"the shard list {listFile} was run over {recordedWorld} rank(s) before, this run has world size {assignment.WorldSize}; use {SettingNames.Of(Setting.WorldSize)} {recordedWorld}, or pass {SettingNames.Of(Setting.ForceReassign)} (only when no worker of the earlier run is still running)"));
             }
             ControlFiles.Replace(path, json);
         }

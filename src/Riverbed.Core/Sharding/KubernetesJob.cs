@@ -59,29 +59,29 @@ public sealed partial class KubernetesJobOptions
         }
         if (Parallelism is < 1)
         {
-            throw new RiverbedException("--parallelism must be at least 1");
+            throw new RiverbedException($"{SettingNames.Of(Setting.Parallelism)} must be at least 1");
         }
         if (GpusPerPod < 0 || GraceSeconds < 0 || RetriesPerIndex < 0)
         {
-            throw new RiverbedException("--gpus, --grace and --retries cannot be negative");
+            throw new RiverbedException($"{SettingNames.Of(Setting.Gpus)}, {SettingNames.Of(Setting.Grace)} and {SettingNames.Of(Setting.Retries)} cannot be negative");
         }
         if (string.IsNullOrWhiteSpace(Image))
         {
-            throw new RiverbedException("--image is required: the container image that has riverbed, its native libraries and the models");
+            throw new RiverbedException($"{SettingNames.Of(Setting.Image)} is required: the container image that has riverbed, its native libraries and the models");
         }
         if (!DnsLabel().IsMatch(Name) || Name.Length > 52)
         {
-            throw new RiverbedException($"--name '{Name}' is not a valid Job name (lower-case letters, digits and '-', at most 52 characters)");
+            throw new RiverbedException($"{SettingNames.Of(Setting.KubernetesJobName)} '{Name}' is not a valid Job name (lower-case letters, digits and '-', at most 52 characters)");
         }
         if (Namespace is { } ns && !DnsLabel().IsMatch(ns))
         {
-            throw new RiverbedException($"--namespace '{ns}' is not a valid namespace name");
+            throw new RiverbedException($"{SettingNames.Of(Setting.Namespace)} '{ns}' is not a valid namespace name");
         }
         foreach (var volume in Volumes)
         {
             if (!DnsLabel().IsMatch(volume.Claim) || !volume.MountPath.StartsWith('/'))
             {
-                throw new RiverbedException($"--volume '{volume.Claim}:{volume.MountPath}' needs a claim name and an absolute mount path (CLAIM:/path)");
+                throw new RiverbedException($"{SettingNames.Of(Setting.Volume)} '{volume.Claim}:{volume.MountPath}' needs a claim name and an absolute mount path (CLAIM:/path)");
             }
         }
     }

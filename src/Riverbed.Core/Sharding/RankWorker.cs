@@ -180,7 +180,7 @@ public sealed class RankWorker
             FinishedUtc = DateTime.UtcNow,
             CommandLine = _options.CommandLine,
             Inputs = plan.Units.Select(unit => unit.Path).Distinct().ToList(),
-            Output = output,
+            Output = Path.GetFullPath(scoring.OutputFolder),
             Configuration = scoring.Configuration!,
             Examples = committed.RowsOut + committed.RowsFailed,
             WallSeconds = run.Elapsed.TotalSeconds,

@@ -70,28 +70,28 @@ public sealed partial class SlurmJobOptions
         }
         if (GpusPerTask < 0)
         {
-            throw new RiverbedException("--gpus cannot be negative");
+            throw new RiverbedException($"{SettingNames.Of(Setting.Gpus)} cannot be negative");
         }
         if (TimeLimit is { } time && !SlurmTime().IsMatch(time))
         {
-            throw new RiverbedException($"--time '{time}' is not a Slurm time limit (MM, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS)");
+            throw new RiverbedException($"{SettingNames.Of(Setting.TimeLimit)} '{time}' is not a Slurm time limit (MM, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS)");
         }
         if (GraceSeconds < 0)
         {
-            throw new RiverbedException("--grace cannot be negative");
+            throw new RiverbedException($"{SettingNames.Of(Setting.Grace)} cannot be negative");
         }
-        foreach (var (name, value) in new[] { ("--job-name", JobName), ("--partition", Partition), ("--account", Account), ("--qos", Qos), ("--mem", Memory), ("--gpu-type", GpuType) })
+        foreach (var (name, value) in new[] { (Setting.SlurmJobName, JobName), (Setting.Partition, Partition), (Setting.Account, Account), (Setting.Qos, Qos), (Setting.Memory, Memory), (Setting.GpuType, GpuType) })
         {
             if (value is not null && (value.Length == 0 || value.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c is '\'' or '"' or '#')))
             {
-                throw new RiverbedException($"{name} '{value}' cannot go on an #SBATCH line (empty, or spaces, quotes or '#')");
+                throw new RiverbedException($"{SettingNames.Of(name)} '{value}' cannot go on an #SBATCH line (empty, or spaces, quotes or '#')");
             }
         }
         foreach (var line in ExtraDirectives)
         {
             if (!line.StartsWith('-') || line.Any(char.IsControl))
             {
-                throw new RiverbedException($"--sbatch '{line}' is not an sbatch option (it must start with '-' and be on one line)");
+                throw new RiverbedException($"{SettingNames.Of(Setting.Sbatch)} '{line}' is not an sbatch option (it must start with '-' and be on one line)");
             }
         }
     }

@@ -96,18 +96,18 @@ public static class RankResolver
         var envWorld = Read(environment, RiverbedWorldSize);
         if (rankOption is < 0)
         {
-            throw new WorkerRankException($"--rank {rankOption} is negative; ranks count from 0");
+            throw new WorkerRankException($"{SettingNames.Of(Setting.Rank)} {rankOption} is negative; ranks count from 0");
         }
         if (worldSizeOption is < 1)
         {
-            throw new WorkerRankException($"--world-size {worldSizeOption} must be at least 1");
+            throw new WorkerRankException($"{SettingNames.Of(Setting.WorldSize)} {worldSizeOption} must be at least 1");
         }
 
         // Every rank that is present, in order of precedence; they must all be the same number.
         var ranks = new List<(int Value, string Name, RankSource Source)>();
         if (rankOption is { } optionRank)
         {
-            ranks.Add((optionRank, Invariant($"--rank {optionRank}"), RankSource.CommandLine));
+            ranks.Add((optionRank, Invariant($"{SettingNames.Of(Setting.Rank)} {optionRank}"), RankSource.CommandLine));
         }
         if (slurmId is { } slurm)
         {
@@ -135,7 +135,7 @@ public static class RankResolver
         (int Value, string Name)? world = null;
         if (worldSizeOption is { } optionWorld)
         {
-            world = (optionWorld, Invariant($"--world-size {optionWorld}"));
+            world = (optionWorld, Invariant($"{SettingNames.Of(Setting.WorldSize)} {optionWorld}"));
         }
         if (envWorld is { } riverbedWorld)
         {
@@ -155,14 +155,14 @@ public static class RankResolver
             if (slurmCount is not { } count)
             {
                 throw new WorkerRankException(
-                    $"{SlurmTaskId} is set but {SlurmTaskCount} is not; pass --world-size with the number of ranks");
+                    $"{SlurmTaskId} is set but {SlurmTaskCount} is not; pass {SettingNames.Of(Setting.WorldSize)} with the number of ranks");
             }
             var min = Read(environment, SlurmTaskMin);
             var max = Read(environment, SlurmTaskMax);
             if ((min is { } first && first != 0) || (max is { } last && last != count - 1))
             {
                 throw new WorkerRankException(Invariant(
-                    $"the Slurm array's task ids ({min}-{max}, {count} tasks) do not number ranks 0..{count - 1}; submit --array=0-{count - 1}, or pass --world-size with the number of ranks"));
+                    $"the Slurm array's task ids ({min}-{max}, {count} tasks) do not number ranks 0..{count - 1}; submit --array=0-{count - 1}, or pass {SettingNames.Of(Setting.WorldSize)} with the number of ranks"));
             }
             world = (count, Invariant($"{SlurmTaskCount}={count}"));
         }
@@ -172,7 +172,7 @@ public static class RankResolver
             if (world is { } alone && alone.Value != 1)
             {
                 throw new WorkerRankException(
-                    $"{alone.Name} but no rank: pass --rank, or run as a Slurm array task ({SlurmTaskId}) or a Kubernetes Indexed Job ({KubernetesIndex}), or set {RiverbedRank}");
+                    $"{alone.Name} but no rank: pass {SettingNames.Of(Setting.Rank)}, or run as a Slurm array task ({SlurmTaskId}) or a Kubernetes Indexed Job ({KubernetesIndex}), or set {RiverbedRank}");
             }
             return WorkerRank.Single;
         }
@@ -180,8 +180,8 @@ public static class RankResolver
         if (world is not { } size)
         {
             throw new WorkerRankException(rank.Source == RankSource.Kubernetes
-                ? $"{rank.Name} (a Kubernetes Indexed Job) but no world size: pass --world-size with the Job's completions, or set {RiverbedWorldSize}"
-                : $"{rank.Name} but no world size: pass --world-size, or set {RiverbedWorldSize}");
+                ? $"{rank.Name} (a Kubernetes Indexed Job) but no world size: pass {SettingNames.Of(Setting.WorldSize)} with the Job's completions, or set {RiverbedWorldSize}"
+                : $"{rank.Name} but no world size: pass {SettingNames.Of(Setting.WorldSize)}, or set {RiverbedWorldSize}");
         }
         if (rank.Value >= size.Value)
         {

@@ -113,7 +113,7 @@ internal sealed class WorkerOptionSet
     private static RejectBudget RejectsOf(double? ratio, string? budget)
     {
         var rejects = budget is null ? RejectBudget.Unlimited : RejectBudget.Parse(budget);
-        return ratio is { } share ? rejects.And(RejectBudget.OfShare(share, "--max-reject-ratio")) : rejects;
+        return ratio is { } share ? rejects.And(RejectBudget.OfShare(share, Setting.MaxRejectRatio)) : rejects;
     }
 }
 

@@ -39,8 +39,8 @@ public sealed class RejectBudgetTests
     public void A_budget_that_is_neither_a_count_nor_a_percentage_is_refused_naming_its_option(string text)
     {
         var error = Assert.Throws<RiverbedException>(() => RejectBudget.ParseFailures(text));
-        Assert.StartsWith("--max-failures must be ", error.Message, StringComparison.Ordinal);
-        Assert.StartsWith("--max-rejects must be ", Assert.Throws<RiverbedException>(() => RejectBudget.Parse(text)).Message, StringComparison.Ordinal);
+        Assert.StartsWith("Setting.MaxFailures must be ", error.Message, StringComparison.Ordinal);
+        Assert.StartsWith("Setting.MaxRejects must be ", Assert.Throws<RiverbedException>(() => RejectBudget.Parse(text)).Message, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -53,7 +53,7 @@ public sealed class RejectBudgetTests
         var budget = RejectBudget.Parse(text);
         Assert.Equal(allowed, budget.Allowed(records));
         Assert.Null(budget.Exceeded(allowed, records));
-        Assert.Equal(FormattableString.Invariant($"{allowed + 1} rejects exceed the budget of {text} (--max-rejects) in {records:N0} records ({allowed} allowed)"), budget.Exceeded(allowed + 1, records));
+        Assert.Equal(FormattableString.Invariant($"{allowed + 1} rejects exceed the budget of {text} (Setting.MaxRejects) in {records:N0} records ({allowed} allowed)"), budget.Exceeded(allowed + 1, records));
         Assert.Equal(budget, RejectBudget.Parse(budget.ToString()));
     }
 

@@ -35,7 +35,7 @@ public sealed class ShardCommitterTests
         var outcome = await committer.CommitAsync(Feed(committer, input), null, CancellationToken.None);
 
         Assert.Equal(ShardCommitState.Failed, outcome.State);
-        Assert.StartsWith("2 rejects exceed the budget of 10% (--max-rejects) in 6 records (0 allowed), by kind: invalid_json 2", outcome.Message, StringComparison.Ordinal);
+        Assert.StartsWith("2 rejects exceed the budget of 10% (Setting.MaxRejects) in 6 records (0 allowed), by kind: invalid_json 2", outcome.Message, StringComparison.Ordinal);
         var marker = FailureMarker.TryRead(options.Writer.OutputFolder, "in")!;
         Assert.Equal((outcome.Message, 1, 4), (marker.Reason, marker.Rank, marker.WorldSize));
         Assert.False(File.Exists(scratch.File("out", "in.manifest.json")));

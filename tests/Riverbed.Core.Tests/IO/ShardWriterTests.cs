@@ -231,7 +231,7 @@ public sealed class ShardWriterTests
         var input = ShardInput.FromFile(path);
         var error = await Assert.ThrowsAsync<ShardWriteException>(() => Convert(input, Options(scratch, OutputFormat.Parquet, []), (e, w) => w.WriteRow(e)));
         Assert.Contains("'Note' and 'note' differ only in case", error.Message, StringComparison.Ordinal);
-        Assert.Contains("--format jsonl", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Setting.OutputFormat jsonl", error.Message, StringComparison.Ordinal);
         Assert.Empty(VisibleFiles(scratch.File("out")));
         var manifest = await Convert(input, Options(scratch, OutputFormat.JsonLines, []), (e, w) => w.WriteRow(e));
         Assert.Equal(1, manifest.RowsOut);

@@ -164,7 +164,7 @@ public sealed class InferenceFaultTests(SmallVocabularyOracles oracles)
         Assert.Equal([ShardRunStatus.Failed, ShardRunStatus.Committed], result.Shards.Select(s => s.Status));
         var message = result.Shards[0].Message;
         Assert.Contains("poisoned.jsonl: 3 failed rows in its first", message, StringComparison.Ordinal);
-        Assert.Contains("exceed the failure budget (--max-failures 2: 2 allowed)", message, StringComparison.Ordinal);
+        Assert.Contains("exceed the failure budget (Setting.MaxFailures 2: 2 allowed)", message, StringComparison.Ordinal);
         Assert.Contains("Last failure (inference_oom): the ", message, StringComparison.Ordinal);
         // Nothing of the shard: only its failure marker (.riverbed/failed/poisoned.json), which says why.
         Assert.Equal([FailureMarker.PathFor(output, "poisoned")], Directory.EnumerateFiles(output, "poisoned*", SearchOption.AllDirectories));

@@ -270,7 +270,7 @@ public sealed class ScoringPipelineTests
             () => new FakeProcessor());
         var error = Assert.Throws<RiverbedException>(() => other.Plan([input]));
         Assert.Contains("another configuration", error.Message, StringComparison.Ordinal);
-        Assert.Contains("--config", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Setting.Config", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -293,7 +293,7 @@ public sealed class ScoringPipelineTests
         Assert.Equal([ShardRunStatus.Failed, ShardRunStatus.Committed], strict.Shards.Select(s => s.Status));
         var marker = FailureMarker.TryRead(output, "broken");
         Assert.NotNull(marker);
-        Assert.StartsWith("2 rejects exceed the budget of 1 (--max-rejects) in 20 records (1 allowed), by kind: invalid_json 2", marker.Reason, StringComparison.Ordinal);
+        Assert.StartsWith("2 rejects exceed the budget of 1 (Setting.MaxRejects) in 20 records (1 allowed), by kind: invalid_json 2", marker.Reason, StringComparison.Ordinal);
         Assert.Equal((2, 3), (marker.Rank, marker.WorldSize));
         Assert.Null(FailureMarker.TryRead(output, "good"));
         Assert.False(File.Exists(scratch.File("out", "broken.manifest.json")));
@@ -340,7 +340,7 @@ public sealed class ScoringPipelineTests
             MaxFailures = RejectBudget.ParseFailures("3"),
         }, () => processor).RunAsync([input]);
         Assert.Equal(ShardRunStatus.Failed, result.Shards[0].Status);
-        Assert.Contains("4 failed rows in its first 7 exceed the failure budget (--max-failures 3: 3 allowed)", result.Shards[0].Message, StringComparison.Ordinal);
+        Assert.Contains("4 failed rows in its first 7 exceed the failure budget (Setting.MaxFailures 3: 3 allowed)", result.Shards[0].Message, StringComparison.Ordinal);
         Assert.True(processor.Started < 400, $"{processor.Started} examples were scored: the reader should stop feeding a shard past its budget");
         Assert.Equal(result.Shards[0].Message, FailureMarker.TryRead(scratch.File("out"), "chat")!.Reason);
         Assert.Equal(["chat.json"], VisibleFiles(scratch)); // the marker, under .riverbed/failed/: nothing of the shard

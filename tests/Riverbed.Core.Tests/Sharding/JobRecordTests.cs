@@ -42,7 +42,7 @@ public sealed class JobRecordTests
         job.Record(2);
         var error = Assert.Throws<JobRecordException>(() => job.Record(3));
         Assert.Contains("assigned over 2 rank(s), this run has world size 3", error.Message, StringComparison.Ordinal);
-        Assert.Contains("--force-reassign", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Setting.ForceReassign", error.Message, StringComparison.Ordinal);
         Assert.Equal(2, JobRecord.TryLoad(job.OutputFolder)!.WorldSize);
 
         job.Record(3, force: true);
@@ -152,7 +152,7 @@ public sealed class JobRecordTests
 
         var error = Assert.Throws<JobRecordException>(() => Establish(32 << 10));
 
-        Assert.Contains("its files are split into work units of 16KB, this run's are 32KB; rerun with --unit-size 16KB", error.Message, StringComparison.Ordinal);
+        Assert.Contains("its files are split into work units of 16KB, this run's are 32KB; rerun with Setting.UnitSize 16KB", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("inputs differ", error.Message, StringComparison.Ordinal);
     }
 

@@ -25,7 +25,7 @@ public sealed class RankResolverTests
     {
         var rank = RankResolver.Resolve(2, 4, Env());
         Assert.Equal((2, 4, RankSource.CommandLine), (rank.Rank, rank.WorldSize, rank.Source));
-        Assert.Equal("rank 2 of 4 (--rank 2, --world-size 4)", rank.ToString());
+        Assert.Equal("rank 2 of 4 (Setting.Rank 2, Setting.WorldSize 4)", rank.ToString());
     }
 
     [Fact]
@@ -82,8 +82,8 @@ public sealed class RankResolverTests
     }
 
     [Theory]
-    [InlineData(1, null, "SLURM_ARRAY_TASK_ID", "2", "--rank 1", "SLURM_ARRAY_TASK_ID=2")]
-    [InlineData(0, null, "JOB_COMPLETION_INDEX", "1", "--rank 0", "JOB_COMPLETION_INDEX=1")]
+    [InlineData(1, null, "SLURM_ARRAY_TASK_ID", "2", "Setting.Rank 1", "SLURM_ARRAY_TASK_ID=2")]
+    [InlineData(0, null, "JOB_COMPLETION_INDEX", "1", "Setting.Rank 0", "JOB_COMPLETION_INDEX=1")]
     [InlineData(null, null, "RIVERBED_RANK", "3", "SLURM_ARRAY_TASK_ID=0", "RIVERBED_RANK=3")]
     public void Ranks_that_disagree_are_an_error_naming_both(int? rankOption, int? worldOption, string variable, string value, string first, string second)
     {
@@ -101,7 +101,7 @@ public sealed class RankResolverTests
     public void World_sizes_that_disagree_are_an_error_naming_both()
     {
         var error = Assert.Throws<WorkerRankException>(() => RankResolver.Resolve(0, 4, Env(("RIVERBED_WORLD_SIZE", "5"))));
-        Assert.Contains("--world-size 4", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Setting.WorldSize 4", error.Message, StringComparison.Ordinal);
         Assert.Contains("RIVERBED_WORLD_SIZE=5", error.Message, StringComparison.Ordinal);
     }
 

@@ -161,7 +161,7 @@ public sealed class RankWorkerTests
                 Configuration = configuration,
                 Format = OutputFormat.JsonLines,
                 MaxExamplesInFlight = 16,
-                Rejects = new Riverbed.Pipeline.RejectBudget { MaxRejects = maxRejects },
+                Rejects = maxRejects is { } most ? Riverbed.IO.RejectBudget.OfCount(most) : Riverbed.IO.RejectBudget.Unlimited,
             },
             Rank = rank,
             ForceReassign = force,

@@ -259,7 +259,7 @@ internal sealed class ParquetSink : IRowSink
             var clash = fields.GroupBy(name => name, StringComparer.OrdinalIgnoreCase).First(group => group.Count() > 1);
             throw new ShardWriteException(
                 $"{_input.DisplayPath}: fields {string.Join(" and ", clash.Select(name => $"'{name}'"))} differ only in case, which Parquet " +
-                "columns written by DuckDB cannot hold apart; use --format jsonl for this shard");
+                $"columns written by DuckDB cannot hold apart; use {SettingNames.Of(Setting.OutputFormat)} jsonl for this shard");
         }
         var definitions = string.Concat(fields.Select(name => $", {DuckDbSql.Identifier(name)} {shape.Field(name).ToSql()}"));
         _connection.Execute($"CREATE TABLE o ({DuckDbSql.Identifier(RowColumn)} BIGINT{definitions})");
@@ -323,7 +323,7 @@ internal sealed class ParquetSink : IRowSink
         {
             throw new ShardWriteException(
                 $"{_input.DisplayPath}: column(s) {string.Join(", ", clashes.Select(name => $"'{name}'"))} clash with names Riverbed uses " +
-                "while staging Parquet output; rename them or use --format jsonl");
+                $"while staging Parquet output; rename them or use {SettingNames.Of(Setting.OutputFormat)} jsonl");
         }
     }
 

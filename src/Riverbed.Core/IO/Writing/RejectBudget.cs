@@ -18,11 +18,11 @@ namespace Riverbed.IO;
 /// </summary>
 public sealed record RejectBudget
 {
-    /// <summary>The flag of the reject budget, named in its messages.</summary>
-    public const string RejectsOption = "--max-rejects";
+    /// <summary>The setting of the reject budget, named in its messages.</summary>
+    public const Setting RejectsOption = Setting.MaxRejects;
 
-    /// <summary>The flag of the failure budget, named in its messages.</summary>
-    public const string FailuresOption = "--max-failures";
+    /// <summary>The setting of the failure budget, named in its messages.</summary>
+    public const Setting FailuresOption = Setting.MaxFailures;
 
     /// <summary>Failed rows a shard may always have under a percentage failure budget, however few rows it has read.</summary>
     public const long FailureFloor = 10;
@@ -46,10 +46,9 @@ public sealed record RejectBudget
     /// "100" (at most 100) or "0.5%" (at most 0.5% of the records) for <paramref name="option"/>.
     /// </summary>
     /// <exception cref="RiverbedException">Neither form, a negative count, or a percentage outside 0%–100%; the message names both forms.</exception>
-    public static RejectBudget Parse(string text, string option = RejectsOption)
+    public static RejectBudget Parse(string text, Setting option = RejectsOption)
     {
         ArgumentNullException.ThrowIfNull(text);
-        ArgumentNullException.ThrowIfNull(option);
         var trimmed = text.Trim();
         if (trimmed.EndsWith('%') && double.TryParse(trimmed[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var percent))
         {
@@ -60,7 +59,7 @@ public sealed record RejectBudget
             return OfCount(count, option);
         }
         throw new RiverbedException(
-            $"{option} must be a count of records per shard (e.g. 100; 0 for none) or a percentage of its records (e.g. 0.5%); '{text}' is neither a count nor a percentage");
+            $"{SettingNames.Of(option)} must be a count of records per shard (e.g. 100; 0 for none) or a percentage of its records (e.g. 0.5%); '{text}' is neither a count nor a percentage");
     }
 
     /// <summary>The failure budget <c>--max-failures</c>: the same syntax, with <see cref="FailureFloor"/> under a percentage.</summary>
@@ -70,22 +69,22 @@ public sealed record RejectBudget
         return budget.MaxShare is null ? budget : budget with { Floor = FailureFloor };
     }
 
-    public static RejectBudget OfCount(long count, string option = RejectsOption)
+    public static RejectBudget OfCount(long count, Setting option = RejectsOption)
     {
         if (count < 0)
         {
-            throw new RiverbedException($"{option} must be a count of 0 or more (got {count})");
+            throw new RiverbedException($"{SettingNames.Of(option)} must be a count of 0 or more (got {count})");
         }
         return new RejectBudget { MaxCount = count };
     }
 
     /// <summary>A share of the records, 0 … 1 (<c>--max-reject-ratio 0.2</c> is the same as <c>--max-rejects 20%</c>).</summary>
-    public static RejectBudget OfShare(double share, string option = RejectsOption)
+    public static RejectBudget OfShare(double share, Setting option = RejectsOption)
     {
         if (!(share is >= 0 and <= 1))
         {
             throw new RiverbedException(string.Create(CultureInfo.InvariantCulture,
-                $"{option} must be a percentage from 0% to 100% (got {share * 100}%)"));
+                $"{SettingNames.Of(option)} must be a percentage from 0% to 100% (got {share * 100}%)"));
         }
         return new RejectBudget { MaxShare = share };
     }
@@ -124,7 +123,7 @@ public sealed record RejectBudget
     /// <summary>Why <paramref name="rejects"/> of <paramref name="records"/> records are over this reject budget, or null when they are not.</summary>
     public string? Exceeded(long rejects, long records) => IsExceeded(rejects, records)
         ? string.Create(CultureInfo.InvariantCulture,
-            $"{rejects:N0} rejects exceed the budget of {this} ({RejectsOption}) in {records:N0} records ({Allowed(records):N0} allowed)")
+            $"{rejects:N0} rejects exceed the budget of {this} ({SettingNames.Of(RejectsOption)}) in {records:N0} records ({Allowed(records):N0} allowed)")
         : null;
 
     /// <summary>The budget as a user writes it: "100", "0.5%", "100 and 0.5%", or "unlimited".</summary>

@@ -206,8 +206,8 @@ public sealed class ShardCommitter : IDisposable
         }
         _problem = string.Create(CultureInfo.InvariantCulture,
             $"{_input.DisplayPath}: {Failed} failed rows in its first {Seen} exceed the failure budget " +
-            $"({RejectBudget.FailuresOption} {budget}: {budget.Allowed(Seen)} allowed), so the shard was stopped and nothing of it committed. " +
-            $"Last failure ({kind}): {message}. Fix the cause or raise {RejectBudget.FailuresOption}, and run again.");
+            $"({SettingNames.Of(RejectBudget.FailuresOption)} {budget}: {budget.Allowed(Seen)} allowed), so the shard was stopped and nothing of it committed. " +
+            $"Last failure ({kind}): {message}. Fix the cause or raise {SettingNames.Of(RejectBudget.FailuresOption)}, and run again.");
         CloseWriter();
         State = ShardCommitState.OverFailureBudget;
     }
