@@ -100,7 +100,14 @@ internal static class ExampleWriter
     {
         var speakerClass = turn.Speaker is "assistant" or "user" or "system" ? turn.Speaker : "other";
         html.Open("div", ("class", "turn " + speakerClass), ("data-turn", turn.Index.ToString(CultureInfo.InvariantCulture)));
-        html.Element("div", turn.Speaker, ("class", "speaker"));
+        html.Open("div", ("class", "speaker"));
+        html.Text(turn.Speaker);
+        if (turn.Place(turn.Index - 1) is { } place)
+        {
+            // Preference pairs and OASST trees put several answers after one prompt; the label says which one this is.
+            html.Element("div", place, ("class", "branch"));
+        }
+        html.Close("div");
         var ranges = spans.Select(span => new SpanRange(span.Start, span.End, span.NestingRank, span.Flagged)).ToList();
         var layout = SpanLayout.Lay(turn.Text, ranges, limits.MaxTurnChars);
         html.Open("div", ("class", "text"));

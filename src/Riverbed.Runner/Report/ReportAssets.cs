@@ -85,6 +85,7 @@ internal static partial class ReportAssets
         .turn { display: grid; grid-template-columns: 78px 1fr; gap: 2px 8px; padding: 3px 0; }
         .turn .speaker { color: var(--muted); font-size: 12px; text-align: right; padding-top: 1px; }
         .turn.assistant .speaker { color: #1f4fa3; font-weight: 600; }
+        .turn .speaker .branch { font-weight: 400; color: var(--muted); font-size: 11px; }
         .turn .text { white-space: pre-wrap; overflow-wrap: anywhere; unicode-bidi: isolate; }
         .turn .tscores, .turn .omitted { grid-column: 2; font-size: 11px; color: var(--muted); }
         .gap { color: var(--muted); font-size: 12px; font-style: italic; padding: 2px 0 2px 86px; }

@@ -13,7 +13,27 @@ internal sealed record ExampleTurn(
     int? Mismatches,
     double? ReplacedEntityMax,
     double? ReplacedTokenMean,
-    double? ReplacedTokenMax);
+    double? ReplacedTokenMax,
+    int? Parent = null,
+    string? Branch = null)
+{
+    /// <summary>
+    /// Where the turn sits in a dialogue with branches, as the report labels it: its branch ("chosen", "rejected", an
+    /// OASST reply path such as "0.1") and, when it does not follow the turn just before it, the turn it answers.
+    /// Null for the turns of a plain dialogue and for the turns shared by every branch.
+    /// </summary>
+    public string? Place(int previousIndex)
+    {
+        var follows = Parent is { } parent && parent != previousIndex ? (parent < 0 ? "starts the dialogue" : $"follows turn {parent}") : null;
+        return (Branch, follows) switch
+        {
+            (null, null) => null,
+            ({ } branch, null) => $"branch {branch}",
+            (null, { } where) => where,
+            ({ } branch, { } where) => $"branch {branch}, {where}",
+        };
+    }
+}
 
 /// <summary>
 /// One evidence span (an element of <c>riverbed_spans</c>): <see cref="Start"/>/<see cref="End"/> are UTF-16 offsets
@@ -94,7 +114,9 @@ internal sealed record ScoredExample(
             ScoredValues.Int(fields[6]),
             ScoredValues.Double(fields[7]),
             ScoredValues.Double(fields[8]),
-            ScoredValues.Double(fields[9]));
+            ScoredValues.Double(fields[9]),
+            ScoredValues.Int(fields[10]),
+            ScoredValues.String(fields[11]));
 
     private static EvidenceSpan ReadSpan(ColumnValue[] fields) =>
         new EvidenceSpan(
@@ -118,7 +140,7 @@ internal static class ReportColumns
 {
     public static IReadOnlyList<string> Scores { get; } = Riverbed.Scoring.ScoreNames.All;
 
-    /// <summary>The turn struct's fields as the pipeline declares them; the report reads the first ten (up to replaced_token_max).</summary>
+    /// <summary>The turn struct's fields as the pipeline declares them (the report reads all twelve, up to branch).</summary>
     public static IReadOnlyList<StructField> TurnFields => Riverbed.Pipeline.ScoredColumns.TurnFields;
 
     /// <summary>The span struct's fields as the pipeline declares them; the report reads the first nine (up to pair).</summary>

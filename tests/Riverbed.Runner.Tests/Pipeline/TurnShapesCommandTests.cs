@@ -107,6 +107,14 @@ public sealed class TurnShapesCommandTests
         Assert.Equal(rows.Select(r => r.GetProperty("riverbed_id").GetString()).Order(), out_.Select(r => r.GetProperty("riverbed_id").GetString()).Order());
         Assert.All(out_, row => Assert.Equal(["chosen", "rejected"], row.GetProperty("riverbed_turns").EnumerateArray()
             .Select(t => t.GetProperty("branch").GetString()).OfType<string>().Distinct()));
+
+        // The report labels each answer with its branch, and says the rejected one answers the prompt, not the chosen answer.
+        var page = scratch.File("report.html");
+        var report = Cli.Run("report", output, "-o", page);
+        Assert.True(report.ExitCode == ExitCodes.Success, report.ToString());
+        var html = File.ReadAllText(page);
+        Assert.Contains("<div class=\"branch\">branch chosen</div>", html, StringComparison.Ordinal);
+        Assert.Contains("<div class=\"branch\">branch rejected, follows turn 0</div>", html, StringComparison.Ordinal);
     }
 
     [Fact]
