@@ -45,6 +45,13 @@ public sealed class Example
     }
 
     /// <summary>
+    /// The JSON shape of the record (its fields' types), observed by the reader while it had the record parsed, when the
+    /// reader was asked for it (Parquet output of JSON input): the writer merges it instead of parsing the record again.
+    /// Null for Parquet input and when not asked.
+    /// </summary>
+    internal Writing.JsonShape? Shape { get; init; }
+
+    /// <summary>
     /// From the record's id field when it has one, else <c>{source}#{row}</c>: stable across runs as long as the shard
     /// keeps its name.
     /// </summary>

@@ -139,7 +139,7 @@ public static class ShardConverter
                     return new ShardOutcome(input, ShardOutcomeKind.Failed,
                         $"its output exists but {state.Reason}; use a new output folder or delete that shard's files", state.Manifest, null, firstRejects);
             }
-            using var reader = ShardReader.Open(input, options.Reader);
+            using var reader = ShardReader.Open(input, options.Reader, observeShapes: options.Format == OutputFormat.Parquet);
             layout = reader.Layout;
             using var writer = ShardWriter.Create(input, writerOptions);
             foreach (var record in reader.ReadRecords(cancellationToken))

@@ -54,11 +54,15 @@ public sealed class ShardReader : IShardReader
     /// <summary>For Parquet shards, the file's columns and their DuckDB types (the writer keeps them as they are).</summary>
     internal IReadOnlyList<DuckDbColumn>? ParquetColumns => (_source as ParquetSource)?.Columns;
 
-    public static ShardReader Open(ShardInput input, ReaderOptions? options = null)
+    /// <param name="observeShapes">
+    /// Give each example its record's JSON shape (field types), observed while the reader has it parsed: set it when
+    /// the records go to Parquet output, whose writer then parses none of them again.
+    /// </param>
+    public static ShardReader Open(ShardInput input, ReaderOptions? options = null, bool observeShapes = false)
     {
         options ??= new ReaderOptions();
         options.Validate();
-        var processor = new RecordProcessor(input, options);
+        var processor = new RecordProcessor(input, options, observeShapes);
         try
         {
             return new ShardReader(input, OpenSource(input, options), processor);

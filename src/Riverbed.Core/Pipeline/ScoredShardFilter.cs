@@ -144,7 +144,7 @@ public static class ScoredShardFilter
         var byReason = new SortedDictionary<string, long>(StringComparer.Ordinal);
         try
         {
-            using var reader = ShardReader.Open(input, readerOptions);
+            using var reader = ShardReader.Open(input, readerOptions, observeShapes: options.Format == OutputFormat.Parquet);
             using var writer = ShardWriter.Create(input, writerOptions);
             foreach (var record in reader.ReadRecords(cancellationToken))
             {

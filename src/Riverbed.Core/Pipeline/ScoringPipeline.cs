@@ -237,7 +237,7 @@ public sealed class ScoringPipeline
             ShardReader reader;
             try
             {
-                reader = ShardReader.Open(shard.Input, options.Reader);
+                reader = ShardReader.Open(shard.Input, options.Reader, observeShapes: options.Format == OutputFormat.Parquet);
             }
             catch (ShardReadException error)
             {

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Unicode;
 using Riverbed.IO.Schemas;
+using Riverbed.IO.Writing;
 
 namespace Riverbed.IO.Reading;
 
@@ -19,10 +20,14 @@ internal sealed class RecordProcessor
     private RecordSchema? _schema;
     private long _nextRow;
 
-    public RecordProcessor(ShardInput input, ReaderOptions options)
+    /// <summary>Whether each record's JSON shape goes with its example (the Parquet writer needs it; JSON Lines does not).</summary>
+    private readonly bool _observeShapes;
+
+    public RecordProcessor(ShardInput input, ReaderOptions options, bool observeShapes = false)
     {
         _input = input;
         _options = options;
+        _observeShapes = observeShapes && input.Format != InputFormat.Parquet;
         // A work unit numbers its rows from where it starts in the file, so ids and outputs match a whole-file read.
         _nextRow = input.Unit?.FirstRow ?? 0;
         _validator = new JsonRecordValidator(options.Limits.MaxDepth);
@@ -134,7 +139,14 @@ internal sealed class RecordProcessor
             }
         }
         _nextRow++;
-        var example = new Example(id, _turns.ToArray(), _input.SourceName, row, line, offset, owned);
+        JsonShape? shape = null;
+        if (_observeShapes)
+        {
+            // The record is parsed here anyway; observing its shape now spares the single writer thread a second parse.
+            shape = new JsonShape();
+            shape.Observe(root);
+        }
+        var example = new Example(id, _turns.ToArray(), _input.SourceName, row, line, offset, owned) { Shape = shape };
         Statistics.CountExample(example);
         return new ShardRecord(example);
     }

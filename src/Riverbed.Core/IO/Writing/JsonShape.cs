@@ -102,6 +102,73 @@ internal sealed class JsonShape
         }
     }
 
+    /// <summary>
+    /// Adds what another shape observed, as if its values had been observed here, in order: the reader observes each
+    /// record's shape while it has the record parsed, and the writer merges them (row order) without parsing again.
+    /// </summary>
+    public void Merge(JsonShape other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        if (Kind == ShapeKind.Json)
+        {
+            return;
+        }
+        switch (other.Kind)
+        {
+            case ShapeKind.Unknown:
+                return; // Only nulls: they change nothing.
+            case ShapeKind.Boolean or ShapeKind.String:
+                Become(other.Kind);
+                return;
+            case ShapeKind.Int64:
+                _roundsAsDouble |= other._roundsAsDouble;
+                if (Kind != ShapeKind.Double)
+                {
+                    Become(ShapeKind.Int64);
+                }
+                break;
+            case ShapeKind.Double:
+                _roundsAsDouble |= other._roundsAsDouble;
+                Kind = Kind is ShapeKind.Unknown or ShapeKind.Int64 or ShapeKind.Double ? ShapeKind.Double : ShapeKind.Json;
+                break;
+            case ShapeKind.List:
+                Become(ShapeKind.List);
+                if (Kind == ShapeKind.List && other.Element is { } element)
+                {
+                    Element ??= new JsonShape();
+                    Element.Merge(element);
+                }
+                else if (Kind == ShapeKind.List)
+                {
+                    Element ??= new JsonShape(); // Only empty lists so far, as observing them leaves it.
+                }
+                return;
+            case ShapeKind.Struct:
+                Become(ShapeKind.Struct);
+                if (Kind == ShapeKind.Struct)
+                {
+                    foreach (var name in other._fieldOrder)
+                    {
+                        if (!_fieldsByName.TryGetValue(name, out var field))
+                        {
+                            field = new JsonShape();
+                            _fieldsByName.Add(name, field);
+                            _fieldOrder.Add(name);
+                        }
+                        field.Merge(other._fieldsByName[name]);
+                    }
+                }
+                return;
+            default:
+                Kind = ShapeKind.Json;
+                return;
+        }
+        if (Kind == ShapeKind.Double && _roundsAsDouble)
+        {
+            Kind = ShapeKind.Json;
+        }
+    }
+
     /// <summary>The shape as it will be written: structs with no fields or case-clashing names fall back to JSON.</summary>
     public ShapeKind EffectiveKind => Kind switch
     {

@@ -104,8 +104,16 @@ internal sealed class ParquetSink : IRowSink
             _records.Write(example.Row);
             _records.Write(record.Length);
             _records.Write(record);
-            using var document = JsonDocument.Parse(example.Record, ReaderLimits.ValidatedRecord);
-            _shape!.Observe(document.RootElement);
+            if (example.Shape is { } shape)
+            {
+                _shape!.Merge(shape);
+            }
+            else
+            {
+                // An example made without its shape (a library caller that built it by hand) is parsed here instead.
+                using var document = JsonDocument.Parse(example.Record, ReaderLimits.ValidatedRecord);
+                _shape!.Observe(document.RootElement);
+            }
         }
     }
 
