@@ -1,5 +1,5 @@
-using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Riverbed.Inference.ModelFolders;
 
@@ -21,59 +21,14 @@ public sealed record ModelSource(string Repository, string Revision, string Comm
 {
     public const string FileName = "source.json";
 
-    private static readonly JsonWriterOptions Indented = new() { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
     /// <summary>The Hub endpoint the files came from.</summary>
     public string Endpoint { get; init; } = string.Empty;
 
     /// <summary>Set when an ELECTRA head was appended to a feature-extraction export.</summary>
     public ModelSourceHead? Head { get; init; }
 
-    public byte[] ToJson()
-    {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, Indented))
-        {
-            writer.WriteStartObject();
-            WriteTo(writer);
-            writer.WriteEndObject();
-        }
-        return buffer.ToArray();
-    }
-
-    /// <summary>Writes the properties (without the enclosing braces), for embedding in run.json.</summary>
-    public void WriteTo(Utf8JsonWriter writer)
-    {
-        ArgumentNullException.ThrowIfNull(writer);
-        writer.WriteString("endpoint", Endpoint);
-        writer.WriteString("repository", Repository);
-        writer.WriteString("revision", Revision);
-        writer.WriteString("commit", Commit);
-        writer.WriteStartObject("files");
-        foreach (var file in Files)
-        {
-            writer.WriteStartObject(file.Name);
-            writer.WriteString("path", file.Path);
-            writer.WriteString("sha256", file.Sha256);
-            writer.WriteEndObject();
-        }
-        writer.WriteEndObject();
-        if (Head is { } head)
-        {
-            writer.WriteStartObject("head");
-            writer.WriteString("repository", head.Repository);
-            writer.WriteString("revision", head.Revision);
-            writer.WriteString("commit", head.Commit);
-            writer.WriteString("path", head.Path);
-            writer.WriteStartArray("tensors");
-            foreach (var tensor in head.Tensors)
-            {
-                writer.WriteStringValue(tensor);
-            }
-            writer.WriteEndArray();
-            writer.WriteEndObject();
-        }
-    }
+    /// <summary>The file's bytes (no final newline, as pulls have always written it).</summary>
+    public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(SourceDocument.Of(this), ModelSourceJson.Persisted.SourceDocument);
 
     /// <summary>Reads <c>source.json</c> from a model folder; null when the folder has none (it was not pulled).</summary>
     /// <exception cref="RiverbedException">The file exists but is not a source record.</exception>
@@ -86,27 +41,65 @@ public sealed record ModelSource(string Repository, string Revision, string Comm
         }
         try
         {
-            using var document = JsonDocument.Parse(File.ReadAllBytes(path));
-            var root = document.RootElement;
-            ModelSourceHead? head = null;
-            if (root.TryGetProperty("head", out var h) && h.ValueKind == JsonValueKind.Object)
-            {
-                head = new ModelSourceHead(h.GetProperty("repository").GetString()!, h.GetProperty("revision").GetString()!,
-                    h.GetProperty("commit").GetString()!, h.GetProperty("path").GetString()!,
-                    [.. h.GetProperty("tensors").EnumerateArray().Select(t => t.GetString()!)]);
-            }
-            return new ModelSource(root.GetProperty("repository").GetString()!, root.GetProperty("revision").GetString()!,
-                root.GetProperty("commit").GetString()!,
-                [.. root.GetProperty("files").EnumerateObject().Select(f =>
-                    new ModelSourceFile(f.Name, f.Value.GetProperty("path").GetString()!, f.Value.GetProperty("sha256").GetString()!))])
-            {
-                Endpoint = root.TryGetProperty("endpoint", out var e) ? e.GetString() ?? string.Empty : string.Empty,
-                Head = head,
-            };
+            var document = JsonSerializer.Deserialize(File.ReadAllBytes(path), ModelSourceJson.Persisted.SourceDocument)
+                ?? throw new JsonException("the record is null");
+            return document.ToSource();
         }
-        catch (Exception error) when (error is JsonException or KeyNotFoundException or InvalidOperationException or IOException)
+        catch (Exception error) when (error is JsonException or IOException)
         {
-            throw new RiverbedException($"{path}: not a model source record written by riverbed models pull ({error.Message})", error);
+            throw new RiverbedException($"{path}: not a model source record written by riverbed models pull ({JsonErrors.Reason(error.Message)})", error);
         }
     }
+}
+
+/// <summary>source.json as the file holds it: the files keyed by their name in the folder, the head only when appended.</summary>
+internal sealed record SourceDocument(
+    [property: JsonRequired] string Repository,
+    [property: JsonRequired] string Revision,
+    [property: JsonRequired] string Commit,
+    [property: JsonRequired] Dictionary<string, SourceFileDocument> Files)
+{
+    [JsonPropertyOrder(-1)]
+    public string Endpoint { get; init; } = string.Empty;
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public SourceHeadDocument? Head { get; init; }
+
+    public static SourceDocument Of(ModelSource source)
+    {
+        // Files keep the order the pull wrote them in (a Dictionary enumerates in insertion order when nothing is removed).
+        var files = new Dictionary<string, SourceFileDocument>(StringComparer.Ordinal);
+        foreach (var file in source.Files)
+        {
+            files[file.Name] = new SourceFileDocument(file.Path, file.Sha256);
+        }
+        return new SourceDocument(source.Repository, source.Revision, source.Commit, files)
+        {
+            Endpoint = source.Endpoint,
+            Head = source.Head is { } head ? new SourceHeadDocument(head.Repository, head.Revision, head.Commit, head.Path, [.. head.Tensors]) : null,
+        };
+    }
+
+    public ModelSource ToSource() =>
+        new(Repository, Revision, Commit, [.. Files.Select(file => new ModelSourceFile(file.Key, file.Value.Path, file.Value.Sha256))])
+        {
+            Endpoint = Endpoint,
+            Head = Head is { } head ? new ModelSourceHead(head.Repository, head.Revision, head.Commit, head.Path, head.Tensors) : null,
+        };
+}
+
+internal sealed record SourceFileDocument([property: JsonRequired] string Path, [property: JsonRequired, JsonPropertyName("sha256")] string Sha256);
+
+internal sealed record SourceHeadDocument(
+    [property: JsonRequired] string Repository,
+    [property: JsonRequired] string Revision,
+    [property: JsonRequired] string Commit,
+    [property: JsonRequired] string Path,
+    [property: JsonRequired] List<string> Tensors);
+
+/// <summary>source.json's one serializer.</summary>
+[JsonSerializable(typeof(SourceDocument))]
+internal sealed partial class ModelSourceJson : JsonSerializerContext
+{
+    public static ModelSourceJson Persisted { get; } = new(PersistedJson.Options());
 }
