@@ -2,7 +2,7 @@ using System.Globalization;
 using Riverbed.Inference;
 using Riverbed.IO;
 using Riverbed.Pipeline;
-using Riverbed.Pipeline.Models;
+using Riverbed.Pipeline.Execution;
 using Riverbed.Runner.Commands;
 using Riverbed.Sharding;
 

@@ -2,7 +2,7 @@ using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Engines;
 using Riverbed.IO;
 using Riverbed.Pipeline;
-using Riverbed.Pipeline.Models;
+using Riverbed.Pipeline.Execution;
 
 namespace Riverbed.Bench.Pipeline;
 

@@ -1,5 +1,5 @@
 using Riverbed.IO;
-using Riverbed.Pipeline.Models;
+using Riverbed.Pipeline.Execution;
 using Riverbed.Scoring;
 using Riverbed.Tokenization;
 

@@ -4,7 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Riverbed.Inference.ModelFolders;
 using Riverbed.IO;
-using Riverbed.Pipeline.Models;
+using Riverbed.Pipeline.Execution;
 using Riverbed.Scoring;
 
 namespace Riverbed.Pipeline;

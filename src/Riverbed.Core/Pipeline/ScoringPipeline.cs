@@ -1,6 +1,6 @@
 using System.Threading.Channels;
 using Riverbed.IO;
-using Riverbed.Pipeline.Models;
+using Riverbed.Pipeline.Execution;
 
 namespace Riverbed.Pipeline;
 

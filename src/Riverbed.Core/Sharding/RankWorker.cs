@@ -1,7 +1,7 @@
 using System.Globalization;
 using Riverbed.IO;
 using Riverbed.Pipeline;
-using Riverbed.Pipeline.Models;
+using Riverbed.Pipeline.Execution;
 
 namespace Riverbed.Sharding;
 

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Riverbed.IO;
 using Riverbed.Pipeline;
-using Riverbed.Pipeline.Models;
+using Riverbed.Pipeline.Execution;
 using Spectre.Console;
 
 namespace Riverbed.Runner.Commands;

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text;
 using Riverbed.Inference;
 using Riverbed.Inference.ModelFolders;
-using Riverbed.Pipeline.Models;
+using Riverbed.Pipeline.Execution;
 using Riverbed.Tokenization;
 
 namespace Riverbed.Runner.Commands;

@@ -3,7 +3,7 @@ using Riverbed.Inference;
 using Riverbed.Inference.ModelFolders;
 using Riverbed.IO;
 using Riverbed.Pipeline;
-using Riverbed.Pipeline.Models;
+using Riverbed.Pipeline.Execution;
 using Riverbed.Scoring;
 
 namespace Riverbed.Core.Tests.Pipeline;

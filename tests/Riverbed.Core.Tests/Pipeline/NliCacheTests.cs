@@ -1,6 +1,6 @@
 using Riverbed.IO;
 using Riverbed.Pipeline;
-using Riverbed.Pipeline.Models;
+using Riverbed.Pipeline.Execution;
 using Riverbed.Scoring;
 
 namespace Riverbed.Core.Tests.Pipeline;

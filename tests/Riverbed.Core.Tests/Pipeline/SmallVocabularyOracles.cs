@@ -4,7 +4,7 @@ using Riverbed.Inference.ModelFolders;
 using Riverbed.ModelKit;
 using Riverbed.ModelKit.Oracles;
 using Riverbed.Pipeline;
-using Riverbed.Pipeline.Models;
+using Riverbed.Pipeline.Execution;
 using Riverbed.Tokenization;
 
 namespace Riverbed.Core.Tests.Pipeline;

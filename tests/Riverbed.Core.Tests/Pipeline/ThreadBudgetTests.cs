@@ -1,6 +1,6 @@
 using Riverbed.Inference;
 using Riverbed.Inference.ModelFolders;
-using Riverbed.Pipeline.Models;
+using Riverbed.Pipeline.Execution;
 
 namespace Riverbed.Core.Tests.Pipeline;
 

@@ -1,6 +1,6 @@
 using System.Text;
 using Riverbed.Inference.ModelFolders;
-using Riverbed.Pipeline.Models;
+using Riverbed.Pipeline.Execution;
 using Riverbed.Scoring;
 
 namespace Riverbed.Core.Tests.Scoring;

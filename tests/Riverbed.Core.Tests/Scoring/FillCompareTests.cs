@@ -1,5 +1,5 @@
 using Riverbed.Inference.ModelFolders;
-using Riverbed.Pipeline.Models;
+using Riverbed.Pipeline.Execution;
 using Riverbed.Scoring;
 
 namespace Riverbed.Core.Tests.Scoring;

@@ -3,7 +3,7 @@ using Riverbed.Inference;
 using Riverbed.Inference.ModelFolders;
 using Riverbed.ModelKit;
 using Riverbed.ModelKit.Oracles;
-using Riverbed.Pipeline.Models;
+using Riverbed.Pipeline.Execution;
 
 using OracleNli = Riverbed.ModelKit.Oracles.NliProbabilities;
 

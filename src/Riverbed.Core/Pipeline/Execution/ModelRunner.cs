@@ -5,7 +5,7 @@ using Riverbed.Inference.ModelFolders;
 using Riverbed.Inference.Onnx;
 using Riverbed.Scoring;
 
-namespace Riverbed.Pipeline.Models;
+namespace Riverbed.Pipeline.Execution;
 
 /// <summary>A session of the MLM whose graph was rewritten at load to return top-k candidates at masked positions only.</summary>
 /// <param name="Session">The rewritten graph's session (see <see cref="MaskedPositionHead"/>).</param>

@@ -1,7 +1,7 @@
 using Riverbed.Inference.ModelFolders;
 using Riverbed.Scoring;
 
-namespace Riverbed.Pipeline.Models;
+namespace Riverbed.Pipeline.Execution;
 
 /// <summary>
 /// An <see cref="IModelBackend"/> that runs every request alone, at once, on the calling thread, through the first

@@ -5,7 +5,7 @@ using Riverbed.Inference.Onnx;
 using Riverbed.Scoring;
 using Riverbed.Tokenization;
 
-namespace Riverbed.Pipeline.Models;
+namespace Riverbed.Pipeline.Execution;
 
 /// <summary>How a <see cref="ModelSet"/> opens its folders.</summary>
 public sealed class ModelSetOptions
@@ -14,7 +14,7 @@ public sealed class ModelSetOptions
     public SessionOptions Session { get; init; } = SessionOptions.Default;
 
     /// <summary>
-    /// Divide this many cores among the sessions (see <see cref="Models.ThreadBudget"/>): each role's sessions get their
+    /// Divide this many cores among the sessions (see <see cref="Execution.ThreadBudget"/>): each role's sessions get their
     /// share as intra-op threads, with spinning off when sessions share the cores, in place of
     /// <see cref="Session"/>'s thread count. Null: every session takes <see cref="Session"/> as it is.
     /// </summary>

@@ -3,7 +3,7 @@ using System.Globalization;
 using Riverbed.Inference;
 using Riverbed.Inference.ModelFolders;
 
-namespace Riverbed.Pipeline.Models;
+namespace Riverbed.Pipeline.Execution;
 
 /// <summary>
 /// Divides the cores the process may use among the sessions of a run instead of giving every session a thread per

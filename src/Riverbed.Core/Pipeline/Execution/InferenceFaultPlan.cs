@@ -3,7 +3,7 @@ using Riverbed.Inference;
 using Riverbed.Inference.ModelFolders;
 using Riverbed.Tokenization;
 
-namespace Riverbed.Pipeline.Models;
+namespace Riverbed.Pipeline.Execution;
 
 /// <summary>
 /// Test hook (reliability C1, C10), off unless RIVERBED_FAULT_OOM is set: makes the model sessions of a run fail some
