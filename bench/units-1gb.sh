@@ -8,7 +8,7 @@
 #
 #   bench/units-1gb.sh [--size-mb 1024] [--unit-size 64MB] [--format jsonl|parquet] [--keep]
 #
-# With the demo models a 1 GB file takes hours on a small machine; --size-mb sets a smaller file (the script prints
+# With the demo models a 1 GB file takes 10–60 min on a 2-core machine; --size-mb sets a smaller file (the script prints
 # the size it actually ran). Needs ./setup.sh (build + models/demo). Exits non-zero when a check fails.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
