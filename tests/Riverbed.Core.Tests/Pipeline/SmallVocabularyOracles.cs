@@ -1,10 +1,7 @@
 using System.Text.Json;
-using Riverbed.Inference;
-using Riverbed.Inference.ModelFolders;
 using Riverbed.ModelKit;
 using Riverbed.ModelKit.Oracles;
 using Riverbed.Pipeline;
-using Riverbed.Pipeline.Execution;
 using Riverbed.Tokenization;
 
 namespace Riverbed.Core.Tests.Pipeline;
@@ -16,17 +13,16 @@ namespace Riverbed.Core.Tests.Pipeline;
 /// decisions unchanged by faults, a poison request failed alone — holds for any vocabulary, and a masked LM's logits are
 /// [batch, sequence, vocabulary]: on roberta-base's 50,265 ids every run of theirs took about a minute.
 /// </summary>
-public sealed class SmallVocabularyOracles : IDisposable
+public sealed class SmallVocabularyOracles : OracleFolders
 {
     public const string Collection = "small-vocabulary oracles";
 
-    private readonly ScratchFolder _scratch = new("small-vocabulary-oracles");
-    private readonly Dictionary<string, ModelSet> _shared = new(StringComparer.Ordinal);
 
     public SmallVocabularyOracles()
+        : base("small-vocabulary-oracles")
     {
-        var tokenizerJson = _scratch.File("tokenizer.json");
-        File.WriteAllText(tokenizerJson, SmallVocabulary.TokenizerJson(DialogueWords(_scratch.File("words.jsonl"))));
+        var tokenizerJson = Folder("tokenizer.json");
+        File.WriteAllText(tokenizerJson, SmallVocabulary.TokenizerJson(DialogueWords(Folder("words.jsonl"))));
         Tokenizer = Tokenizer.FromFile(tokenizerJson);
         var profile = TokenizerProfile.FromTokenizerJson(tokenizerJson);
         int Id(string word) => Tokenizer.TokenToId(word) ?? throw new InvalidOperationException($"'{word}' is not a word of the synthetic dialogues");
@@ -79,38 +75,6 @@ public sealed class SmallVocabularyOracles : IDisposable
     /// <summary>The tokenizer every oracle folder ships with.</summary>
     public Tokenizer Tokenizer { get; }
 
-    public InferenceEnvironment Environment { get; } = InferenceEnvironment.Create(OrtLogLevel.Error);
-
-    public string Folder(string name) => _scratch.File(name);
-
-    /// <summary>Opens a model set from named oracle folders, e.g. (Nli, "nli"); the caller disposes it.</summary>
-    public ModelSet Open(params (ModelRole Role, string Name)[] roles) =>
-        ModelSet.Open(roles.ToDictionary(r => r.Role, r => Folder(r.Name)), new ModelSetOptions { Environment = Environment });
-
-    /// <summary>A model set opened once for the whole collection (sessions accept concurrent runs); do not dispose it.</summary>
-    public ModelSet Shared(params (ModelRole Role, string Name)[] roles)
-    {
-        var key = string.Join(';', roles.OrderBy(r => r.Role).Select(r => $"{r.Role}={r.Name}"));
-        lock (_shared)
-        {
-            if (!_shared.TryGetValue(key, out var models))
-            {
-                models = Open(roles);
-                _shared.Add(key, models);
-            }
-            return models;
-        }
-    }
-
-    public void Dispose()
-    {
-        foreach (var models in _shared.Values)
-        {
-            models.Dispose();
-        }
-        Environment.Dispose();
-        _scratch.Dispose();
-    }
 
     /// <summary>Every word the synthetic dialogues use, read from a generated file (its texts cut at every other character than ASCII letters and digits).</summary>
     private static SortedSet<string> DialogueWords(string path)

@@ -1,10 +1,6 @@
 using Riverbed.Core.Tests.ModelKit;
-using Riverbed.Inference;
-using Riverbed.Inference.ModelFolders;
 using Riverbed.ModelKit;
 using Riverbed.ModelKit.Oracles;
-using Riverbed.Pipeline.Execution;
-
 using OracleNli = Riverbed.ModelKit.Oracles.NliProbabilities;
 
 namespace Riverbed.Core.Tests.Scoring;
@@ -14,7 +10,7 @@ namespace Riverbed.Core.Tests.Scoring;
 /// on roberta-base's real tokenizer (the realistic choice for fill-and-compare), an ELECTRA discriminator on
 /// electra-base-discriminator's and a NER model on bert-base-uncased's. Their rules are the dialogues' "truth".
 /// </summary>
-public sealed class ScoringOracles : IDisposable
+public sealed class ScoringOracles : OracleFolders
 {
     public const string Collection = "scoring oracles";
 
@@ -44,10 +40,9 @@ public sealed class ScoringOracles : IDisposable
     /// <summary>Model limit of the short oracles (RoBERTa: max_position_embeddings − 2).</summary>
     public const int ShortLimit = 64;
 
-    private readonly ScratchFolder _scratch = new("scoring-oracles");
-    private readonly Dictionary<string, ModelSet> _shared = new(StringComparer.Ordinal);
 
     public ScoringOracles()
+        : base("scoring-oracles")
     {
         var r = FixtureVocabulary.Roberta;
         var b = FixtureVocabulary.Bert;
@@ -135,38 +130,6 @@ public sealed class ScoringOracles : IDisposable
         }).SaveTo(Folder("ner"), BertJson);
     }
 
-    public InferenceEnvironment Environment { get; } = InferenceEnvironment.Create(OrtLogLevel.Error);
-
-    public string Folder(string name) => _scratch.File(name);
-
-    /// <summary>Opens a model set from named oracle folders, e.g. (MaskedLm, "mlm"), (Nli, "nli-1"); the caller disposes it.</summary>
-    public ModelSet Open(params (ModelRole Role, string Name)[] roles) =>
-        ModelSet.Open(roles.ToDictionary(r => r.Role, r => Folder(r.Name)), new ModelSetOptions { Environment = Environment });
-
-    /// <summary>A model set opened once for the whole collection (sessions accept concurrent runs); do not dispose it.</summary>
-    public ModelSet Shared(params (ModelRole Role, string Name)[] roles)
-    {
-        var key = string.Join(';', roles.OrderBy(r => r.Role).Select(r => $"{r.Role}={r.Name}"));
-        lock (_shared)
-        {
-            if (!_shared.TryGetValue(key, out var models))
-            {
-                models = Open(roles);
-                _shared.Add(key, models);
-            }
-            return models;
-        }
-    }
-
-    public void Dispose()
-    {
-        foreach (var models in _shared.Values)
-        {
-            models.Dispose();
-        }
-        Environment.Dispose();
-        _scratch.Dispose();
-    }
 }
 
 /// <summary>The scoring test classes share one set of oracle folders.</summary>
